@@ -1,0 +1,66 @@
+//! Loading what ingest staged: offences flagged by the definition and tagged with their period, the ward
+//! list and the ward population denominators.
+
+use super::AnalysisError;
+use crate::definition::apply::{flag_offences, theme_column};
+use crate::definition::Definition;
+use crate::pipeline::config::Period;
+use polars::prelude::*;
+use std::path::Path;
+
+pub fn scan(path: &Path) -> Result<LazyFrame, AnalysisError> {
+    if !path.is_file() {
+        return Err(AnalysisError::MissingInput(path.display().to_string()));
+    }
+    LazyFrame::scan_parquet(PlRefPath::new(path.to_string_lossy().as_ref()), ScanArgsParquet::default())
+        .map_err(|e| AnalysisError::polars(&format!("scanning {}", path.display()), e))
+}
+
+/// An empty person table, for when victims or suspects were not supplied.
+fn no_persons() -> PolarsResult<LazyFrame> {
+    Ok(df!("crime_ref" => Vec::<String>::new(), "age" => Vec::<i64>::new())?.lazy())
+}
+
+fn epoch_ms(d: chrono::NaiveDate) -> i64 {
+    d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis()).unwrap_or(0)
+}
+
+/// `period_index`: 0 for the current period, 1.. for previous ones, null outside them all.
+fn period_index(periods: &[Period]) -> Expr {
+    let t = col("committed_from").cast(DataType::Int64);
+    let mut e = lit(NULL).cast(DataType::Int32);
+    for (i, p) in periods.iter().enumerate().rev() {
+        let start = epoch_ms(p.start);
+        let end = epoch_ms(p.end) + 86_400_000; // inclusive end date
+        e = when(t.clone().gt_eq(lit(start)).and(t.clone().lt(lit(end)))).then(lit(i as i32)).otherwise(e);
+    }
+    e.alias("period_index")
+}
+
+pub struct Staged {
+    /// Offences with definition flags and `period_index`, restricted to the configured periods.
+    pub offences: LazyFrame,
+    pub victims: LazyFrame,
+    pub suspects: LazyFrame,
+}
+
+pub fn load(out_dir: &Path, def: &Definition, periods: &[Period]) -> Result<Staged, AnalysisError> {
+    let staged = out_dir.join("staged");
+    let offences = scan(&staged.join("police_offences.parquet"))?;
+    let optional = |name: &str| -> Result<LazyFrame, AnalysisError> {
+        let p = staged.join(format!("{name}.parquet"));
+        if p.is_file() { scan(&p) } else { no_persons().map_err(|e| AnalysisError::polars("empty person table", e)) }
+    };
+    let victims = optional("police_victims")?;
+    let suspects = optional("police_suspects")?;
+    let flagged = flag_offences(def, offences, victims.clone(), suspects.clone())
+        .map_err(|e| AnalysisError::polars("applying the definition", e))?
+        .with_column(period_index(periods))
+        .filter(col("period_index").is_not_null());
+    Ok(Staged { offences: flagged, victims, suspects })
+}
+
+/// Columns needed for counting a theme by ward.
+pub fn theme_columns(def: &Definition) -> Vec<String> {
+    def.themes().iter().map(|t| theme_column(&t.key)).collect()
+}

@@ -1,0 +1,113 @@
+//! Analyse stage: staged Parquet -> definition flags -> profile tables with statistics, written to
+//! `tables/*.parquet` and `.csv`. Every statistic row carries its method, confidence and multiplier, and
+//! every table records the definition name and hash.
+
+pub mod inputs;
+pub mod place;
+
+use crate::definition::Definition;
+use crate::pipeline::config::Period;
+use crate::table_io::{read_parquet, write_table, TableIoError};
+use polars::prelude::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum AnalysisError {
+    #[error("{0} is missing: run `sna ingest` first")]
+    MissingInput(String),
+    #[error("{context}: {source}")]
+    Polars { context: String, source: PolarsError },
+    #[error(transparent)]
+    Table(#[from] TableIoError),
+}
+
+impl AnalysisError {
+    pub fn polars(context: &str, source: PolarsError) -> AnalysisError {
+        AnalysisError::Polars { context: context.to_string(), source }
+    }
+}
+
+pub struct AnalysisContext<'a> {
+    pub definition: &'a Definition,
+    pub staged: inputs::Staged,
+    /// (code, name) of every ward of the area, sorted by code.
+    pub wards: Vec<(String, String)>,
+    pub population_by_ward: BTreeMap<String, f64>,
+    pub period: Period,
+    pub multiplier: f64,
+    pub confidence: f64,
+}
+
+/// Names of the tables written, for the manifest.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AnalysisSummary {
+    pub tables: Vec<String>,
+}
+
+fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>, AnalysisError> {
+    let c = df.column(name).and_then(|c| c.str().cloned()).map_err(|e| AnalysisError::polars(name, e))?;
+    Ok(c.iter().map(|v| v.unwrap_or_default().to_string()).collect())
+}
+
+fn load_reference(out_dir: &Path) -> Result<(Vec<(String, String)>, BTreeMap<String, f64>), AnalysisError> {
+    let staged = out_dir.join("staged");
+    let wards_path = staged.join("wards.parquet");
+    if !wards_path.is_file() {
+        return Err(AnalysisError::MissingInput(wards_path.display().to_string()));
+    }
+    let wards_df = read_parquet(&wards_path)?;
+    let codes = strings(&wards_df, "ward_code")?;
+    let names = strings(&wards_df, "ward_name")?;
+    let mut wards: Vec<(String, String)> = codes.into_iter().zip(names).collect();
+    wards.sort();
+    let mut population = BTreeMap::new();
+    let pop_path = staged.join("population.parquet");
+    if pop_path.is_file() {
+        let pop = read_parquet(&pop_path)?;
+        let codes = strings(&pop, "ward_code")?;
+        let values = pop.column("population").and_then(|c| c.f64().cloned()).map_err(|e| AnalysisError::polars("population", e))?;
+        for (code, v) in codes.into_iter().zip(values.iter()) {
+            *population.entry(code).or_insert(0.0) += v.unwrap_or(0.0);
+        }
+    }
+    Ok((wards, population))
+}
+
+pub struct AnalysisSettings<'a> {
+    pub definition: &'a Definition,
+    pub period: Period,
+    pub previous: &'a [Period],
+    pub multiplier: f64,
+    pub confidence: f64,
+}
+
+pub fn run_analysis(out_dir: &Path, settings: &AnalysisSettings) -> Result<AnalysisSummary, AnalysisError> {
+    let mut periods = vec![settings.period];
+    periods.extend_from_slice(settings.previous);
+    let staged = inputs::load(out_dir, settings.definition, &periods)?;
+    let (wards, population_by_ward) = load_reference(out_dir)?;
+    let ctx = AnalysisContext {
+        definition: settings.definition,
+        staged,
+        wards,
+        population_by_ward,
+        period: settings.period,
+        multiplier: settings.multiplier,
+        confidence: settings.confidence,
+    };
+    let tables_dir = out_dir.join("tables");
+    let provenance = settings.definition.provenance();
+    let mut written = Vec::new();
+
+    let counts = place::count_themes(&ctx)?;
+    let rows = place::ward_rows(&ctx, &counts);
+    let mut wards = place::ward_table(&ctx, &rows).map_err(|e| AnalysisError::polars("place_wards table", e))?;
+    write_table(&mut wards, &tables_dir, "place_wards", &provenance)?;
+    written.push("place_wards".to_string());
+    let mut area = place::area_table(&ctx, &counts).map_err(|e| AnalysisError::polars("place_area_totals table", e))?;
+    write_table(&mut area, &tables_dir, "place_area_totals", &provenance)?;
+    written.push("place_area_totals".to_string());
+    Ok(AnalysisSummary { tables: written })
+}

@@ -1,0 +1,65 @@
+//! The serious-violence definition file format (`pipelines/definitions/*.toml`).
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefinitionFile {
+    pub definition: DefinitionMeta,
+    pub categories: BTreeMap<String, Category>,
+    pub serious_violence: SeriousViolence,
+    #[serde(default)]
+    pub weapons: BTreeMap<String, String>,
+    #[serde(default)]
+    pub themes: BTreeMap<String, Theme>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefinitionMeta {
+    pub name: String,
+    pub version: String,
+    pub title: String,
+    pub source: String,
+    pub text: String,
+    #[serde(default)]
+    pub notes: String,
+    /// Presentation order of themes (default: the order of `within_themes`, then alphabetical).
+    #[serde(default)]
+    pub theme_order: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub label: String,
+    pub ho_codes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriousViolence {
+    pub categories: Vec<String>,
+    /// When set, a listed offence is serious violence only if it falls in one of these themes.
+    #[serde(default)]
+    pub within_themes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Theme {
+    pub label: String,
+    /// An offence flag that must be true (e.g. flag_domestic).
+    #[serde(default)]
+    pub flag: Option<String>,
+    /// Categories the offence must be in.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Some person of the named kinds is younger than this.
+    #[serde(default)]
+    pub person_age_under: Option<i64>,
+    /// "victim" and/or "suspect".
+    #[serde(default)]
+    pub persons: Vec<String>,
+}

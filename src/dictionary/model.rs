@@ -1,0 +1,158 @@
+//! The data-dictionary file format: one TOML per source describing canonical fields, their types, header
+//! aliases, code lists and validation rules. See `data-dictionaries/*.toml`.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DictionaryFile {
+    pub source: SourceMeta,
+    #[serde(default)]
+    pub location: Option<LocationSpec>,
+    #[serde(default)]
+    pub age: Option<AgeSpec>,
+    #[serde(rename = "field")]
+    pub fields: Vec<FieldSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceMeta {
+    pub name: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// A field whose value must be unique across all of the source's files (later copies are `duplicate`).
+    #[serde(default)]
+    pub unique_key: Option<String>,
+    /// The field that dates the event (age at event, period filtering).
+    #[serde(default)]
+    pub event_time: Option<String>,
+    /// Rows must link to a staged row of another source (e.g. victims -> offences).
+    #[serde(default)]
+    pub parent: Option<ParentLink>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParentLink {
+    pub source: String,
+    pub key: String,
+    /// The parent's event-time field, used to turn a date of birth into age at the event.
+    #[serde(default)]
+    pub event_time: Option<String>,
+}
+
+/// Which fields carry the location; any may be absent from a given file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocationSpec {
+    pub easting: Option<String>,
+    pub northing: Option<String>,
+    pub latitude: Option<String>,
+    pub longitude: Option<String>,
+    pub lsoa: Option<String>,
+    pub ward: Option<String>,
+}
+
+/// Age at the event: taken from `field`, else derived from `date_of_birth` at the event time.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgeSpec {
+    pub field: String,
+    pub date_of_birth: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    String,
+    Int,
+    Float,
+    Bool,
+    Date,
+    Datetime,
+    Code,
+}
+
+impl FieldType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::String => "string",
+            FieldType::Int => "int",
+            FieldType::Float => "float",
+            FieldType::Bool => "bool",
+            FieldType::Date => "date",
+            FieldType::Datetime => "datetime",
+            FieldType::Code => "code",
+        }
+    }
+}
+
+/// Fill a field from a seed table when the extract leaves it empty (e.g. MPS categories from the HO code).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FillFrom {
+    pub seed: String,
+    pub key: String,
+    pub column: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: FieldType,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// Reject reason for a value outside min..max (default `out_of_range`).
+    #[serde(default)]
+    pub range_reason: Option<String>,
+    /// Inline code list: canonical code -> accepted spellings (matched case-insensitively).
+    #[serde(default)]
+    pub codes: Option<BTreeMap<String, Vec<String>>>,
+    /// Code list from a seed table (its first column holds the codes).
+    #[serde(default)]
+    pub code_list: Option<String>,
+    /// What to do with a value not in the code list: "reject" (default), "null", or a canonical code.
+    #[serde(default)]
+    pub on_unknown: Option<String>,
+    #[serde(default)]
+    pub fill_from: Option<FillFrom>,
+    /// Replace the value with a keyed pseudonym.
+    #[serde(default)]
+    pub pseudonymise: bool,
+    /// Map to the 5 ONS ethnic groups (adds `ethnic_group` and `ethnicity_scheme`).
+    #[serde(default)]
+    pub ethnicity: bool,
+    /// Write to staged data (false for coordinates converted elsewhere, dates of birth, free text).
+    #[serde(default = "yes")]
+    pub stage: bool,
+    /// Personal data: never echoed into rejects either.
+    #[serde(default)]
+    pub sensitive: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl FieldSpec {
+    pub fn range_reason(&self) -> &str {
+        self.range_reason.as_deref().unwrap_or("out_of_range")
+    }
+    /// Whether a value of this field may be echoed into the rejects file.
+    pub fn may_echo(&self) -> bool {
+        !(self.sensitive || self.pseudonymise)
+    }
+}

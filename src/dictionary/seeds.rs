@@ -1,0 +1,78 @@
+//! Reference code lists (`seeds/*.csv`): HO codes, outcome types, ethnicity codes. The first column is the
+//! key; lookups fold case so `8n` finds `8N`.
+
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone)]
+pub struct SeedTable {
+    pub name: String,
+    pub headers: Vec<String>,
+    /// upper-cased key -> row
+    rows: BTreeMap<String, Vec<String>>,
+}
+
+impl SeedTable {
+    pub fn parse(name: &str, text: &str) -> Result<SeedTable, String> {
+        let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+        let headers: Vec<String> = rdr
+            .headers()
+            .map_err(|e| format!("seed {name}: {e}"))?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        let mut rows = BTreeMap::new();
+        for (i, rec) in rdr.records().enumerate() {
+            let rec = rec.map_err(|e| format!("seed {name} line {}: {e}", i + 2))?;
+            let row: Vec<String> = rec.iter().map(|v| v.trim().to_string()).collect();
+            let key = row.first().cloned().unwrap_or_default().to_uppercase();
+            if rows.insert(key.clone(), row).is_some() {
+                return Err(format!("seed {name} line {}: duplicate key {key}", i + 2));
+            }
+        }
+        Ok(SeedTable { name: name.to_string(), headers, rows })
+    }
+
+    pub fn column_index(&self, column: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == column)
+    }
+
+    /// The canonical spelling of a key, if present.
+    pub fn canonical_key(&self, key: &str) -> Option<&str> {
+        self.rows.get(&key.trim().to_uppercase()).and_then(|r| r.first()).map(|s| s.as_str())
+    }
+
+    pub fn get(&self, key: &str, column: &str) -> Option<&str> {
+        let ci = self.column_index(column)?;
+        self.rows.get(&key.trim().to_uppercase()).and_then(|r| r.get(ci)).map(|s| s.as_str())
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.rows.values().filter_map(|r| r.first()).map(|s| s.as_str())
+    }
+}
+
+/// All embedded seed tables, by name.
+pub fn embedded_seeds() -> Result<BTreeMap<String, SeedTable>, String> {
+    crate::embedded::SEEDS
+        .iter()
+        .map(|(name, text)| SeedTable::parse(name, text).map(|t| (name.to_string(), t)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_seeds_parse_and_fold_case() {
+        let seeds = embedded_seeds().expect("embedded seeds parse");
+        let ho = &seeds["ho_codes"];
+        assert_eq!(ho.canonical_key("8n"), Some("8N"));
+        assert_eq!(ho.get("34b", "mps_minor"), Some("Robbery of Personal Property"));
+        assert_eq!(ho.canonical_key("99Z"), None);
+        let eth = &seeds["ethnicity_codes"];
+        assert_eq!(eth.get("IC3", "ethnic_group"), Some("Black"));
+        assert_eq!(eth.get("m1", "ethnic_group"), Some("Mixed"));
+        assert_eq!(seeds["outcome_types"].get("8", "sanction_detection"), Some("Y"));
+    }
+}

@@ -1,0 +1,37 @@
+//! Data files compiled into the binary so `sna demo`, `sna dictionary` and preset definitions work with no
+//! files beside the executable. The files in the repository are the source of truth; this only embeds them.
+
+/// (source name, TOML text) for every data dictionary.
+pub const DICTIONARIES: &[(&str, &str)] = &[
+    ("police_offences", include_str!("../data-dictionaries/police_offences.toml")),
+    ("police_victims", include_str!("../data-dictionaries/police_victims.toml")),
+    ("police_suspects", include_str!("../data-dictionaries/police_suspects.toml")),
+];
+
+/// (seed name, CSV text) for every reference code list.
+pub const SEEDS: &[(&str, &str)] = &[
+    ("ho_codes", include_str!("../seeds/ho_codes.csv")),
+    ("outcome_types", include_str!("../seeds/outcome_types.csv")),
+    ("ethnicity_codes", include_str!("../seeds/ethnicity_codes.csv")),
+];
+
+/// (preset name, TOML text) for every built-in serious-violence definition.
+pub const DEFINITIONS: &[(&str, &str)] = &[(
+    "london-vru",
+    include_str!("../pipelines/definitions/london-vru.toml"),
+)];
+
+/// The pipeline `sna demo` runs, with paths relative to the synthetic borough's folder.
+pub const DEMO_PIPELINE: &str = include_str!("../pipelines/demo.toml");
+
+pub fn dictionary_text(name: &str) -> Option<&'static str> {
+    DICTIONARIES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+pub fn seed_text(name: &str) -> Option<&'static str> {
+    SEEDS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+pub fn definition_text(name: &str) -> Option<&'static str> {
+    DEFINITIONS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}

@@ -1,0 +1,46 @@
+//! The library's top-level error. Each stage has its own error enum; this wraps them so `main` can map
+//! every failure to an exit code: 2 for bad usage or a bad pipeline file, 1 for a run that failed.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum SnaError {
+    #[error(transparent)]
+    Config(#[from] crate::pipeline::config::ConfigError),
+    #[error(transparent)]
+    Dictionary(#[from] crate::dictionary::DictionaryError),
+    #[error(transparent)]
+    Ingest(#[from] crate::ingest::IngestError),
+    #[error(transparent)]
+    Definition(#[from] crate::definition::DefinitionError),
+    #[error(transparent)]
+    Geo(#[from] crate::geo::GeoError),
+    #[error(transparent)]
+    Analysis(#[from] crate::analysis::AnalysisError),
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
+    #[error(transparent)]
+    Synth(#[from] crate::synth::SynthError),
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl SnaError {
+    /// Exit code per the command-line contract: 2 bad usage or pipeline file, 1 anything else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            SnaError::Config(_) | SnaError::Usage(_) => 2,
+            SnaError::Definition(e) if e.is_usage() => 2,
+            SnaError::Dictionary(e) if e.is_usage() => 2,
+            _ => 1,
+        }
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        SnaError::Io { context: context.into(), source }
+    }
+}
+
+pub type Result<T, E = SnaError> = std::result::Result<T, E>;

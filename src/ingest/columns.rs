@@ -1,0 +1,101 @@
+//! Column builders for staged tables: typed vectors filled row by row, then turned into a polars
+//! DataFrame. Typed from the dictionary so a column's type never depends on its first value.
+
+use crate::dictionary::values::Value;
+use polars::prelude::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    Str,
+    Int,
+    Float,
+    Bool,
+    Date,
+    Datetime,
+}
+
+#[derive(Debug)]
+enum Data {
+    Str(Vec<Option<String>>),
+    Int(Vec<Option<i64>>),
+    Float(Vec<Option<f64>>),
+    Bool(Vec<Option<bool>>),
+    Date(Vec<Option<i32>>),
+    Datetime(Vec<Option<i64>>),
+}
+
+#[derive(Debug)]
+pub struct ColumnBuilder {
+    pub name: String,
+    data: Data,
+}
+
+fn epoch() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+}
+
+impl ColumnBuilder {
+    pub fn new(name: &str, kind: ColumnKind) -> ColumnBuilder {
+        let data = match kind {
+            ColumnKind::Str => Data::Str(Vec::new()),
+            ColumnKind::Int => Data::Int(Vec::new()),
+            ColumnKind::Float => Data::Float(Vec::new()),
+            ColumnKind::Bool => Data::Bool(Vec::new()),
+            ColumnKind::Date => Data::Date(Vec::new()),
+            ColumnKind::Datetime => Data::Datetime(Vec::new()),
+        };
+        ColumnBuilder { name: name.to_string(), data }
+    }
+
+    /// Append a value; a value of the wrong type is a programming error in the caller's schema, and is
+    /// stored as null rather than panicking.
+    pub fn push(&mut self, v: Option<Value>) {
+        match &mut self.data {
+            Data::Str(c) => c.push(match v {
+                Some(Value::Str(s)) => Some(s),
+                _ => None,
+            }),
+            Data::Int(c) => c.push(match v {
+                Some(Value::Int(i)) => Some(i),
+                _ => None,
+            }),
+            Data::Float(c) => c.push(match v {
+                Some(Value::Float(f)) => Some(f),
+                Some(Value::Int(i)) => Some(i as f64),
+                _ => None,
+            }),
+            Data::Bool(c) => c.push(match v {
+                Some(Value::Bool(b)) => Some(b),
+                _ => None,
+            }),
+            Data::Date(c) => c.push(match v {
+                Some(Value::Date(d)) => Some((d - epoch()).num_days() as i32),
+                Some(Value::DateTime(d)) => Some((d.date() - epoch()).num_days() as i32),
+                _ => None,
+            }),
+            Data::Datetime(c) => c.push(match v {
+                Some(Value::DateTime(d)) => Some(d.and_utc().timestamp_millis()),
+                Some(Value::Date(d)) => d.and_hms_opt(0, 0, 0).map(|x| x.and_utc().timestamp_millis()),
+                _ => None,
+            }),
+        }
+    }
+
+    pub fn into_column(self) -> PolarsResult<Column> {
+        let name: PlSmallStr = self.name.as_str().into();
+        let s = match self.data {
+            Data::Str(v) => Series::new(name, v),
+            Data::Int(v) => Series::new(name, v),
+            Data::Float(v) => Series::new(name, v),
+            Data::Bool(v) => Series::new(name, v),
+            Data::Date(v) => Series::new(name, v).cast(&DataType::Date)?,
+            Data::Datetime(v) => Series::new(name, v).cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?,
+        };
+        Ok(s.into())
+    }
+}
+
+pub fn build_frame(columns: Vec<ColumnBuilder>) -> PolarsResult<DataFrame> {
+    let cols: PolarsResult<Vec<Column>> = columns.into_iter().map(|c| c.into_column()).collect();
+    DataFrame::new_infer_height(cols?)
+}

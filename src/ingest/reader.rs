@@ -1,0 +1,162 @@
+//! Reading an extract file (CSV or XLSX) into a header row and data rows of text cells, each with its
+//! 1-based line (CSV) or worksheet row (XLSX) number, header = 1.
+
+use super::encoding::{decode, sniff_delimiter, TextEncoding};
+use super::IngestError;
+use calamine::{open_workbook_auto, Data, Reader};
+use std::path::Path;
+
+#[derive(Debug, Clone)]
+pub struct RawRow {
+    pub line: u64,
+    pub cells: Vec<String>,
+}
+
+/// A row the reader could not split into the header's columns.
+#[derive(Debug, Clone)]
+pub struct BadRow {
+    pub line: u64,
+    pub message: String,
+    pub text: String,
+}
+
+pub enum RowItem {
+    Row(RawRow),
+    Bad(BadRow),
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FileFormat {
+    pub kind: &'static str,
+    pub encoding: Option<TextEncoding>,
+    pub delimiter: Option<String>,
+    pub sheet: Option<String>,
+}
+
+pub struct TableReader {
+    pub headers: Vec<String>,
+    pub format: FileFormat,
+    pub rows: Box<dyn Iterator<Item = RowItem>>,
+}
+
+pub fn open_table(path: &Path, sheet: Option<&str>) -> Result<TableReader, IngestError> {
+    let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "xlsx" | "xlsm" | "xls" | "ods" => open_xlsx(path, sheet),
+        _ => open_csv(path),
+    }
+}
+
+fn open_csv(path: &Path) -> Result<TableReader, IngestError> {
+    let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
+    let (bytes, encoding) = decode(bytes);
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(IngestError::file(path, "the file is empty: expected a header row"));
+    }
+    let delimiter = sniff_delimiter(&bytes);
+    let rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(std::io::Cursor::new(bytes));
+    let mut records = rdr.into_byte_records();
+    let header = match records.next() {
+        Some(Ok(h)) => h,
+        Some(Err(e)) => return Err(IngestError::file(path, &format!("cannot read the header row: {e}"))),
+        None => return Err(IngestError::file(path, "the file is empty: expected a header row")),
+    };
+    let headers: Vec<String> = header.iter().map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
+    let width = headers.len();
+    let rows = records.map(move |rec| match rec {
+        Ok(r) => {
+            let line = r.position().map(|p| p.line()).unwrap_or(0);
+            let mut cells: Vec<String> = r.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+            // Trailing empty cells (a trailing delimiter) are harmless; anything else must match the header.
+            while cells.len() > width && cells.last().map(|c| c.trim().is_empty()).unwrap_or(false) {
+                cells.pop();
+            }
+            if cells.len() == width {
+                RowItem::Row(RawRow { line, cells })
+            } else {
+                RowItem::Bad(BadRow {
+                    line,
+                    message: format!("expected {width} fields, found {}", cells.len()),
+                    text: String::new(),
+                })
+            }
+        }
+        Err(e) => {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            RowItem::Bad(BadRow { line, message: format!("unreadable row: {e}"), text: String::new() })
+        }
+    });
+    Ok(TableReader {
+        headers,
+        format: FileFormat {
+            kind: "csv",
+            encoding: Some(encoding),
+            delimiter: Some(match delimiter {
+                b'\t' => "tab".to_string(),
+                d => (d as char).to_string(),
+            }),
+            sheet: None,
+        },
+        rows: Box::new(rows),
+    })
+}
+
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => if *b { "TRUE".into() } else { "FALSE".into() },
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(v) if v.time() == chrono::NaiveTime::MIN => v.format("%Y-%m-%d").to_string(),
+            Some(v) => v.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            None => format!("{}", dt.as_f64()),
+        },
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#ERROR {e:?}"),
+    }
+}
+
+fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<TableReader, IngestError> {
+    let mut wb = open_workbook_auto(path).map_err(|e| IngestError::file(path, &format!("cannot open workbook: {e}")))?;
+    let names = wb.sheet_names();
+    let name = match sheet {
+        Some(s) => names
+            .iter()
+            .find(|n| n.as_str() == s)
+            .cloned()
+            .ok_or_else(|| IngestError::file(path, &format!("no sheet named \"{s}\" (sheets: {})", names.join(", "))))?,
+        None => names.first().cloned().ok_or_else(|| IngestError::file(path, "the workbook has no sheets"))?,
+    };
+    let range = wb
+        .worksheet_range(&name)
+        .map_err(|e| IngestError::file(path, &format!("cannot read sheet \"{name}\": {e}")))?;
+    let first_row = range.start().map(|(r, _)| u64::from(r)).unwrap_or(0);
+    let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
+    let mut rows = range.rows();
+    let header = rows.next().ok_or_else(|| IngestError::file(path, &format!("sheet \"{name}\" is empty: expected a header row")))?;
+    // Columns left of the used range are empty; keep positions aligned with the header.
+    let headers: Vec<String> = header.iter().map(|c| cell_text(c).trim().to_string()).collect();
+    let width = headers.len();
+    let data: Vec<RowItem> = rows
+        .enumerate()
+        .filter(|(_, r)| r.iter().any(|c| !matches!(c, Data::Empty)))
+        .map(|(i, r)| {
+            let mut cells: Vec<String> = r.iter().map(cell_text).collect();
+            cells.resize(width, String::new());
+            RowItem::Row(RawRow { line: first_row + i as u64 + 2, cells })
+        })
+        .collect();
+    let _ = first_col;
+    Ok(TableReader {
+        headers,
+        format: FileFormat { kind: "xlsx", encoding: None, delimiter: None, sheet: Some(name) },
+        rows: Box::new(data.into_iter()),
+    })
+}

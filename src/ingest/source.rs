@@ -1,0 +1,309 @@
+//! Ingest one source: every file of it through reader -> header match -> validate -> derive (age,
+//! ethnicity, pseudonym, ward) -> staged columns, with every unusable row quarantined.
+
+use super::columns::{build_frame, ColumnBuilder, ColumnKind};
+use super::reader::{open_table, FileFormat, RowItem};
+use super::rejects::{Reject, RejectLog};
+use super::row::{ethnic_group, parse_row, Values};
+use super::{IngestContext, IngestError};
+use crate::dictionary::header_match::match_headers;
+use crate::dictionary::model::FieldType;
+use crate::dictionary::values::{age_at, Value};
+use crate::dictionary::Dictionary;
+use crate::geo::crs::wgs84_to_bng;
+use chrono::NaiveDateTime;
+use polars::prelude::DataFrame;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+/// Key -> event time of a staged source, for linking child rows (victims -> offences).
+pub type KeyIndex = HashMap<String, Option<NaiveDateTime>>;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    pub sha256: String,
+    pub format: FileFormat,
+    pub rows_read: u64,
+    pub rows_staged: u64,
+    pub rows_rejected: u64,
+    pub rejects_by_reason: BTreeMap<String, u64>,
+    /// canonical field -> header it was read from
+    pub columns_matched: BTreeMap<String, String>,
+    /// headers that matched no field: not staged
+    pub columns_ignored: Vec<String>,
+    pub location_status: BTreeMap<String, u64>,
+}
+
+pub struct SourceOutcome {
+    pub frame: DataFrame,
+    pub files: Vec<FileReport>,
+    pub rejects: RejectLog,
+    pub key_index: Option<KeyIndex>,
+}
+
+/// A staged column and where its value comes from.
+enum Slot {
+    Field(usize),
+    EthnicGroup(usize),
+    EthnicityScheme(usize),
+    WardName,
+    LocationStatus,
+}
+
+struct StagedSchema {
+    slots: Vec<(String, ColumnKind, Slot)>,
+}
+
+fn kind_of(t: FieldType) -> ColumnKind {
+    match t {
+        FieldType::String | FieldType::Code => ColumnKind::Str,
+        FieldType::Int => ColumnKind::Int,
+        FieldType::Float => ColumnKind::Float,
+        FieldType::Bool => ColumnKind::Bool,
+        FieldType::Date => ColumnKind::Date,
+        FieldType::Datetime => ColumnKind::Datetime,
+    }
+}
+
+impl StagedSchema {
+    fn new(dict: &Dictionary) -> StagedSchema {
+        let mut slots = Vec::new();
+        for (fi, f) in dict.fields.iter().enumerate() {
+            if !f.spec.stage {
+                continue;
+            }
+            slots.push((f.spec.name.clone(), kind_of(f.spec.kind), Slot::Field(fi)));
+            if f.spec.ethnicity {
+                slots.push(("ethnic_group".into(), ColumnKind::Str, Slot::EthnicGroup(fi)));
+                slots.push(("ethnicity_scheme".into(), ColumnKind::Str, Slot::EthnicityScheme(fi)));
+            }
+        }
+        if dict.file.location.is_some() {
+            slots.push(("ward_name".into(), ColumnKind::Str, Slot::WardName));
+            slots.push(("location_status".into(), ColumnKind::Str, Slot::LocationStatus));
+        }
+        StagedSchema { slots }
+    }
+}
+
+fn str_of(values: &Values, i: Option<usize>) -> Option<&str> {
+    match i.and_then(|i| values.get(i)) {
+        Some(Some(Value::Str(s))) => Some(s.as_str()),
+        _ => None,
+    }
+}
+
+fn float_of(values: &Values, i: Option<usize>) -> Option<f64> {
+    match i.and_then(|i| values.get(i)) {
+        Some(Some(Value::Float(f))) => Some(*f),
+        Some(Some(Value::Int(v))) => Some(*v as f64),
+        _ => None,
+    }
+}
+
+pub fn ingest_source(
+    ctx: &IngestContext,
+    dict: &Dictionary,
+    files: &[std::path::PathBuf],
+    sheet: Option<&str>,
+    parent_index: Option<&KeyIndex>,
+) -> Result<SourceOutcome, IngestError> {
+    let schema = StagedSchema::new(dict);
+    let mut builders: Vec<ColumnBuilder> = vec![
+        ColumnBuilder::new("source_file", ColumnKind::Str),
+        ColumnBuilder::new("source_line", ColumnKind::Int),
+    ];
+    builders.extend(schema.slots.iter().map(|(n, k, _)| ColumnBuilder::new(n, *k)));
+
+    let src = &dict.file.source;
+    let idx = |name: &Option<String>| name.as_ref().and_then(|n| dict.field_index(n));
+    let unique = idx(&src.unique_key);
+    let event_time = idx(&src.event_time);
+    let parent_key = src.parent.as_ref().and_then(|p| dict.field_index(&p.key));
+    let loc = dict.file.location.clone().unwrap_or_default();
+    let (easting, northing, lat, lon, lsoa, ward) =
+        (idx(&loc.easting), idx(&loc.northing), idx(&loc.latitude), idx(&loc.longitude), idx(&loc.lsoa), idx(&loc.ward));
+    let age_field = dict.file.age.as_ref().and_then(|a| dict.field_index(&a.field));
+    let dob_field = dict.file.age.as_ref().and_then(|a| idx(&a.date_of_birth));
+    let pseudo_fields: Vec<usize> = (0..dict.fields.len()).filter(|&i| dict.fields[i].spec.pseudonymise).collect();
+
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut key_index: Option<KeyIndex> = unique.map(|_| HashMap::new());
+    let mut rejects = RejectLog::default();
+    let mut reports = Vec::new();
+
+    for path in files {
+        let display = ctx.display_path(path);
+        let sha256 = crate::fsutil::sha256_file(path).map_err(|e| IngestError::io(path, e))?;
+        let table = open_table(path, sheet)?;
+        let headers = match_headers(&dict.fields.iter().map(|f| f.spec.clone()).collect::<Vec<_>>(), &table.headers);
+        for (fi, f) in dict.fields.iter().enumerate() {
+            if f.spec.required && headers.column_of(fi).is_none() {
+                let mut expected = vec![f.spec.name.clone()];
+                expected.extend(f.spec.aliases.iter().cloned());
+                return Err(IngestError::MissingColumn {
+                    file: display.clone(),
+                    field: f.spec.name.clone(),
+                    expected: expected.join(", "),
+                    found: table.headers.join(", "),
+                });
+            }
+        }
+        if let Some((field, a, b)) = headers.ambiguous.first() {
+            return Err(IngestError::file(path, &format!("columns \"{a}\" and \"{b}\" both match field {field}; rename one")));
+        }
+        let mut report = FileReport {
+            path: display.clone(),
+            sha256,
+            format: table.format.clone(),
+            rows_read: 0,
+            rows_staged: 0,
+            rows_rejected: 0,
+            rejects_by_reason: BTreeMap::new(),
+            columns_matched: headers.columns.iter().map(|(fi, ci)| (dict.fields[*fi].spec.name.clone(), table.headers[*ci].clone())).collect(),
+            columns_ignored: headers.unmatched.clone(),
+            location_status: BTreeMap::new(),
+        };
+        let bar = ctx.progress.rows(&format!("{} {}", src.name, file_name(path)));
+        for item in table.rows {
+            report.rows_read += 1;
+            bar.inc(1);
+            let row = match item {
+                RowItem::Row(r) => r,
+                RowItem::Bad(b) => {
+                    rejects.push(&display, Reject::new(b.line, "unparseable_row", "", "", b.message));
+                    report.rows_rejected += 1;
+                    continue;
+                }
+            };
+            let line = row.line;
+            let result = (|| -> Result<(Values, Option<(Option<String>, String)>), Reject> {
+                let mut values = parse_row(dict, &headers, line, &row.cells)?;
+                // Age at the event from a date of birth, when no age is given.
+                if let (Some(ai), Some(di)) = (age_field, dob_field) {
+                    if values[ai].is_none() {
+                        if let Some(Value::Date(dob)) = values[di].clone() {
+                            let event = match (parent_key, parent_index) {
+                                (Some(pk), Some(pi)) => str_of(&values, Some(pk)).and_then(|k| pi.get(k).copied().flatten()),
+                                _ => match event_time.and_then(|e| values[e].clone()) {
+                                    Some(Value::DateTime(t)) => Some(t),
+                                    Some(Value::Date(d)) => d.and_hms_opt(0, 0, 0),
+                                    _ => None,
+                                },
+                            };
+                            if let Some(ev) = event {
+                                let dobf = &dict.fields[di];
+                                let agef = &dict.fields[ai];
+                                let age = age_at(dob, ev.date()).ok_or_else(|| {
+                                    Reject::new(line, "bad_date", &dobf.spec.name, "[redacted]", "date of birth is after the event".into())
+                                })?;
+                                let out = agef.spec.min.map(|m| (age as f64) < m).unwrap_or(false) || agef.spec.max.map(|m| (age as f64) > m).unwrap_or(false);
+                                if out {
+                                    return Err(Reject::new(line, agef.spec.range_reason(), &dobf.spec.name, "[redacted]", format!("date of birth gives age {age}, outside the accepted range")));
+                                }
+                                values[ai] = Some(Value::Int(age));
+                            }
+                        }
+                    }
+                }
+                if let (Some(pk), Some(pi)) = (parent_key, parent_index) {
+                    let key = str_of(&values, Some(pk)).unwrap_or("");
+                    if !pi.contains_key(key) {
+                        let parent = src.parent.as_ref().map(|p| p.source.as_str()).unwrap_or("parent");
+                        return Err(Reject::new(line, "orphan_record", &dict.fields[pk].spec.name, key, format!("no staged {parent} row has this key")));
+                    }
+                }
+                let key = unique.and_then(|u| str_of(&values, Some(u))).map(|s| s.to_string());
+                if let (Some(u), Some(k)) = (unique, &key) {
+                    if seen.contains(k) {
+                        return Err(Reject::new(line, "duplicate", &dict.fields[u].spec.name, k, "an earlier row has the same key (the first is kept)".into()));
+                    }
+                }
+                for &pf in &pseudo_fields {
+                    if let Some(Some(Value::Str(raw))) = values.get(pf) {
+                        let p = ctx.pseudonymiser.pseudonym(raw);
+                        values[pf] = Some(Value::Str(p));
+                    }
+                }
+                // Location: a point (BNG, or WGS84 converted), else LSOA, else ward code.
+                let mut status = String::new();
+                let mut ward_name = None;
+                if dict.file.location.is_some() {
+                    let point = match (float_of(&values, easting), float_of(&values, northing)) {
+                        (Some(e), Some(n)) => Some((e, n)),
+                        _ => match (float_of(&values, lon), float_of(&values, lat)) {
+                            (Some(x), Some(y)) => wgs84_to_bng(x, y).ok(),
+                            _ => None,
+                        },
+                    };
+                    let resolved = ctx.geography.resolve(point, str_of(&values, lsoa), str_of(&values, ward));
+                    status = resolved.status.as_str().to_string();
+                    if let (Some(ei), Some(ni), Some((e, n))) = (easting, northing, point) {
+                        values[ei] = Some(Value::Float((e * 10.0).round() / 10.0));
+                        values[ni] = Some(Value::Float((n * 10.0).round() / 10.0));
+                    }
+                    if let Some(li) = lsoa {
+                        if let Some(l) = resolved.lsoa21.clone() {
+                            values[li] = Some(Value::Str(l));
+                        }
+                    }
+                    let w = resolved.ward.and_then(|i| ctx.geography.wards.wards.get(i));
+                    if let Some(wi) = ward {
+                        values[wi] = w.map(|w| Value::Str(w.code.clone()));
+                    }
+                    ward_name = w.map(|w| w.name.clone());
+                }
+                Ok((values, Some((ward_name, status))))
+            })();
+            match result {
+                Err(r) => {
+                    report.rows_rejected += 1;
+                    rejects.push(&display, r);
+                }
+                Ok((values, loc_out)) => {
+                    report.rows_staged += 1;
+                    if let Some(u) = unique {
+                        if let Some(k) = str_of(&values, Some(u)) {
+                            seen.insert(k.to_string());
+                            if let Some(ki) = key_index.as_mut() {
+                                let t = match event_time.and_then(|e| values[e].clone()) {
+                                    Some(Value::DateTime(t)) => Some(t),
+                                    Some(Value::Date(d)) => d.and_hms_opt(0, 0, 0),
+                                    _ => None,
+                                };
+                                ki.insert(k.to_string(), t);
+                            }
+                        }
+                    }
+                    let (ward_name, status) = loc_out.unwrap_or((None, String::new()));
+                    if !status.is_empty() {
+                        *report.location_status.entry(status.clone()).or_insert(0) += 1;
+                    }
+                    builders[0].push(Some(Value::Str(file_name(path))));
+                    builders[1].push(Some(Value::Int(line as i64)));
+                    for (bi, (_, _, slot)) in schema.slots.iter().enumerate() {
+                        let v = match slot {
+                            Slot::Field(fi) => values[*fi].clone(),
+                            Slot::EthnicGroup(fi) => Some(Value::Str(ethnic_group(dict, str_of(&values, Some(*fi))).0)),
+                            Slot::EthnicityScheme(fi) => Some(Value::Str(ethnic_group(dict, str_of(&values, Some(*fi))).1)),
+                            Slot::WardName => ward_name.clone().map(Value::Str),
+                            Slot::LocationStatus => Some(Value::Str(status.clone())),
+                        };
+                        builders[bi + 2].push(v);
+                    }
+                }
+            }
+        }
+        bar.finish();
+        report.rejects_by_reason = rejects.by_reason(&display);
+        reports.push(report);
+    }
+    let frame = build_frame(builders).map_err(|e| IngestError::Polars { context: format!("building staged {}", src.name), source: e })?;
+    Ok(SourceOutcome { frame, files: reports, rejects, key_index })
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}

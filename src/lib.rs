@@ -1,0 +1,20 @@
+//! sna: Serious Violence Strategic Needs Assessment pipeline.
+//!
+//! Three stages, each reading only what the previous one wrote to disk:
+//! `ingest` (raw extracts -> validated, pseudonymised Parquet), `analyse` (Parquet -> profile tables with
+//! statistics) and `report` (tables -> charts, findings, summary). `synth` builds a synthetic borough.
+
+pub mod analysis;
+pub mod definition;
+pub mod dictionary;
+pub mod embedded;
+pub mod error;
+pub mod fsutil;
+pub mod geo;
+pub mod ingest;
+pub mod pipeline;
+pub mod progress;
+pub mod report;
+pub mod stats;
+pub mod synth;
+pub mod table_io;

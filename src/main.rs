@@ -1,0 +1,136 @@
+//! `sna` command line: parse, call the library, map errors to exit codes (0 ok, 1 run failed, 2 bad usage
+//! or bad pipeline file).
+
+use clap::{Parser, Subcommand};
+use sna::error::SnaError;
+use sna::pipeline::config::Pipeline;
+use sna::pipeline::{demo, run};
+use sna::progress::Progress;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "sna",
+    version,
+    about = "Serious Violence Strategic Needs Assessment pipeline",
+    long_about = "Turns a Community Safety Partnership's raw extracts (police, ambulance, A&E, youth justice, MARAC, \
+exclusions) into validated, pseudonymised Parquet, profile tables with confidence intervals, charts and findings.",
+    after_help = "Examples:\n  sna demo --out out/demo\n  sna run pipelines/demo.toml --out out/exampleton\n  sna synth --out data/synthetic --seed 7\n  sna dictionary police_offences"
+)]
+struct Cli {
+    /// No progress or stage messages (errors are still printed)
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate the synthetic borough and run ingest, analyse and report on it
+    #[command(after_help = "Example:\n  sna demo --out out/demo --seed 42")]
+    Demo {
+        /// Output folder (the synthetic input goes in OUT/input)
+        #[arg(long, default_value = "out/demo")]
+        out: PathBuf,
+        /// Random seed for the synthetic borough
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Run ingest, analyse and report for a pipeline file
+    #[command(after_help = "Example:\n  sna run pipelines/exampleton.toml --out out/exampleton-2025")]
+    Run {
+        pipeline: PathBuf,
+        /// Output folder (default: the pipeline's [output] dir)
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Stage 1: raw extracts into staged/ Parquet, rejects/ and manifest.json
+    Ingest {
+        pipeline: PathBuf,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Stage 2: staged Parquet into tables/
+    Analyse {
+        pipeline: PathBuf,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Stage 3: tables into charts/ and report/
+    Report {
+        pipeline: PathBuf,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Write the synthetic borough's raw extracts, reference data, truth.json and pipeline.toml
+    #[command(after_help = "Example:\n  sna synth --out data/synthetic --seed 7 && sna run data/synthetic/pipeline.toml")]
+    Synth {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Multiply wards, residents and offences by K
+        #[arg(long, default_value_t = 1)]
+        scale: u32,
+    },
+    /// Print a source's data dictionary (no name: list the sources)
+    #[command(after_help = "Example:\n  sna dictionary police_victims")]
+    Dictionary { name: Option<String> },
+}
+
+fn load(path: &Path, out: &Option<PathBuf>) -> Result<(Pipeline, PathBuf), SnaError> {
+    let p = Pipeline::from_path(path)?;
+    let dir = out.clone().unwrap_or_else(|| p.output_dir.clone());
+    Ok((p, dir))
+}
+
+fn dictionary(name: Option<String>) -> Result<(), SnaError> {
+    let registry = sna::dictionary::Registry::embedded()?;
+    match name {
+        None => {
+            for (n, d) in &registry.dictionaries {
+                println!("{n:<20} {}", d.file.source.title);
+            }
+        }
+        Some(n) => print!("{}", sna::dictionary::print::render(registry.get(&n)?)),
+    }
+    Ok(())
+}
+
+fn execute(cli: Cli) -> Result<(), SnaError> {
+    let progress = Progress::new(cli.quiet);
+    match cli.command {
+        Command::Demo { out, seed } => demo::demo(&out, seed, &progress),
+        Command::Run { pipeline, out } => {
+            let (p, dir) = load(&pipeline, &out)?;
+            run::run_all(&p, &dir, &progress)
+        }
+        Command::Ingest { pipeline, out } => {
+            let (p, dir) = load(&pipeline, &out)?;
+            run::ingest(&p, &dir, &progress)
+        }
+        Command::Analyse { pipeline, out } => {
+            let (p, dir) = load(&pipeline, &out)?;
+            run::analyse(&p, &dir, &progress)
+        }
+        Command::Report { pipeline, out } => {
+            let (p, dir) = load(&pipeline, &out)?;
+            run::report(&p, &dir, &progress)
+        }
+        Command::Synth { out, seed, scale } => demo::synthesise(&out, seed, scale, &progress),
+        Command::Dictionary { name } => dictionary(name),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}

@@ -1,0 +1,529 @@
+//! The pipeline file (TOML) parsed into typed, validated configuration. Every error names the file, the
+//! key and what was expected; `main` maps these to exit code 2.
+
+use chrono::{Datelike, Months, NaiveDate};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read: {source}")]
+    Read { file: String, source: std::io::Error },
+    #[error("{file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("{file}: {key}: {message}")]
+    Invalid { file: String, key: String, message: String },
+    #[error("{file}: {key}: file not found: {path}")]
+    MissingFile { file: String, key: String, path: String },
+    #[error("{file}: {key}: pattern {pattern} matched no files")]
+    NoMatch { file: String, key: String, pattern: String },
+}
+
+// ---- the file as written --------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPipeline {
+    assessment: RawAssessment,
+    geography: RawGeography,
+    #[serde(default)]
+    population: Option<RawPopulation>,
+    #[serde(default)]
+    sources: BTreeMap<String, RawSource>,
+    #[serde(default)]
+    privacy: RawPrivacy,
+    #[serde(default)]
+    analysis: RawAnalysis,
+    #[serde(default)]
+    output: Option<RawOutput>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAssessment {
+    name: String,
+    area: String,
+    period: RawPeriod,
+    #[serde(default)]
+    previous_periods: u32,
+    definition: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPeriod {
+    start: toml::Value,
+    end: toml::Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGeography {
+    wards: String,
+    ward_code_property: String,
+    ward_name_property: String,
+    #[serde(default)]
+    area_filter: Option<RawAreaFilter>,
+    #[serde(default)]
+    lsoa_lookup: Option<String>,
+    #[serde(default)]
+    lsoa11_lookup: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAreaFilter {
+    property: String,
+    equals: OneOrMany,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPopulation {
+    files: Vec<RawPopulationFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPopulationFile {
+    path: String,
+    format: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    files: Vec<String>,
+    #[serde(default)]
+    sheet: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrivacy {
+    #[serde(default)]
+    pseudonym_key_env: Option<String>,
+    #[serde(default)]
+    pseudonym_key_file: Option<String>,
+    /// Synthetic data only: use the fixed, public demo key.
+    #[serde(default)]
+    demo_key: bool,
+    #[serde(default = "default_suppress_below")]
+    suppress_below: u32,
+    #[serde(default)]
+    round_to: u32,
+}
+
+impl Default for RawPrivacy {
+    fn default() -> Self {
+        RawPrivacy {
+            pseudonym_key_env: None,
+            pseudonym_key_file: None,
+            demo_key: false,
+            suppress_below: default_suppress_below(),
+            round_to: 0,
+        }
+    }
+}
+
+fn default_suppress_below() -> u32 {
+    5
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAnalysis {
+    #[serde(default = "default_multiplier")]
+    multiplier: f64,
+    #[serde(default = "default_confidence")]
+    confidence: f64,
+}
+
+impl Default for RawAnalysis {
+    fn default() -> Self {
+        RawAnalysis { multiplier: default_multiplier(), confidence: default_confidence() }
+    }
+}
+
+fn default_multiplier() -> f64 {
+    1000.0
+}
+fn default_confidence() -> f64 {
+    0.95
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutput {
+    dir: String,
+}
+
+// ---- the typed configuration ----------------------------------------------------------------------
+
+/// An inclusive date range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Period {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+impl Period {
+    pub fn contains(&self, d: NaiveDate) -> bool {
+        self.start <= d && d <= self.end
+    }
+    /// "1 Apr 2025 to 31 Mar 2026"
+    pub fn label(&self) -> String {
+        format!("{} to {}", self.start.format("%-d %b %Y"), self.end.format("%-d %b %Y"))
+    }
+    /// "2025-26" for a financial year, otherwise the ISO dates.
+    pub fn short_label(&self) -> String {
+        if self.start.month() == 4 && self.start.day() == 1 && self.end == fy_end(self.start.year()) {
+            format!("{}-{:02}", self.start.year(), (self.start.year() + 1) % 100)
+        } else {
+            format!("{}..{}", self.start, self.end)
+        }
+    }
+    /// The period of equal length immediately before this one. Whole-month periods step back by whole
+    /// months (so financial years stay financial years); others by their length in days.
+    pub fn previous(&self) -> Option<Period> {
+        let whole_months = self.start.day() == 1 && self.end.succ_opt().map(|d| d.day() == 1).unwrap_or(false);
+        if whole_months {
+            let months = (self.end.year() - self.start.year()) * 12 + self.end.month() as i32 - self.start.month() as i32 + 1;
+            let start = self.start.checked_sub_months(Months::new(months as u32))?;
+            let end = self.start.pred_opt()?;
+            Some(Period { start, end })
+        } else {
+            let len = (self.end - self.start).num_days() + 1;
+            let end = self.start.pred_opt()?;
+            let start = end.checked_sub_signed(chrono::Duration::days(len - 1))?;
+            Some(Period { start, end })
+        }
+    }
+}
+
+fn fy_end(start_year: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(start_year + 1, 3, 31).unwrap_or(NaiveDate::MIN)
+}
+
+#[derive(Debug, Clone)]
+pub enum DefinitionRef {
+    Preset(String),
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct AreaFilter {
+    pub property: String,
+    pub equals: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GeographyConfig {
+    pub wards: PathBuf,
+    pub ward_code_property: String,
+    pub ward_name_property: String,
+    pub area_filter: Option<AreaFilter>,
+    pub lsoa_lookup: Option<PathBuf>,
+    pub lsoa11_lookup: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PopulationFormat {
+    /// `area_code,age_band,sex,ethnic_group,population`
+    Long,
+}
+
+#[derive(Debug, Clone)]
+pub struct PopulationFile {
+    pub path: PathBuf,
+    pub format: PopulationFormat,
+}
+
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    pub name: String,
+    pub files: Vec<PathBuf>,
+    pub sheet: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    Env(String),
+    File(PathBuf),
+    Demo,
+}
+
+#[derive(Debug, Clone)]
+pub struct PrivacyConfig {
+    pub key: KeySource,
+    pub suppress_below: u32,
+    pub round_to: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    /// Where the configuration came from (for messages and the manifest).
+    pub origin: String,
+    pub text: String,
+    pub base_dir: PathBuf,
+    pub name: String,
+    pub area: String,
+    pub period: Period,
+    /// Earlier periods of equal length, most recent first.
+    pub previous: Vec<Period>,
+    pub definition: DefinitionRef,
+    pub geography: GeographyConfig,
+    pub population: Vec<PopulationFile>,
+    pub sources: Vec<SourceConfig>,
+    pub privacy: PrivacyConfig,
+    pub multiplier: f64,
+    pub confidence: f64,
+    pub output_dir: PathBuf,
+}
+
+impl Pipeline {
+    pub fn from_path(path: &Path) -> Result<Pipeline, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { file: path.display().to_string(), source })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+        let base = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base };
+        Pipeline::from_str(&text, &path.display().to_string(), &base)
+    }
+
+    /// Parse pipeline text whose relative paths are relative to `base_dir`.
+    pub fn from_str(text: &str, origin: &str, base_dir: &Path) -> Result<Pipeline, ConfigError> {
+        let file = origin.to_string();
+        let raw: RawPipeline = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            file: file.clone(),
+            message: e.to_string().trim_end().replace("TOML parse error", "error"),
+        })?;
+        let invalid = |key: &str, message: String| ConfigError::Invalid { file: file.clone(), key: key.to_string(), message };
+        let resolve = |p: &str| -> PathBuf {
+            let p = Path::new(p);
+            if p.is_absolute() { p.to_path_buf() } else { base_dir.join(p) }
+        };
+        let existing = |key: &str, p: &str| -> Result<PathBuf, ConfigError> {
+            let path = resolve(p);
+            if path.is_file() {
+                Ok(path)
+            } else {
+                Err(ConfigError::MissingFile { file: file.clone(), key: key.to_string(), path: path.display().to_string() })
+            }
+        };
+
+        let a = raw.assessment;
+        let start = parse_date(&a.period.start).map_err(|m| invalid("[assessment] period.start", m))?;
+        let end = parse_date(&a.period.end).map_err(|m| invalid("[assessment] period.end", m))?;
+        if end < start {
+            return Err(invalid("[assessment] period", format!("end {end} is before start {start}")));
+        }
+        let period = Period { start, end };
+        let mut previous = Vec::new();
+        let mut p = period;
+        for _ in 0..a.previous_periods {
+            p = p.previous().ok_or_else(|| invalid("[assessment] previous_periods", "reaches before the calendar".into()))?;
+            previous.push(p);
+        }
+        if a.name.trim().is_empty() {
+            return Err(invalid("[assessment] name", "must not be empty".into()));
+        }
+        let definition = if crate::embedded::definition_text(&a.definition).is_some() {
+            DefinitionRef::Preset(a.definition.clone())
+        } else if a.definition.ends_with(".toml") {
+            DefinitionRef::File(existing("[assessment] definition", &a.definition)?)
+        } else {
+            let presets: Vec<&str> = crate::embedded::DEFINITIONS.iter().map(|(n, _)| *n).collect();
+            return Err(invalid(
+                "[assessment] definition",
+                format!("\"{}\" is neither a preset ({}) nor a .toml file", a.definition, presets.join(", ")),
+            ));
+        };
+
+        let g = raw.geography;
+        let geography = GeographyConfig {
+            wards: existing("[geography] wards", &g.wards)?,
+            ward_code_property: g.ward_code_property,
+            ward_name_property: g.ward_name_property,
+            area_filter: g.area_filter.map(|f| AreaFilter {
+                property: f.property,
+                equals: match f.equals {
+                    OneOrMany::One(s) => vec![s],
+                    OneOrMany::Many(v) => v,
+                },
+            }),
+            lsoa_lookup: g.lsoa_lookup.as_deref().map(|p| existing("[geography] lsoa_lookup", p)).transpose()?,
+            lsoa11_lookup: g.lsoa11_lookup.as_deref().map(|p| existing("[geography] lsoa11_lookup", p)).transpose()?,
+        };
+
+        let mut population = Vec::new();
+        for (i, f) in raw.population.map(|p| p.files).unwrap_or_default().into_iter().enumerate() {
+            let key = format!("[population] files[{i}]");
+            let format = match f.format.as_str() {
+                "long" => PopulationFormat::Long,
+                other => return Err(invalid(&key, format!("format \"{other}\" is not supported (supported: long)"))),
+            };
+            population.push(PopulationFile { path: existing(&key, &f.path)?, format });
+        }
+
+        let mut sources = Vec::new();
+        for (name, s) in raw.sources {
+            let key = format!("[sources.{name}] files");
+            if crate::embedded::dictionary_text(&name).is_none() {
+                let known: Vec<&str> = crate::embedded::DICTIONARIES.iter().map(|(n, _)| *n).collect();
+                return Err(invalid(&format!("[sources.{name}]"), format!("unknown source (known: {})", known.join(", "))));
+            }
+            if s.files.is_empty() {
+                return Err(invalid(&key, "lists no files".into()));
+            }
+            let mut files = Vec::new();
+            for pattern in &s.files {
+                let matched = expand_glob(&resolve(pattern)).map_err(|m| invalid(&key, m))?;
+                files.extend(matched.iter().cloned());
+                if matched.is_empty() {
+                    return Err(ConfigError::NoMatch { file: file.clone(), key: key.clone(), pattern: pattern.clone() });
+                }
+            }
+            files.sort();
+            files.dedup();
+            sources.push(SourceConfig { name, files, sheet: s.sheet });
+        }
+
+        let pv = raw.privacy;
+        let key = match (pv.pseudonym_key_env, pv.pseudonym_key_file, pv.demo_key) {
+            (Some(env), None, false) => KeySource::Env(env),
+            (None, Some(f), false) => KeySource::File(existing("[privacy] pseudonym_key_file", &f)?),
+            (None, None, true) => KeySource::Demo,
+            (None, None, false) => {
+                return Err(invalid("[privacy]", "set pseudonym_key_env or pseudonym_key_file (the key that pseudonymises person ids)".into()))
+            }
+            _ => return Err(invalid("[privacy]", "give exactly one of pseudonym_key_env, pseudonym_key_file, demo_key".into())),
+        };
+        if pv.round_to > 0 && pv.round_to != 5 && pv.round_to != 10 {
+            return Err(invalid("[privacy] round_to", format!("{} must be 0, 5 or 10", pv.round_to)));
+        }
+        let an = raw.analysis;
+        if !(an.confidence > 0.0 && an.confidence < 1.0) {
+            return Err(invalid("[analysis] confidence", format!("{} must be between 0 and 1, e.g. 0.95", an.confidence)));
+        }
+        if !(an.multiplier > 0.0) {
+            return Err(invalid("[analysis] multiplier", "must be positive, e.g. 1000".into()));
+        }
+        let output_dir = resolve(raw.output.map(|o| o.dir).as_deref().unwrap_or("out"));
+
+        Ok(Pipeline {
+            origin: file.clone(),
+            text: text.to_string(),
+            base_dir: base_dir.to_path_buf(),
+            name: a.name,
+            area: a.area,
+            period,
+            previous,
+            definition,
+            geography,
+            population,
+            sources,
+            privacy: PrivacyConfig { key, suppress_below: pv.suppress_below, round_to: pv.round_to },
+            multiplier: an.multiplier,
+            confidence: an.confidence,
+            output_dir,
+        })
+    }
+
+    /// The current period followed by the previous ones, oldest last.
+    pub fn all_periods(&self) -> Vec<Period> {
+        std::iter::once(self.period).chain(self.previous.iter().copied()).collect()
+    }
+
+    pub fn source(&self, name: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+}
+
+fn parse_date(v: &toml::Value) -> Result<NaiveDate, String> {
+    let s = match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Datetime(d) => d.to_string(),
+        other => return Err(format!("{other} is not a date (expected \"YYYY-MM-DD\")")),
+    };
+    NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| format!("\"{s}\" is not a date (expected YYYY-MM-DD)"))
+}
+
+fn expand_glob(pattern: &Path) -> Result<Vec<PathBuf>, String> {
+    let text = pattern.to_string_lossy();
+    let paths = glob::glob(&text).map_err(|e| format!("bad pattern {text}: {e}"))?;
+    let mut out = Vec::new();
+    for p in paths {
+        let p = p.map_err(|e| format!("{e}"))?;
+        if p.is_file() {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("wards.geojson"), "{}").expect("write");
+        std::fs::write(dir.path().join("off_1.csv"), "a").expect("write");
+        let text = r#"
+[assessment]
+name = "Test SNA"
+area = "Testham"
+period = { start = "2025-04-01", end = "2026-03-31" }
+previous_periods = 2
+definition = "london-vru"
+[geography]
+wards = "wards.geojson"
+ward_code_property = "WD23CD"
+ward_name_property = "WD23NM"
+[sources.police_offences]
+files = ["off_*.csv"]
+[privacy]
+demo_key = true
+"#
+        .to_string();
+        (dir, text)
+    }
+
+    #[test]
+    fn valid_pipeline_parses_with_financial_year_history() {
+        let (dir, text) = base();
+        let p = Pipeline::from_str(&text, "t.toml", dir.path()).expect("valid");
+        assert_eq!(p.previous.len(), 2);
+        assert_eq!(p.previous[0].start, NaiveDate::from_ymd_opt(2024, 4, 1).expect("d"));
+        assert_eq!(p.previous[1].end, NaiveDate::from_ymd_opt(2024, 3, 31).expect("d"));
+        assert_eq!(p.period.short_label(), "2025-26");
+        assert_eq!(p.sources[0].files.len(), 1);
+    }
+
+    #[test]
+    fn errors_say_which_key_and_what_was_expected() {
+        let (dir, text) = base();
+        let err = |t: String| Pipeline::from_str(&t, "t.toml", dir.path()).expect_err("should fail").to_string();
+        let e = err(text.replace("previous_periods = 2", "previous_periods = 2\ncolour = \"red\""));
+        assert!(e.contains("unknown field `colour`") && e.contains("line"), "{e}");
+        let e = err(text.replace("2025-04-01", "2025-02-31"));
+        assert!(e.contains("period.start") && e.contains("2025-02-31"), "{e}");
+        let e = err(text.replace("wards.geojson", "nope.geojson"));
+        assert!(e.contains("[geography] wards") && e.contains("file not found"), "{e}");
+        let e = err(text.replace("off_*.csv", "missing_*.csv"));
+        assert!(e.contains("matched no files"), "{e}");
+        let e = err(text.replace("london-vru", "narnia"));
+        assert!(e.contains("neither a preset"), "{e}");
+        let e = err(text.replace("[sources.police_offences]", "[sources.police_offencez]"));
+        assert!(e.contains("unknown source"), "{e}");
+    }
+}

@@ -1,0 +1,6 @@
+//! The pipeline file, the orchestration of the three stages, and the run manifest.
+
+pub mod config;
+pub mod demo;
+pub mod manifest;
+pub mod run;

@@ -1,0 +1,165 @@
+//! Orchestration: the three stages, each reading only what the previous one wrote to disk, each
+//! announcing itself and recording what it did in the manifest.
+
+use super::config::{DefinitionRef, KeySource, Pipeline};
+use super::manifest::{sha256_file, Manifest};
+use crate::analysis::{run_analysis, AnalysisSettings};
+use crate::definition::Definition;
+use crate::dictionary::Registry;
+use crate::error::{Result, SnaError};
+use crate::geo::{AreaFilter, Geography, Lsoa11Lookup, LsoaLookup, WardSet};
+use crate::ingest::pseudonymise::{Pseudonymiser, DEMO_KEY};
+use crate::ingest::{ingest_all, IngestContext, SourceInput};
+use crate::progress::Progress;
+use crate::report::{run_report, ReportSettings};
+use serde_json::json;
+use std::path::Path;
+use std::time::Instant;
+
+fn pseudonymiser(p: &Pipeline, progress: &Progress) -> Result<(Pseudonymiser, String)> {
+    let (key, described) = match &p.privacy.key {
+        KeySource::Env(var) => match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => (v.trim().as_bytes().to_vec(), format!("environment variable {var}")),
+            _ => {
+                return Err(SnaError::Usage(format!(
+                    "{}: [privacy] pseudonym_key_env: environment variable {var} is not set; set it to a secret of at least 16 characters, kept out of the repository",
+                    p.origin
+                )))
+            }
+        },
+        KeySource::File(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| SnaError::io(format!("pseudonym key file {}", path.display()), e))?;
+            (text.trim().as_bytes().to_vec(), format!("key file {}", path.display()))
+        }
+        KeySource::Demo => {
+            progress.say("  note: using the public demo pseudonym key; synthetic data only, never real data");
+            (DEMO_KEY.as_bytes().to_vec(), "demo key (public; synthetic data only)".to_string())
+        }
+    };
+    let p = Pseudonymiser::new(&key).map_err(|m| SnaError::Usage(format!("pseudonym key: {m}")))?;
+    Ok((p, described))
+}
+
+fn load_geography(p: &Pipeline) -> Result<Geography> {
+    let g = &p.geography;
+    let filter = g.area_filter.as_ref().map(|f| AreaFilter { property: f.property.clone(), equals: f.equals.clone() });
+    let wards = WardSet::from_geojson_path(&g.wards, &g.ward_code_property, &g.ward_name_property, filter.as_ref())?;
+    let lsoa = g.lsoa_lookup.as_ref().map(LsoaLookup::from_csv_path).transpose()?;
+    let lsoa11 = g.lsoa11_lookup.as_ref().map(Lsoa11Lookup::from_csv_path).transpose()?;
+    Ok(Geography::new(wards, lsoa, lsoa11))
+}
+
+fn definition(p: &Pipeline, registry: &Registry) -> Result<Definition> {
+    let ho = registry
+        .seeds
+        .get("ho_codes")
+        .ok_or_else(|| SnaError::Usage("seed table ho_codes is missing".into()))?;
+    Ok(match &p.definition {
+        DefinitionRef::Preset(name) => Definition::from_preset(name, ho)?,
+        DefinitionRef::File(path) => Definition::from_path(path, ho)?,
+    })
+}
+
+fn rel(p: &Pipeline, path: &Path) -> String {
+    path.strip_prefix(&p.base_dir).unwrap_or(path).display().to_string()
+}
+
+fn file_entry(p: &Pipeline, path: &Path) -> Result<serde_json::Value> {
+    let sha = sha256_file(path).map_err(|e| SnaError::io(format!("hashing {}", path.display()), e))?;
+    Ok(json!({ "path": rel(p, path), "sha256": sha }))
+}
+
+/// Stage 1: reference data and every source into `staged/`, quarantine into `rejects/`.
+pub fn ingest(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
+    let started = Instant::now();
+    progress.say(&format!("[1/3] ingest: {} source(s) into {}", p.sources.len(), out.join("staged").display()));
+    let registry = Registry::embedded()?;
+    let geography = load_geography(p)?;
+    let (pseudonymiser, key_described) = pseudonymiser(p, progress)?;
+    let reference = crate::ingest::reference::stage_reference(p, &geography, out)?;
+    let ctx = IngestContext { geography: &geography, pseudonymiser: &pseudonymiser, progress: *progress, base_dir: &p.base_dir };
+    let inputs: Vec<SourceInput> = p
+        .sources
+        .iter()
+        .map(|s| SourceInput { name: s.name.clone(), files: s.files.clone(), sheet: s.sheet.clone() })
+        .collect();
+    let reports = ingest_all(&ctx, &registry, &inputs, out)?;
+
+    let mut m = Manifest::load(out);
+    let mut reference_files = vec![file_entry(p, &p.geography.wards)?];
+    for f in p.geography.lsoa_lookup.iter().chain(p.geography.lsoa11_lookup.iter()) {
+        reference_files.push(file_entry(p, f)?);
+    }
+    for f in &p.population {
+        reference_files.push(file_entry(p, &f.path)?);
+    }
+    let dictionaries: serde_json::Map<String, serde_json::Value> = p
+        .sources
+        .iter()
+        .filter_map(|s| registry.get(&s.name).ok().map(|d| (s.name.clone(), json!(d.hash))))
+        .collect();
+    m.set(
+        "pipeline",
+        json!({
+            "name": p.name, "area": p.area, "origin": p.origin,
+            "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(p.text.as_bytes())),
+            "period": p.period, "previous_periods": p.previous,
+        }),
+    );
+    m.set("dictionaries_sha256", serde_json::Value::Object(dictionaries));
+    m.set("reference", json!({ "files": reference_files, "wards": reference.wards, "population": reference.population }));
+    m.set("pseudonym_key", json!(key_described));
+    m.set("sources", serde_json::to_value(&reports).unwrap_or_default());
+    let rejected: u64 = reports.iter().map(|r| r.rows_rejected).sum();
+    let read: u64 = reports.iter().map(|r| r.rows_read).sum();
+    m.set_timing("ingest", started.elapsed().as_secs_f64());
+    m.write(out).map_err(|e| SnaError::io("writing manifest.json", e))?;
+    progress.say(&format!(
+        "  ingest done: {read} rows read, {rejected} quarantined (see {})",
+        out.join("rejects").display()
+    ));
+    Ok(())
+}
+
+/// Stage 2: staged Parquet into `tables/`.
+pub fn analyse(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
+    let started = Instant::now();
+    let registry = Registry::embedded()?;
+    let def = definition(p, &registry)?;
+    progress.say(&format!("[2/3] analyse: definition {} ({}), period {}", def.name(), def.short_hash(), p.period.label()));
+    let summary = run_analysis(
+        out,
+        &AnalysisSettings { definition: &def, period: p.period, previous: &p.previous, multiplier: p.multiplier, confidence: p.confidence },
+    )?;
+    let mut m = Manifest::load(out);
+    m.set(
+        "definition",
+        json!({ "name": def.name(), "version": def.file.definition.version, "sha256": def.sha256, "origin": def.origin }),
+    );
+    m.set("analysis", json!({ "multiplier": p.multiplier, "confidence": p.confidence, "tables": summary.tables }));
+    m.set_timing("analyse", started.elapsed().as_secs_f64());
+    m.write(out).map_err(|e| SnaError::io("writing manifest.json", e))?;
+    progress.say(&format!("  analyse done: {} tables in {}", summary.tables.len(), out.join("tables").display()));
+    Ok(())
+}
+
+/// Stage 3: tables into charts and the summary.
+pub fn report(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
+    let started = Instant::now();
+    progress.say("[3/3] report: charts and summary");
+    let registry = Registry::embedded()?;
+    let def = definition(p, &registry)?;
+    let written = run_report(out, &ReportSettings { pipeline: p, definition: &def })?;
+    let mut m = Manifest::load(out);
+    m.set("report", json!({ "files": written }));
+    m.set_timing("report", started.elapsed().as_secs_f64());
+    m.write(out).map_err(|e| SnaError::io("writing manifest.json", e))?;
+    progress.say(&format!("  report done: {}", out.join("report").join("summary.md").display()));
+    Ok(())
+}
+
+pub fn run_all(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
+    ingest(p, out, progress)?;
+    analyse(p, out, progress)?;
+    report(p, out, progress)
+}

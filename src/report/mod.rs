@@ -1,0 +1,79 @@
+//! Report stage: tables -> charts and findings text. Reads only `tables/` (and the manifest for data
+//! accounting), writes `charts/` and `report/`.
+
+pub mod charts;
+pub mod findings;
+pub mod summary;
+pub mod tables;
+
+use crate::definition::Definition;
+use crate::pipeline::config::Pipeline;
+use charts::{render_ward_bars, WardBar, WardBarChart};
+use std::path::Path;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ReportError {
+    #[error("reading tables: {0}")]
+    Table(String),
+    #[error(transparent)]
+    Chart(#[from] charts::ChartError),
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+pub struct ReportSettings<'a> {
+    pub pipeline: &'a Pipeline,
+    pub definition: &'a Definition,
+}
+
+/// Build charts and the summary; returns the files written, relative to `out`.
+pub fn run_report(out: &Path, s: &ReportSettings) -> Result<Vec<String>, ReportError> {
+    let wards = tables::ward_figures(out)?;
+    let areas = tables::area_figures(out)?;
+    let p = s.pipeline;
+    let mut written = Vec::new();
+    for theme in s.definition.themes() {
+        let Some(figs) = wards.get(&theme.key) else { continue };
+        let bars: Vec<WardBar> = figs
+            .iter()
+            .map(|w| WardBar { code: w.code.clone(), name: w.name.clone(), count: w.offences, rate: w.rate, lower: w.lower, upper: w.upper })
+            .collect();
+        let title = format!("{}: offences by ward, {}", theme.label, p.period.short_label());
+        let subtitle = format!("Rate per 1,000 residents with {:.0}% confidence intervals", p.confidence * 100.0);
+        let caption = format!(
+            "Source: police recorded crime, {}. Definition: {} ({}). {} offences could not be placed in a ward.",
+            p.period.label(),
+            s.definition.name(),
+            s.definition.short_hash(),
+            areas.get(&theme.key).map(|a| a.offences_outside_area + a.offences_unlocated).unwrap_or(0)
+        );
+        let area_label = format!("{} rate", p.area);
+        let chart = WardBarChart {
+            title: &title,
+            subtitle: &subtitle,
+            value_label: "Offences per 1,000 residents",
+            caption: &caption,
+            area_rate: areas.get(&theme.key).and_then(|a| a.rate),
+            area_label: &area_label,
+            bars: &bars,
+        };
+        let stem = format!("place_wards_{}", theme.key);
+        let png = out.join("charts").join(format!("{stem}.png"));
+        let svg = out.join("charts").join(format!("{stem}.svg"));
+        match render_ward_bars(&chart, &png, &svg) {
+            Ok(()) => {
+                written.push(format!("charts/{stem}.png"));
+                written.push(format!("charts/{stem}.svg"));
+            }
+            Err(charts::ChartError::NoData { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let summary_path = out.join("report").join("summary.md");
+    let text = summary::render(s, &wards, &areas, out);
+    crate::fsutil::write_atomic(&summary_path, text.as_bytes())
+        .map_err(|source| ReportError::Io { path: summary_path.display().to_string(), source })?;
+    written.push("report/summary.md".to_string());
+    Ok(written)
+}

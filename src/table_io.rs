@@ -1,0 +1,77 @@
+//! Reading and writing tables (Parquet and CSV) through polars, atomically, with provenance in the
+//! Parquet key-value metadata (definition name and hash, dictionary hash, tool version).
+
+use crate::fsutil::with_atomic_file;
+use polars::prelude::*;
+use std::fs::File;
+use std::path::Path;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum TableIoError {
+    #[error("{path}: {source}")]
+    Polars { path: String, source: PolarsError },
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+fn polars_err(path: &Path) -> impl Fn(PolarsError) -> TableIoError + '_ {
+    move |source| TableIoError::Polars { path: path.display().to_string(), source }
+}
+
+impl From<std::io::Error> for TableIoError {
+    fn from(source: std::io::Error) -> Self {
+        TableIoError::Io { path: String::new(), source }
+    }
+}
+
+/// Provenance written into every Parquet file.
+pub type Provenance = Vec<(String, String)>;
+
+pub fn write_parquet(df: &mut DataFrame, path: &Path, provenance: &Provenance) -> Result<(), TableIoError> {
+    with_atomic_file(path, |tmp| {
+        let file = File::create(tmp).map_err(|source| TableIoError::Io { path: path.display().to_string(), source })?;
+        let mut kv: Provenance = vec![("sna_version".into(), env!("CARGO_PKG_VERSION").into())];
+        kv.extend(provenance.iter().cloned());
+        ParquetWriter::new(file)
+            .with_key_value_metadata(Some(KeyValueMetadata::from_static(kv)))
+            .finish(df)
+            .map_err(polars_err(path))?;
+        Ok(())
+    })
+}
+
+pub fn write_csv(df: &mut DataFrame, path: &Path) -> Result<(), TableIoError> {
+    with_atomic_file(path, |tmp| {
+        let file = File::create(tmp).map_err(|source| TableIoError::Io { path: path.display().to_string(), source })?;
+        CsvWriter::new(file)
+            .include_header(true)
+            .with_datetime_format(Some("%Y-%m-%dT%H:%M:%S".into()))
+            .n_threads(1)
+            .finish(df)
+            .map_err(polars_err(path))
+    })
+}
+
+/// Write a table as `<dir>/<name>.parquet` and `<dir>/<name>.csv`.
+pub fn write_table(df: &mut DataFrame, dir: &Path, name: &str, provenance: &Provenance) -> Result<(), TableIoError> {
+    write_parquet(df, &dir.join(format!("{name}.parquet")), provenance)?;
+    write_csv(df, &dir.join(format!("{name}.csv")))
+}
+
+pub fn read_parquet(path: &Path) -> Result<DataFrame, TableIoError> {
+    let file = File::open(path).map_err(|source| TableIoError::Io { path: path.display().to_string(), source })?;
+    ParquetReader::new(file).finish().map_err(polars_err(path))
+}
+
+/// The key-value metadata of a Parquet file (provenance).
+pub fn read_provenance(path: &Path) -> Result<Provenance, TableIoError> {
+    let file = File::open(path).map_err(|source| TableIoError::Io { path: path.display().to_string(), source })?;
+    let mut reader = ParquetReader::new(file);
+    let meta = reader.get_metadata().map_err(polars_err(path))?;
+    Ok(meta
+        .key_value_metadata()
+        .as_ref()
+        .map(|kvs| kvs.iter().map(|kv| (kv.key.clone(), kv.value.clone().unwrap_or_default())).collect())
+        .unwrap_or_default())
+}
