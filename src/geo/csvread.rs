@@ -9,11 +9,16 @@ pub(crate) fn open(path: &Path, flexible: bool) -> Result<csv::Reader<std::fs::F
         path: path.to_path_buf(),
         source,
     })?;
-    Ok(csv::ReaderBuilder::new().flexible(flexible).from_reader(file))
+    Ok(csv::ReaderBuilder::new()
+        .flexible(flexible)
+        .from_reader(file))
 }
 
 /// Header names, trimmed, with the UTF-8 BOM that ONS downloads start with removed from the first one.
-pub(crate) fn header(rdr: &mut csv::Reader<std::fs::File>, path: &Path) -> Result<Vec<String>, GeoError> {
+pub(crate) fn header(
+    rdr: &mut csv::Reader<std::fs::File>,
+    path: &Path,
+) -> Result<Vec<String>, GeoError> {
     let header = rdr.headers().map_err(|source| GeoError::Csv {
         path: path.to_path_buf(),
         line: Some(1),
@@ -46,7 +51,10 @@ impl LineCounter {
     /// Advance past a record that was read successfully; returns the line it started on.
     pub(crate) fn consume(&mut self, record: &csv::StringRecord) -> u64 {
         let line = self.next;
-        let embedded: usize = record.iter().map(|f| f.bytes().filter(|&b| b == b'\n').count()).sum();
+        let embedded: usize = record
+            .iter()
+            .map(|f| f.bytes().filter(|&b| b == b'\n').count())
+            .sum();
         self.next += 1 + embedded as u64;
         line
     }
@@ -71,7 +79,10 @@ mod tests {
 
     #[test]
     fn lines_are_right_for_lf_crlf_and_quoted_newlines() {
-        for text in ["h,x\na,1\n\"b\nb\",2\nc,3\n", "h,x\r\na,1\r\n\"b\r\nb\",2\r\nc,3\r\n"] {
+        for text in [
+            "h,x\na,1\n\"b\nb\",2\nc,3\n",
+            "h,x\r\na,1\r\n\"b\r\nb\",2\r\nc,3\r\n",
+        ] {
             let mut r = csv::Reader::from_reader(text.as_bytes());
             let mut rec = csv::StringRecord::new();
             let mut lc = LineCounter::after_header();

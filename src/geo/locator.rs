@@ -57,7 +57,10 @@ impl Locator {
         if !easting.is_finite() || !northing.is_finite() {
             return None;
         }
-        let c = Coord { x: easting, y: northing };
+        let c = Coord {
+            x: easting,
+            y: northing,
+        };
         let env = AABB::from_point([easting, northing]);
         let mut inside: Option<usize> = None;
         let mut boundary: Option<usize> = None;
@@ -109,13 +112,23 @@ mod tests {
             }
         }
         // Vertex shared by cells (0,0)=05, (0,1)=03, (1,0)=02, (1,1)=09: lowest code 02 wins.
-        assert_eq!(code(set, loc.locate(X0 + CELL, Y0 + CELL)), Some("E05000002"));
+        assert_eq!(
+            code(set, loc.locate(X0 + CELL, Y0 + CELL)),
+            Some("E05000002")
+        );
         // Vertex shared by (1,1)=09, (1,2)=04, (2,1)=01, (2,2)=06.
-        assert_eq!(code(set, loc.locate(X0 + 2.0 * CELL, Y0 + 2.0 * CELL)), Some("E05000001"));
+        assert_eq!(
+            code(set, loc.locate(X0 + 2.0 * CELL, Y0 + 2.0 * CELL)),
+            Some("E05000001")
+        );
         // Outside the grid, on its outer edge, NaN and infinity.
         assert_eq!(loc.locate(X0 - 1.0, Y0 + 10.0), None);
         assert_eq!(loc.locate(X0 + 10.0 * CELL, Y0), None);
-        assert_eq!(code(set, loc.locate(X0, Y0)), Some("E05000005"), "outer corner counts as inside");
+        assert_eq!(
+            code(set, loc.locate(X0, Y0)),
+            Some("E05000005"),
+            "outer corner counts as inside"
+        );
         assert_eq!(loc.locate(f64::NAN, Y0 + 10.0), None);
         assert_eq!(loc.locate(X0 + 10.0, f64::INFINITY), None);
     }
@@ -126,9 +139,15 @@ mod tests {
         check_grid(&set);
         let loc = Locator::new(&set);
         // Edge between (1,1)=09 and (1,2)=04 at x = X0 + 2 km: 04 wins.
-        assert_eq!(code(&set, loc.locate(X0 + 2.0 * CELL, Y0 + 1.5 * CELL)), Some("E05000004"));
+        assert_eq!(
+            code(&set, loc.locate(X0 + 2.0 * CELL, Y0 + 1.5 * CELL)),
+            Some("E05000004")
+        );
         // Edge between (0,1)=03 and (1,1)=09 at y = Y0 + 1 km: 03 wins.
-        assert_eq!(code(&set, loc.locate(X0 + 1.25 * CELL, Y0 + CELL)), Some("E05000003"));
+        assert_eq!(
+            code(&set, loc.locate(X0 + 1.25 * CELL, Y0 + CELL)),
+            Some("E05000003")
+        );
     }
 
     #[test]
@@ -143,8 +162,14 @@ mod tests {
             LineString::from(vec![(x, y), (x + s, y), (x + s, y + s), (x, y + s), (x, y)])
         };
         // Ward A: two touching squares; ward B: a square with a hole, and ward C fills the hole.
-        let a = MultiPolygon(vec![Polygon::new(sq(0.0, 0.0, 10.0), vec![]), Polygon::new(sq(10.0, 0.0, 10.0), vec![])]);
-        let b = MultiPolygon(vec![Polygon::new(sq(100.0, 0.0, 30.0), vec![sq(110.0, 10.0, 10.0)])]);
+        let a = MultiPolygon(vec![
+            Polygon::new(sq(0.0, 0.0, 10.0), vec![]),
+            Polygon::new(sq(10.0, 0.0, 10.0), vec![]),
+        ]);
+        let b = MultiPolygon(vec![Polygon::new(
+            sq(100.0, 0.0, 30.0),
+            vec![sq(110.0, 10.0, 10.0)],
+        )]);
         let c = MultiPolygon(vec![Polygon::new(sq(110.0, 10.0, 10.0), vec![])]);
         let ward = |code: &str, g| crate::geo::wards::Ward {
             code: code.into(),
@@ -155,10 +180,22 @@ mod tests {
         let set = WardSet::new(vec![ward("A", a), ward("C", c), ward("B", b)]).expect("ok");
         let loc = Locator::new(&set);
         assert_eq!(loc.polygon_count(), 4);
-        assert_eq!(code(&set, loc.locate(10.0, 5.0)), Some("A"), "edge between two parts of one ward");
-        assert_eq!(code(&set, loc.locate(115.0, 15.0)), Some("C"), "inside the hole");
+        assert_eq!(
+            code(&set, loc.locate(10.0, 5.0)),
+            Some("A"),
+            "edge between two parts of one ward"
+        );
+        assert_eq!(
+            code(&set, loc.locate(115.0, 15.0)),
+            Some("C"),
+            "inside the hole"
+        );
         assert_eq!(code(&set, loc.locate(105.0, 15.0)), Some("B"));
-        assert_eq!(code(&set, loc.locate(110.0, 15.0)), Some("B"), "hole edge: B < C");
+        assert_eq!(
+            code(&set, loc.locate(110.0, 15.0)),
+            Some("B"),
+            "hole edge: B < C"
+        );
         assert_eq!(loc.locate(50.0, 5.0), None);
     }
 
@@ -169,7 +206,9 @@ mod tests {
         // Deterministic pseudo-random points (an LCG) over and around the grid, plus edges and NaN.
         let mut s: u64 = 42;
         let mut next = || {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (s >> 11) as f64 / (1u64 << 53) as f64
         };
         let mut pts: Vec<(f64, f64)> = (0..50_000)
@@ -188,14 +227,17 @@ mod tests {
             property: "LAD22CD".into(),
             equals: vec!["E09000001".into()],
         };
-        WardSet::from_geojson_path(&path, "WD22CD", "WD22NM", Some(&filter)).expect("City wards load")
+        WardSet::from_geojson_path(&path, "WD22CD", "WD22NM", Some(&filter))
+            .expect("City wards load")
     }
 
     #[test]
     fn real_city_of_london_wards() {
         let set = city_of_london();
         assert_eq!(set.len(), 25);
-        assert!(set.wards.iter().all(|w| w.properties.get("LAD22NM").and_then(|v| v.as_str()) == Some("City of London")));
+        assert!(set.wards.iter().all(
+            |w| w.properties.get("LAD22NM").and_then(|v| v.as_str()) == Some("City of London")
+        ));
         // The City is "the Square Mile": about 2.9 km2 of land.
         let area_km2 = set.total_area_m2() / 1e6;
         assert!((2.6..3.3).contains(&area_km2), "{area_km2}");
@@ -218,7 +260,13 @@ mod tests {
         let loc = Locator::new(&set);
         let (e, n) = crate::geo::crs::wgs84_to_bng(-0.1281, 51.5080).expect("in grid");
         let i = loc.locate(e, n).expect("Trafalgar Square is in London");
-        assert_eq!(set.wards[i].properties.get("LAD22NM").and_then(|v| v.as_str()), Some("Westminster"));
+        assert_eq!(
+            set.wards[i]
+                .properties
+                .get("LAD22NM")
+                .and_then(|v| v.as_str()),
+            Some("Westminster")
+        );
     }
 
     /// Throughput on the 704 real London wards; run with
@@ -236,11 +284,18 @@ mod tests {
         let b = set.bounds().expect("non-empty");
         let mut s: u64 = 7;
         let mut next = || {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (s >> 11) as f64 / (1u64 << 53) as f64
         };
         let pts: Vec<(f64, f64)> = (0..1_000_000)
-            .map(|_| (b.min().x + next() * b.width(), b.min().y + next() * b.height()))
+            .map(|_| {
+                (
+                    b.min().x + next() * b.width(),
+                    b.min().y + next() * b.height(),
+                )
+            })
             .collect();
         let t = std::time::Instant::now();
         let serial: Vec<_> = pts.iter().map(|&(e, n)| loc.locate(e, n)).collect();

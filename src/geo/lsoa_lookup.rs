@@ -57,7 +57,13 @@ fn pattern_name(prefix: &str, suffix: &str) -> String {
 }
 
 /// The single column matching the pattern; `Ok(None)` when absent and optional.
-fn find_one(header: &[String], prefix: &str, suffix: &str, path: &Path, required: bool) -> Result<Option<usize>, GeoError> {
+fn find_one(
+    header: &[String],
+    prefix: &str,
+    suffix: &str,
+    path: &Path,
+    required: bool,
+) -> Result<Option<usize>, GeoError> {
     let found = find_all(header, prefix, suffix);
     match found.as_slice() {
         [] if required => Err(GeoError::MissingColumn {
@@ -175,7 +181,11 @@ impl LsoaLookup {
             });
         }
         let wards: Vec<WardRef> = wards.into_values().collect();
-        let index: HashMap<&str, usize> = wards.iter().enumerate().map(|(i, w)| (w.code.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = wards
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.code.as_str(), i))
+            .collect();
         let by_lsoa = lsoa_ward
             .into_iter()
             .filter_map(|(lsoa, (ward, _))| index.get(ward.as_str()).map(|&i| (lsoa, i)))
@@ -194,7 +204,8 @@ impl LsoaLookup {
     }
 
     pub fn contains_lsoa(&self, lsoa_code: &str) -> bool {
-        self.by_lsoa.contains_key(normalise_code(lsoa_code).as_ref())
+        self.by_lsoa
+            .contains_key(normalise_code(lsoa_code).as_ref())
     }
 
     /// Wards of the given local authorities, sorted by ward code (to check boundary files against the lookup).
@@ -209,7 +220,10 @@ impl LsoaLookup {
     /// LSOA codes whose best-fit ward is `ward_code`, sorted.
     pub fn lsoas_in_ward(&self, ward_code: &str) -> Vec<&str> {
         let code = normalise_code(ward_code);
-        let Ok(wi) = self.wards.binary_search_by(|w| w.code.as_str().cmp(code.as_ref())) else {
+        let Ok(wi) = self
+            .wards
+            .binary_search_by(|w| w.code.as_str().cmp(code.as_ref()))
+        else {
             return Vec::new();
         };
         let mut out: Vec<&str> = self
@@ -260,7 +274,9 @@ impl Lsoa11Lookup {
             _ => {
                 return Err(GeoError::MissingColumn {
                     path: path.to_path_buf(),
-                    expected: "two LSOA<yy>CD columns of different years (e.g. LSOA11CD and LSOA21CD)".to_string(),
+                    expected:
+                        "two LSOA<yy>CD columns of different years (e.g. LSOA11CD and LSOA21CD)"
+                            .to_string(),
                     found: header,
                 });
             }
@@ -282,7 +298,10 @@ impl Lsoa11Lookup {
                 return Err(GeoError::BadRow {
                     path: path.to_path_buf(),
                     line,
-                    problem: format!("empty {} or {}; expected two LSOA codes", columns[0], columns[1]),
+                    problem: format!(
+                        "empty {} or {}; expected two LSOA codes",
+                        columns[0], columns[1]
+                    ),
                 });
             }
             map.entry(from).or_default().push(to);
@@ -345,12 +364,25 @@ mod tests {
         let l = LsoaLookup::from_csv_path(&p).expect("loads");
         assert_eq!(l.len(), 3);
         assert_eq!(l.ward_count(), 2);
-        assert_eq!(l.columns, vec!["LSOA21CD", "WD24CD", "WD24NM", "LAD24CD", "LAD24NM"]);
+        assert_eq!(
+            l.columns,
+            vec!["LSOA21CD", "WD24CD", "WD24NM", "LAD24CD", "LAD24NM"]
+        );
         let w = l.ward_for_lsoa(" e01000002").expect("known");
-        assert_eq!((w.code.as_str(), w.name.as_str(), w.lad_code.as_str()), ("E05000001", "One", "E09000001"));
-        assert_eq!(l.ward_for_lsoa("E01000003").map(|w| w.code.as_str()), Some("E05000002"));
+        assert_eq!(
+            (w.code.as_str(), w.name.as_str(), w.lad_code.as_str()),
+            ("E05000001", "One", "E09000001")
+        );
+        assert_eq!(
+            l.ward_for_lsoa("E01000003").map(|w| w.code.as_str()),
+            Some("E05000002")
+        );
         assert!(l.ward_for_lsoa("E01999999").is_none());
-        let in_lad: Vec<_> = l.wards_in_lads(&["E09000002"]).iter().map(|w| w.code.as_str()).collect();
+        let in_lad: Vec<_> = l
+            .wards_in_lads(&["E09000002"])
+            .iter()
+            .map(|w| w.code.as_str())
+            .collect();
         assert_eq!(in_lad, vec!["E05000002"]);
         assert_eq!(l.lsoas_in_ward("E05000001"), vec!["E01000001", "E01000002"]);
     }
@@ -360,19 +392,42 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let p = write(&dir, "a.csv", "LSOA21CD,LAD24CD\nE01000001,E09000001\n");
         let e = LsoaLookup::from_csv_path(&p).unwrap_err();
-        assert!(matches!(e, GeoError::MissingColumn { ref expected, .. } if expected == "WD<yy>CD"), "{e}");
-        let p = write(&dir, "b.csv", "LSOA21CD,WD24CD\nE01000001,E05000001\nE01000001,E05000002\n");
+        assert!(
+            matches!(e, GeoError::MissingColumn { ref expected, .. } if expected == "WD<yy>CD"),
+            "{e}"
+        );
+        let p = write(
+            &dir,
+            "b.csv",
+            "LSOA21CD,WD24CD\nE01000001,E05000001\nE01000001,E05000002\n",
+        );
         let e = LsoaLookup::from_csv_path(&p).unwrap_err();
         assert!(matches!(e, GeoError::BadRow { line: 3, .. }), "{e}");
         assert!(e.to_string().contains("line 2"), "{e}");
-        let p = write(&dir, "c.csv", "LSOA21CD,WD24CD,WD25CD\nE01000001,E05000001,E05000001\n");
-        assert!(matches!(LsoaLookup::from_csv_path(&p), Err(GeoError::AmbiguousColumn { .. })));
+        let p = write(
+            &dir,
+            "c.csv",
+            "LSOA21CD,WD24CD,WD25CD\nE01000001,E05000001,E05000001\n",
+        );
+        assert!(matches!(
+            LsoaLookup::from_csv_path(&p),
+            Err(GeoError::AmbiguousColumn { .. })
+        ));
         let p = write(&dir, "d.csv", "LSOA21CD,WD24CD\nE01000001\n");
-        assert!(matches!(LsoaLookup::from_csv_path(&p), Err(GeoError::Csv { .. })));
+        assert!(matches!(
+            LsoaLookup::from_csv_path(&p),
+            Err(GeoError::Csv { .. })
+        ));
         let p = write(&dir, "e.csv", "LSOA21CD,WD24CD\n");
-        assert!(matches!(LsoaLookup::from_csv_path(&p), Err(GeoError::EmptyTable { .. })));
+        assert!(matches!(
+            LsoaLookup::from_csv_path(&p),
+            Err(GeoError::EmptyTable { .. })
+        ));
         let p = write(&dir, "f.csv", "LSOA21CD,WD24CD\n,E05000001\n");
-        assert!(matches!(LsoaLookup::from_csv_path(&p), Err(GeoError::BadRow { line: 2, .. })));
+        assert!(matches!(
+            LsoaLookup::from_csv_path(&p),
+            Err(GeoError::BadRow { line: 2, .. })
+        ));
         assert!(matches!(
             LsoaLookup::from_csv_path(dir.path().join("missing.csv")),
             Err(GeoError::Io { .. })
@@ -392,20 +447,39 @@ mod tests {
         assert_eq!(l.to_2021("E01000011"), Some("E01030001"));
         assert_eq!(l.all_2021("E01000011").len(), 2);
         assert_eq!(l.to_2021("E01000013"), Some("E01030003"));
-        assert_eq!(l.to_2021("E01030003"), None, "a 2021-only code is not a 2011 code");
+        assert_eq!(
+            l.to_2021("E01030003"),
+            None,
+            "a 2021-only code is not a 2011 code"
+        );
         let p = write(&dir, "bad.csv", "LSOA21CD,WD24CD\nE01000001,E05000001\n");
-        assert!(matches!(Lsoa11Lookup::from_csv_path(&p), Err(GeoError::MissingColumn { .. })));
+        assert!(matches!(
+            Lsoa11Lookup::from_csv_path(&p),
+            Err(GeoError::MissingColumn { .. })
+        ));
     }
 
     #[test]
     fn real_lsoa21_to_ward_lookup() {
-        let l = LsoaLookup::from_csv_path(testdata::public_file("lookups/lsoa21_to_ward25_lad25_ew.csv")).expect("loads");
+        let l = LsoaLookup::from_csv_path(testdata::public_file(
+            "lookups/lsoa21_to_ward25_lad25_ew.csv",
+        ))
+        .expect("loads");
         assert_eq!(l.len(), 35_672);
-        assert_eq!(l.columns, vec!["LSOA21CD", "WD25CD", "WD25NM", "LAD25CD", "LAD25NM"]);
+        assert_eq!(
+            l.columns,
+            vec!["LSOA21CD", "WD25CD", "WD25NM", "LAD25CD", "LAD25NM"]
+        );
         // City of London 001F -> Walbrook.
         let w = l.ward_for_lsoa("E01032739").expect("City LSOA");
-        assert_eq!((w.code.as_str(), w.name.as_str()), ("E05009312", "Walbrook"));
-        assert_eq!((w.lad_code.as_str(), w.lad_name.as_str()), ("E09000001", "City of London"));
+        assert_eq!(
+            (w.code.as_str(), w.name.as_str()),
+            ("E05009312", "Walbrook")
+        );
+        assert_eq!(
+            (w.lad_code.as_str(), w.lad_name.as_str()),
+            ("E09000001", "City of London")
+        );
         // The City has 25 wards but only 6 LSOAs, so best fit reaches just 5 of its wards.
         assert_eq!(l.wards_in_lads(&["E09000001"]).len(), 5);
         assert_eq!(l.lsoas_in_ward("E05009302"), vec!["E01000002", "E01000003"]);
@@ -413,12 +487,23 @@ mod tests {
 
     #[test]
     fn real_lsoa11_lookup() {
-        let l = Lsoa11Lookup::from_csv_path(testdata::public_file("lookups/lsoa11_to_lsoa21_lad22_ew.csv")).expect("loads");
+        let l = Lsoa11Lookup::from_csv_path(testdata::public_file(
+            "lookups/lsoa11_to_lsoa21_lad22_ew.csv",
+        ))
+        .expect("loads");
         assert_eq!(l.columns, vec!["LSOA11CD", "LSOA21CD"]);
         assert_eq!(l.len(), 34_753);
         assert_eq!(l.to_2021("E01000001"), Some("E01000001"), "unchanged");
-        assert_eq!(l.to_2021("E01000048"), Some("E01034479"), "merged (Barking and Dagenham 021B)");
-        assert_eq!(l.all_2021("E01027931"), ["E01033778", "E01033779", "E01033781"], "split");
+        assert_eq!(
+            l.to_2021("E01000048"),
+            Some("E01034479"),
+            "merged (Barking and Dagenham 021B)"
+        );
+        assert_eq!(
+            l.all_2021("E01027931"),
+            ["E01033778", "E01033779", "E01033781"],
+            "split"
+        );
         assert_eq!(l.to_2021("E01027931"), Some("E01033778"));
     }
 }

@@ -57,7 +57,9 @@ pub fn age_band_bounds(band: &str) -> Option<(u32, Option<u32>)> {
 /// England (E01) and Wales (W01) LSOA codes: letter, `01`, six digits.
 fn is_lsoa_code(code: &str) -> bool {
     let b = code.as_bytes();
-    b.len() == 9 && (b.starts_with(b"E01") || b.starts_with(b"W01")) && b[3..].iter().all(u8::is_ascii_digit)
+    b.len() == 9
+        && (b.starts_with(b"E01") || b.starts_with(b"W01"))
+        && b[3..].iter().all(u8::is_ascii_digit)
 }
 
 /// What [`Population::load_long_csv`] did with each row, for the run report.
@@ -94,17 +96,20 @@ impl Population {
     pub fn extend(&mut self, cells: impl IntoIterator<Item = PopulationCell>) {
         let mut map: BTreeMap<CellKey, f64> = BTreeMap::new();
         for c in std::mem::take(&mut self.cells).into_iter().chain(cells) {
-            *map.entry((c.ward_code, c.age_band, c.sex, c.ethnic_group)).or_insert(0.0) += c.population;
+            *map.entry((c.ward_code, c.age_band, c.sex, c.ethnic_group))
+                .or_insert(0.0) += c.population;
         }
         self.cells = map
             .into_iter()
-            .map(|((ward_code, age_band, sex, ethnic_group), population)| PopulationCell {
-                ward_code,
-                age_band,
-                sex,
-                ethnic_group,
-                population,
-            })
+            .map(
+                |((ward_code, age_band, sex, ethnic_group), population)| PopulationCell {
+                    ward_code,
+                    age_band,
+                    sex,
+                    ethnic_group,
+                    population,
+                },
+            )
             .collect();
     }
 
@@ -126,11 +131,14 @@ impl Population {
             .map(|h| h.to_ascii_lowercase())
             .collect();
         let col = |name: &str| -> Result<usize, GeoError> {
-            header.iter().position(|h| h == name).ok_or_else(|| GeoError::MissingColumn {
-                path: path.to_path_buf(),
-                expected: name.to_string(),
-                found: header.clone(),
-            })
+            header
+                .iter()
+                .position(|h| h == name)
+                .ok_or_else(|| GeoError::MissingColumn {
+                    path: path.to_path_buf(),
+                    expected: name.to_string(),
+                    found: header.clone(),
+                })
         };
         let (ai, bi, si, ei, pi) = (
             col("area_code")?,
@@ -151,7 +159,9 @@ impl Population {
                 Err(e) => {
                     // A malformed row (e.g. bad UTF-8) is reported; the reader can continue after it.
                     report.rows_read += 1;
-                    report.rows_bad.push((lines.current(), format!("unreadable row: {e}")));
+                    report
+                        .rows_bad
+                        .push((lines.current(), format!("unreadable row: {e}")));
                     lines.skip();
                     continue;
                 }
@@ -161,7 +171,9 @@ impl Population {
             let field = |i: usize| record.get(i).map_or("", str::trim);
             let area = normalise_code(field(ai));
             if area.is_empty() {
-                report.rows_bad.push((line, "area_code is empty".to_string()));
+                report
+                    .rows_bad
+                    .push((line, "area_code is empty".to_string()));
                 continue;
             }
             let age_band = field(bi);
@@ -174,7 +186,10 @@ impl Population {
             }
             let (sex, ethnic_group) = (field(si), field(ei));
             if sex.is_empty() || ethnic_group.is_empty() {
-                report.rows_bad.push((line, format!("sex or ethnic_group is empty (use \"{ALL}\")")));
+                report.rows_bad.push((
+                    line,
+                    format!("sex or ethnic_group is empty (use \"{ALL}\")"),
+                ));
                 continue;
             }
             let population = match field(pi).parse::<f64>() {
@@ -190,7 +205,9 @@ impl Population {
             if lookup.is_none() && is_lsoa_code(&area) && wards.index_of(&area).is_none() {
                 report.rows_bad.push((
                     line,
-                    format!("area_code {area} is an LSOA code but no LSOA-to-ward lookup was given"),
+                    format!(
+                        "area_code {area} is an LSOA code but no LSOA-to-ward lookup was given"
+                    ),
                 ));
                 continue;
             }
@@ -234,7 +251,11 @@ impl Population {
 
     /// Population of the cells matching `pred`, e.g. `|c| c.within_ages(0, 24) && c.ethnic_group == "Black"`.
     pub fn sum(&self, pred: impl Fn(&PopulationCell) -> bool) -> f64 {
-        self.cells.iter().filter(|c| pred(c)).map(|c| c.population).sum()
+        self.cells
+            .iter()
+            .filter(|c| pred(c))
+            .map(|c| c.population)
+            .sum()
     }
 }
 
@@ -296,19 +317,36 @@ mod tests {
         assert_eq!(rep.rows_used, 4);
         assert_eq!(rep.rows_outside_area, 2);
         assert_eq!(rep.population_outside_area, 150.0);
-        assert_eq!(rep.rows_bad.iter().map(|(l, _)| *l).collect::<Vec<_>>(), vec![8, 9, 10]);
+        assert_eq!(
+            rep.rows_bad.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+            vec![8, 9, 10]
+        );
         assert!(rep.rows_bad[0].1.contains("elderly"));
-        assert_eq!(pop.cells.len(), 3, "two 15-19 F Black cells for E05000009 merged");
+        assert_eq!(
+            pop.cells.len(),
+            3,
+            "two 15-19 F Black cells for E05000009 merged"
+        );
         assert_eq!(pop.total(), 25.5);
         let by_ward = pop.total_by_ward();
         assert_eq!(by_ward.get("E05000009"), Some(&22.5));
         assert_eq!(by_ward.get("E05000001"), Some(&3.0));
-        assert_eq!(pop.sum(|c| c.within_ages(0, 24) && c.ethnic_group == "Black"), 15.0);
+        assert_eq!(
+            pop.sum(|c| c.within_ages(0, 24) && c.ethnic_group == "Black"),
+            15.0
+        );
 
         // Without a lookup, LSOA rows are bad rows that say a lookup is needed.
         let (pop, rep) = Population::load_long_csv(&p, None, &wards).expect("loads");
-        assert_eq!((rep.rows_used, rep.rows_outside_area, rep.rows_bad.len()), (2, 1, 6));
-        assert!(rep.rows_bad[0].1.contains("no LSOA-to-ward lookup"), "{:?}", rep.rows_bad);
+        assert_eq!(
+            (rep.rows_used, rep.rows_outside_area, rep.rows_bad.len()),
+            (2, 1, 6)
+        );
+        assert!(
+            rep.rows_bad[0].1.contains("no LSOA-to-ward lookup"),
+            "{:?}",
+            rep.rows_bad
+        );
         assert_eq!(pop.total(), 13.0);
     }
 
@@ -316,10 +354,14 @@ mod tests {
     fn long_csv_errors() {
         let dir = tempfile::tempdir().expect("tmp");
         let p = dir.path().join("pop.csv");
-        std::fs::write(&p, "area_code,age_band,sex,population\nE05000001,0-4,F,1\n").expect("write");
+        std::fs::write(&p, "area_code,age_band,sex,population\nE05000001,0-4,F,1\n")
+            .expect("write");
         let wards = testdata::grid_bng();
         let e = Population::load_long_csv(&p, None, &wards).unwrap_err();
-        assert!(matches!(e, GeoError::MissingColumn { ref expected, .. } if expected == "ethnic_group"), "{e}");
+        assert!(
+            matches!(e, GeoError::MissingColumn { ref expected, .. } if expected == "ethnic_group"),
+            "{e}"
+        );
         assert!(matches!(
             Population::load_long_csv(dir.path().join("none.csv"), None, &wards),
             Err(GeoError::Io { .. })
@@ -337,7 +379,14 @@ mod tests {
         };
         let mut p = Population::from_cells([c("B", "0-4", 1.0), c("A", "0-4", 2.0)]);
         p.extend([c("B", "0-4", 3.0), c("A", "85+", 4.0)]);
-        let got: Vec<_> = p.cells.iter().map(|c| (c.ward_code.as_str(), c.age_band.as_str(), c.population)).collect();
-        assert_eq!(got, vec![("A", "0-4", 2.0), ("A", "85+", 4.0), ("B", "0-4", 4.0)]);
+        let got: Vec<_> = p
+            .cells
+            .iter()
+            .map(|c| (c.ward_code.as_str(), c.age_band.as_str(), c.population))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("A", "0-4", 2.0), ("A", "85+", 4.0), ("B", "0-4", 4.0)]
+        );
     }
 }

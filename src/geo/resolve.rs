@@ -67,7 +67,11 @@ fn is_gss_code(code: &str) -> bool {
 }
 
 impl Geography {
-    pub fn new(wards: WardSet, lsoa: Option<LsoaLookup>, lsoa11: Option<Lsoa11Lookup>) -> Geography {
+    pub fn new(
+        wards: WardSet,
+        lsoa: Option<LsoaLookup>,
+        lsoa11: Option<Lsoa11Lookup>,
+    ) -> Geography {
         let locator = Locator::new(&wards);
         Geography {
             wards,
@@ -121,7 +125,12 @@ impl Geography {
     ///    elsewhere -> OutsideArea;
     /// 3. else a ward code: in the set -> WardCode; another well-formed GSS code -> OutsideArea;
     /// 4. else Unlocated. Unknown LSOA codes and malformed ward codes fall through as if absent.
-    pub fn resolve(&self, point_bng: Option<(f64, f64)>, lsoa_code: Option<&str>, ward_code: Option<&str>) -> Resolved {
+    pub fn resolve(
+        &self,
+        point_bng: Option<(f64, f64)>,
+        lsoa_code: Option<&str>,
+        ward_code: Option<&str>,
+    ) -> Resolved {
         let lsoa21 = lsoa_code.and_then(|c| self.lsoa21_for(c));
         let done = |ward: Option<usize>, status: LocationStatus| Resolved {
             ward,
@@ -206,7 +215,10 @@ mod tests {
             LocationStatus::Unlocated,
         ];
         let s: Vec<_> = all.iter().map(|s| s.to_string()).collect();
-        assert_eq!(s, ["point", "lsoa", "ward_code", "outside_area", "unlocated"]);
+        assert_eq!(
+            s,
+            ["point", "lsoa", "ward_code", "outside_area", "unlocated"]
+        );
     }
 
     #[test]
@@ -216,7 +228,10 @@ mod tests {
         let outside = Some((X0 - 5_000.0, Y0));
 
         let r = g.resolve(centre, Some("E01000001"), Some("E05000004"));
-        assert_eq!((r.status, code(&g, &r)), (LocationStatus::Point, Some("E05000005".into())));
+        assert_eq!(
+            (r.status, code(&g, &r)),
+            (LocationStatus::Point, Some("E05000005".into()))
+        );
         assert_eq!(r.lsoa21.as_deref(), Some("E01000001"));
 
         // A valid point outside wins over an LSOA inside the area.
@@ -225,10 +240,16 @@ mod tests {
 
         // A non-finite point is no point.
         let r = g.resolve(Some((f64::NAN, Y0)), Some("E01000001"), None);
-        assert_eq!((r.status, code(&g, &r)), (LocationStatus::Lsoa, Some("E05000009".into())));
+        assert_eq!(
+            (r.status, code(&g, &r)),
+            (LocationStatus::Lsoa, Some("E05000009".into()))
+        );
 
         let r = g.resolve(None, Some(" e01000001 "), Some("E05000004"));
-        assert_eq!((r.status, code(&g, &r)), (LocationStatus::Lsoa, Some("E05000009".into())));
+        assert_eq!(
+            (r.status, code(&g, &r)),
+            (LocationStatus::Lsoa, Some("E05000009".into()))
+        );
 
         // LSOA known, ward outside the set: outside, even with an in-area ward code.
         let r = g.resolve(None, Some("E01000002"), Some("E05000004"));
@@ -237,12 +258,18 @@ mod tests {
 
         // 2011 split code: lowest 2021 code, E01000001, which is in the area.
         let r = g.resolve(None, Some("E01000099"), None);
-        assert_eq!((r.status, code(&g, &r)), (LocationStatus::Lsoa, Some("E05000009".into())));
+        assert_eq!(
+            (r.status, code(&g, &r)),
+            (LocationStatus::Lsoa, Some("E05000009".into()))
+        );
         assert_eq!(r.lsoa21.as_deref(), Some("E01000001"));
 
         // Unknown LSOA falls through to the ward code.
         let r = g.resolve(None, Some("E01234567"), Some("e05000004"));
-        assert_eq!((r.status, code(&g, &r)), (LocationStatus::WardCode, Some("E05000004".into())));
+        assert_eq!(
+            (r.status, code(&g, &r)),
+            (LocationStatus::WardCode, Some("E05000004".into()))
+        );
         assert_eq!(r.lsoa21, None);
 
         let r = g.resolve(None, None, Some("E05123456"));
@@ -250,7 +277,10 @@ mod tests {
         let r = g.resolve(None, None, Some("Unknown"));
         assert_eq!((r.status, r.ward), (LocationStatus::Unlocated, None));
         let r = g.resolve(None, Some(""), Some(" "));
-        assert_eq!((r.status, r.ward, r.lsoa21), (LocationStatus::Unlocated, None, None));
+        assert_eq!(
+            (r.status, r.ward, r.lsoa21),
+            (LocationStatus::Unlocated, None, None)
+        );
         let r = g.resolve(None, None, None);
         assert_eq!(r.status, LocationStatus::Unlocated);
     }
@@ -259,7 +289,10 @@ mod tests {
     fn without_lookups_lsoa_is_passed_through_and_ignored() {
         let g = Geography::new(testdata::grid_bng(), None, None);
         let r = g.resolve(None, Some("e01000001"), None);
-        assert_eq!((r.status, r.lsoa21.as_deref()), (LocationStatus::Unlocated, Some("E01000001")));
+        assert_eq!(
+            (r.status, r.lsoa21.as_deref()),
+            (LocationStatus::Unlocated, Some("E01000001"))
+        );
         let r = g.resolve(None, Some("E01000001"), Some("E05000001"));
         assert_eq!(r.status, LocationStatus::WardCode);
     }
@@ -277,8 +310,14 @@ mod tests {
             Some(&filter),
         )
         .expect("wards");
-        let l21 = LsoaLookup::from_csv_path(testdata::public_file("lookups/lsoa21_to_ward25_lad25_ew.csv")).expect("l21");
-        let l11 = Lsoa11Lookup::from_csv_path(testdata::public_file("lookups/lsoa11_to_lsoa21_lad22_ew.csv")).expect("l11");
+        let l21 = LsoaLookup::from_csv_path(testdata::public_file(
+            "lookups/lsoa21_to_ward25_lad25_ew.csv",
+        ))
+        .expect("l21");
+        let l11 = Lsoa11Lookup::from_csv_path(testdata::public_file(
+            "lookups/lsoa11_to_lsoa21_lad22_ew.csv",
+        ))
+        .expect("l11");
         // Every City ward in the lookup is one of the boundary file's wards (2022 codes = 2025 codes).
         for w in l21.wards_in_lads(&["E09000001"]) {
             assert!(wards.index_of(&w.code).is_some(), "{}", w.code);
@@ -288,16 +327,28 @@ mod tests {
 
         let bank = crate::geo::crs::wgs84_to_bng(-0.0886, 51.5142).expect("grid");
         let r = g.resolve(Some(bank), None, None);
-        assert_eq!((r.status, name(&r).as_deref()), (LocationStatus::Point, Some("Walbrook")));
+        assert_eq!(
+            (r.status, name(&r).as_deref()),
+            (LocationStatus::Point, Some("Walbrook"))
+        );
 
         let r = g.resolve(None, Some("E01032739"), None);
-        assert_eq!((r.status, name(&r).as_deref()), (LocationStatus::Lsoa, Some("Walbrook")));
+        assert_eq!(
+            (r.status, name(&r).as_deref()),
+            (LocationStatus::Lsoa, Some("Walbrook"))
+        );
 
         // Barking and Dagenham 021B (2011) -> 021G (2021) -> Gascoigne ward, outside the City.
         let r = g.resolve(None, Some("E01000048"), None);
-        assert_eq!((r.status, r.lsoa21.as_deref()), (LocationStatus::OutsideArea, Some("E01034479")));
+        assert_eq!(
+            (r.status, r.lsoa21.as_deref()),
+            (LocationStatus::OutsideArea, Some("E01034479"))
+        );
 
         let r = g.resolve(None, None, Some("E05009312"));
-        assert_eq!((r.status, name(&r).as_deref()), (LocationStatus::WardCode, Some("Walbrook")));
+        assert_eq!(
+            (r.status, name(&r).as_deref()),
+            (LocationStatus::WardCode, Some("Walbrook"))
+        );
     }
 }

@@ -24,7 +24,13 @@ pub const CODES: [[&str; 3]; 3] = [
 fn cell_corners(row: usize, col: usize) -> [(f64, f64); 5] {
     let x = X0 + col as f64 * CELL;
     let y = Y0 + row as f64 * CELL;
-    [(x, y), (x + CELL, y), (x + CELL, y + CELL), (x, y + CELL), (x, y)]
+    [
+        (x, y),
+        (x + CELL, y),
+        (x + CELL, y + CELL),
+        (x, y + CELL),
+        (x, y),
+    ]
 }
 
 /// The 3 x 3 grid of 1 km squares, built directly in BNG.
@@ -32,7 +38,10 @@ pub fn grid_bng() -> WardSet {
     let mut wards = Vec::new();
     for (row, codes) in CODES.iter().enumerate() {
         for (col, code) in codes.iter().enumerate() {
-            let ring: Vec<Coord<f64>> = cell_corners(row, col).iter().map(|&(x, y)| Coord { x, y }).collect();
+            let ring: Vec<Coord<f64>> = cell_corners(row, col)
+                .iter()
+                .map(|&(x, y)| Coord { x, y })
+                .collect();
             wards.push(Ward {
                 code: (*code).to_string(),
                 name: format!("Cell {row},{col}"),
@@ -68,8 +77,14 @@ pub fn grid_wgs84_geojson() -> String {
 
 /// [`grid_wgs84_geojson`] loaded back: BNG vertices within millimetres of [`grid_bng`].
 pub fn grid_wgs84() -> WardSet {
-    WardSet::from_geojson_str(&grid_wgs84_geojson(), Path::new("grid.geojson"), "WD22CD", "WD22NM", None)
-        .expect("synthetic WGS84 grid loads")
+    WardSet::from_geojson_str(
+        &grid_wgs84_geojson(),
+        Path::new("grid.geojson"),
+        "WD22CD",
+        "WD22NM",
+        None,
+    )
+    .expect("synthetic WGS84 grid loads")
 }
 
 /// The real public data folder: `$SNA_PUBLIC_DATA`, else `<crate>/../shared/data/public`. Panics with a clear
@@ -90,6 +105,10 @@ pub fn public_dir() -> PathBuf {
 /// A file in the public data folder; panics naming the file when it is missing.
 pub fn public_file(rel: &str) -> PathBuf {
     let p = public_dir().join(rel);
-    assert!(p.is_file(), "real public test file missing: {}", p.display());
+    assert!(
+        p.is_file(),
+        "real public test file missing: {}",
+        p.display()
+    );
     p
 }

@@ -146,10 +146,18 @@ impl WardSet {
         let mut with_filter_property = 0usize;
         for (index, feature) in features.into_iter().enumerate() {
             let Value::Object(mut feature) = feature else {
-                return Err(invalid_feature(path, index, format!("expected an object, found {}", json_kind(&feature))));
+                return Err(invalid_feature(
+                    path,
+                    index,
+                    format!("expected an object, found {}", json_kind(&feature)),
+                ));
             };
             if feature.get("type").and_then(Value::as_str) != Some("Feature") {
-                return Err(invalid_feature(path, index, "expected \"type\": \"Feature\"".to_string()));
+                return Err(invalid_feature(
+                    path,
+                    index,
+                    "expected \"type\": \"Feature\"".to_string(),
+                ));
             }
             let properties = match feature.remove("properties") {
                 Some(Value::Object(p)) => p,
@@ -158,7 +166,10 @@ impl WardSet {
                     return Err(invalid_feature(
                         path,
                         index,
-                        format!("\"properties\" is {}; expected an object", json_kind(&other)),
+                        format!(
+                            "\"properties\" is {}; expected an object",
+                            json_kind(&other)
+                        ),
                     ));
                 }
             };
@@ -218,7 +229,10 @@ impl WardSet {
 
         raw.sort_by(|a, b| a.code.cmp(&b.code));
         if let Some(i) = raw.windows(2).position(|w| w[0].code == w[1].code) {
-            let (a, b) = (raw[i].index.min(raw[i + 1].index), raw[i].index.max(raw[i + 1].index));
+            let (a, b) = (
+                raw[i].index.min(raw[i + 1].index),
+                raw[i].index.max(raw[i + 1].index),
+            );
             return Err(GeoError::DuplicateWardCode {
                 source_name: path.display().to_string(),
                 code: raw[i].code.clone(),
@@ -248,7 +262,9 @@ impl WardSet {
 
     /// Index of the ward with this code (exact match); binary search, since `wards` is sorted by code.
     pub fn index_of(&self, code: &str) -> Option<usize> {
-        self.wards.binary_search_by(|w| w.code.as_str().cmp(code)).ok()
+        self.wards
+            .binary_search_by(|w| w.code.as_str().cmp(code))
+            .ok()
     }
 
     pub fn get(&self, index: usize) -> Option<&Ward> {
@@ -286,7 +302,10 @@ impl WardSet {
     /// Each feature has properties `code`, `name`, then `extra[code]` if present (an extra key named `code` or
     /// `name` is ignored so the identity cannot be overwritten). Output is deterministic: wards in code order,
     /// coordinates rounded to 6 decimals (about 0.1 m), which also keeps files small.
-    pub fn to_geojson_wgs84(&self, extra: &BTreeMap<String, Map<String, Value>>) -> Result<String, GeoError> {
+    pub fn to_geojson_wgs84(
+        &self,
+        extra: &BTreeMap<String, Map<String, Value>>,
+    ) -> Result<String, GeoError> {
         let mut features = Vec::with_capacity(self.wards.len());
         for w in &self.wards {
             let mut props = Map::new();
@@ -305,9 +324,11 @@ impl WardSet {
                 for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
                     let mut pts = Vec::with_capacity(ring.0.len());
                     for c in &ring.0 {
-                        let (lon, lat) = bng_to_wgs84(c.x, c.y).map_err(|source| GeoError::TransformForOutput {
-                            code: w.code.clone(),
-                            source,
+                        let (lon, lat) = bng_to_wgs84(c.x, c.y).map_err(|source| {
+                            GeoError::TransformForOutput {
+                                code: w.code.clone(),
+                                source,
+                            }
                         })?;
                         pts.push(Value::Array(vec![round6(lon), round6(lat)]));
                     }
@@ -316,7 +337,10 @@ impl WardSet {
                 polys.push(Value::Array(rings));
             }
             let mut geometry = Map::new();
-            geometry.insert("type".to_string(), Value::String("MultiPolygon".to_string()));
+            geometry.insert(
+                "type".to_string(),
+                Value::String("MultiPolygon".to_string()),
+            );
             geometry.insert("coordinates".to_string(), Value::Array(polys));
             let mut feature = Map::new();
             feature.insert("type".to_string(), Value::String("Feature".to_string()));
@@ -325,7 +349,10 @@ impl WardSet {
             features.push(Value::Object(feature));
         }
         let mut fc = Map::new();
-        fc.insert("type".to_string(), Value::String("FeatureCollection".to_string()));
+        fc.insert(
+            "type".to_string(),
+            Value::String("FeatureCollection".to_string()),
+        );
         fc.insert("features".to_string(), Value::Array(features));
         Ok(Value::Object(fc).to_string())
     }
@@ -365,12 +392,19 @@ fn scalar_text(v: &Value) -> Option<String> {
     }
 }
 
-fn required_text(props: &Map<String, Value>, property: &str, path: &Path, index: usize) -> Result<String, GeoError> {
-    let v = props.get(property).ok_or_else(|| GeoError::MissingProperty {
-        path: path.to_path_buf(),
-        index,
-        property: property.to_string(),
-    })?;
+fn required_text(
+    props: &Map<String, Value>,
+    property: &str,
+    path: &Path,
+    index: usize,
+) -> Result<String, GeoError> {
+    let v = props
+        .get(property)
+        .ok_or_else(|| GeoError::MissingProperty {
+            path: path.to_path_buf(),
+            index,
+            property: property.to_string(),
+        })?;
     match scalar_text(v) {
         Some(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
         _ => Err(GeoError::BadProperty {
@@ -410,7 +444,11 @@ fn declared_crs(crs: Option<&Value>, path: &Path) -> Result<Option<SourceCrs>, G
     }
 }
 
-fn feature_geometry(geometry: Option<Value>, path: &Path, index: usize) -> Result<MultiPolygon<f64>, GeoError> {
+fn feature_geometry(
+    geometry: Option<Value>,
+    path: &Path,
+    index: usize,
+) -> Result<MultiPolygon<f64>, GeoError> {
     let geometry = match geometry {
         None | Some(Value::Null) => {
             return Err(GeoError::MissingGeometry {
@@ -430,10 +468,16 @@ fn feature_geometry(geometry: Option<Value>, path: &Path, index: usize) -> Resul
                 found: other.to_string(),
             });
         }
-        None => return Err(invalid_feature(path, index, "geometry has no \"type\"".to_string())),
+        None => {
+            return Err(invalid_feature(
+                path,
+                index,
+                "geometry has no \"type\"".to_string(),
+            ));
+        }
     }
-    let parsed: geojson::Geometry =
-        serde_json::from_value(geometry).map_err(|e| invalid_feature(path, index, format!("bad geometry: {e}")))?;
+    let parsed: geojson::Geometry = serde_json::from_value(geometry)
+        .map_err(|e| invalid_feature(path, index, format!("bad geometry: {e}")))?;
     // Converted by hand rather than with geojson's TryFrom: that indexes positions [0] and [1] and would panic on
     // a 1-element position, and MultiPolygon::try_from rejects a plain Polygon.
     let polygons = match &parsed.value {
@@ -471,7 +515,10 @@ fn polygon(rings: &[Vec<Position>], path: &Path, index: usize) -> Result<Polygon
             return Err(invalid_feature(
                 path,
                 index,
-                format!("a polygon ring has {} positions; expected at least 4", positions.len()),
+                format!(
+                    "a polygon ring has {} positions; expected at least 4",
+                    positions.len()
+                ),
             ));
         }
         positions
@@ -488,7 +535,10 @@ fn polygon(rings: &[Vec<Position>], path: &Path, index: usize) -> Result<Polygon
             .map(LineString)
     };
     let ext = ring(exterior)?;
-    let ints = interiors.iter().map(|r| ring(r)).collect::<Result<Vec<_>, _>>()?;
+    let ints = interiors
+        .iter()
+        .map(|r| ring(r))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Polygon::new(ext, ints))
 }
 
@@ -580,7 +630,11 @@ fn to_bng(mp: &MultiPolygon<f64>) -> Result<MultiPolygon<f64>, super::crs::CrsEr
     let mut out = Vec::with_capacity(mp.0.len());
     for p in &mp.0 {
         let ext = ring(p.exterior())?;
-        let ints = p.interiors().iter().map(ring).collect::<Result<Vec<_>, _>>()?;
+        let ints = p
+            .interiors()
+            .iter()
+            .map(ring)
+            .collect::<Result<Vec<_>, _>>()?;
         out.push(Polygon::new(ext, ints));
     }
     Ok(MultiPolygon(out))
@@ -596,7 +650,10 @@ mod tests {
     }
 
     fn fc(features: &[String]) -> String {
-        format!("{{\"type\":\"FeatureCollection\",\"features\":[{}]}}", features.join(","))
+        format!(
+            "{{\"type\":\"FeatureCollection\",\"features\":[{}]}}",
+            features.join(",")
+        )
     }
 
     fn feature(code: &str, geometry: &str) -> String {
@@ -607,7 +664,9 @@ mod tests {
 
     fn square_polygon(x0: f64, y0: f64, size: f64) -> String {
         let (x1, y1) = (x0 + size, y0 + size);
-        format!("{{\"type\":\"Polygon\",\"coordinates\":[[[{x0},{y0}],[{x1},{y0}],[{x1},{y1}],[{x0},{y1}],[{x0},{y0}]]]}}")
+        format!(
+            "{{\"type\":\"Polygon\",\"coordinates\":[[[{x0},{y0}],[{x1},{y0}],[{x1},{y1}],[{x0},{y1}],[{x0},{y0}]]]}}"
+        )
     }
 
     #[test]
@@ -627,8 +686,14 @@ mod tests {
         assert_eq!(set.index_of("E05999999"), None);
         assert!((set.total_area_m2() - (250_000.0 + 2.0 * 10_000.0)).abs() < 1e-6);
         let b = set.bounds().expect("non-empty");
-        assert_eq!((b.min().x, b.min().y, b.max().x, b.max().y), (530_000.0, 180_000.0, 532_100.0, 181_100.0));
-        assert_eq!(set.wards[0].properties.get("LAD").and_then(Value::as_str), Some("L1"));
+        assert_eq!(
+            (b.min().x, b.min().y, b.max().x, b.max().y),
+            (530_000.0, 180_000.0, 532_100.0, 181_100.0)
+        );
+        assert_eq!(
+            set.wards[0].properties.get("LAD").and_then(Value::as_str),
+            Some("L1")
+        );
     }
 
     #[test]
@@ -639,7 +704,10 @@ mod tests {
         for (a, b) in set.wards.iter().zip(&bng.wards) {
             assert_eq!(a.code, b.code);
             for (ca, cb) in all_coords(&a.geometry).zip(all_coords(&b.geometry)) {
-                assert!((ca.x - cb.x).abs() < 0.01 && (ca.y - cb.y).abs() < 0.01, "{ca:?} {cb:?}");
+                assert!(
+                    (ca.x - cb.x).abs() < 0.01 && (ca.y - cb.y).abs() < 0.01,
+                    "{ca:?} {cb:?}"
+                );
             }
         }
     }
@@ -659,21 +727,36 @@ mod tests {
     fn filter_keeps_matching_features() {
         let text = fc(&[
             feature("E05000001", &square_polygon(530_000.0, 180_000.0, 500.0)),
-            feature("E05000002", &square_polygon(531_000.0, 180_000.0, 500.0)).replace("\"L1\"", "\"L2\""),
+            feature("E05000002", &square_polygon(531_000.0, 180_000.0, 500.0))
+                .replace("\"L1\"", "\"L2\""),
         ]);
         let f = AreaFilter {
             property: "LAD".into(),
             equals: vec!["L2".into(), "L9".into()],
         };
-        let set = WardSet::from_geojson_str(&text, Path::new("w.geojson"), "WD22CD", "WD22NM", Some(&f)).expect("ok");
+        let set =
+            WardSet::from_geojson_str(&text, Path::new("w.geojson"), "WD22CD", "WD22NM", Some(&f))
+                .expect("ok");
         assert_eq!(set.len(), 1);
         assert_eq!(set.wards[0].code, "E05000002");
         let f = AreaFilter {
             property: "LAD".into(),
             equals: vec!["L7".into()],
         };
-        let err = WardSet::from_geojson_str(&text, Path::new("w.geojson"), "WD22CD", "WD22NM", Some(&f)).unwrap_err();
-        assert!(matches!(err, GeoError::NoWardsAfterFilter { features: 2, with_property: 2, .. }), "{err}");
+        let err =
+            WardSet::from_geojson_str(&text, Path::new("w.geojson"), "WD22CD", "WD22NM", Some(&f))
+                .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                GeoError::NoWardsAfterFilter {
+                    features: 2,
+                    with_property: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(err.to_string().contains("\"LAD\""), "{err}");
     }
 
@@ -686,7 +769,11 @@ mod tests {
         m.insert("code".into(), Value::from("hijack"));
         extra.insert(set.wards[0].code.clone(), m);
         let out = set.to_geojson_wgs84(&extra).expect("writes");
-        assert_eq!(out, set.to_geojson_wgs84(&extra).expect("writes"), "deterministic");
+        assert_eq!(
+            out,
+            set.to_geojson_wgs84(&extra).expect("writes"),
+            "deterministic"
+        );
         assert!(out.contains("\"rate\":1.5"));
         assert!(!out.contains("hijack"));
         // Every number has at most 6 decimals.
@@ -695,7 +782,8 @@ mod tests {
                 assert!(frac.len() <= 6, "{tok}");
             }
         }
-        let back = WardSet::from_geojson_str(&out, Path::new("out.geojson"), "code", "name", None).expect("reads back");
+        let back = WardSet::from_geojson_str(&out, Path::new("out.geojson"), "code", "name", None)
+            .expect("reads back");
         assert_eq!(back.len(), set.len());
         for (a, b) in back.wards.iter().zip(&set.wards) {
             for (ca, cb) in all_coords(&a.geometry).zip(all_coords(&b.geometry)) {
@@ -709,21 +797,36 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let missing = dir.path().join("nope.geojson");
         let err = WardSet::from_geojson_path(&missing, "WD22CD", "WD22NM", None).unwrap_err();
-        assert!(matches!(err, GeoError::Io { .. }) && err.to_string().contains("nope.geojson"), "{err}");
+        assert!(
+            matches!(err, GeoError::Io { .. }) && err.to_string().contains("nope.geojson"),
+            "{err}"
+        );
 
         let err = load("{\"type\": \"FeatureCollection\", \"features\": [").unwrap_err();
-        assert!(matches!(err, GeoError::InvalidJson { line: 1, .. }), "{err}");
+        assert!(
+            matches!(err, GeoError::InvalidJson { line: 1, .. }),
+            "{err}"
+        );
 
         let err = load(&feature("E05000001", &square_polygon(0.0, 0.0, 1.0))).unwrap_err();
-        assert!(matches!(err, GeoError::NotFeatureCollection { .. }), "{err}");
+        assert!(
+            matches!(err, GeoError::NotFeatureCollection { .. }),
+            "{err}"
+        );
         let err = load("[1,2]").unwrap_err();
-        assert!(matches!(err, GeoError::NotFeatureCollection { .. }), "{err}");
+        assert!(
+            matches!(err, GeoError::NotFeatureCollection { .. }),
+            "{err}"
+        );
         let err = load("{\"type\":\"FeatureCollection\",\"features\":[]}").unwrap_err();
         assert!(matches!(err, GeoError::NoFeatures { .. }), "{err}");
 
         let ok = feature("E05000001", &square_polygon(530_000.0, 180_000.0, 500.0));
         let err = load(&fc(&[ok.clone(), feature("E05000002", "null")])).unwrap_err();
-        assert!(matches!(err, GeoError::MissingGeometry { index: 1, .. }), "{err}");
+        assert!(
+            matches!(err, GeoError::MissingGeometry { index: 1, .. }),
+            "{err}"
+        );
         assert_eq!(
             err.to_string(),
             "wards.geojson feature 1: has no geometry; expected a Polygon or MultiPolygon"
@@ -731,52 +834,125 @@ mod tests {
 
         let line = "{\"type\":\"LineString\",\"coordinates\":[[530000,180000],[530100,180100]]}";
         let err = load(&fc(&[ok.clone(), feature("E05000002", line)])).unwrap_err();
-        assert!(matches!(err, GeoError::NotPolygon { index: 1, ref found, .. } if found == "LineString"), "{err}");
+        assert!(
+            matches!(err, GeoError::NotPolygon { index: 1, ref found, .. } if found == "LineString"),
+            "{err}"
+        );
 
         let no_code = ok.replace("\"WD22CD\"", "\"XCD\"");
         let err = load(&fc(&[ok.clone(), no_code])).unwrap_err();
-        assert_eq!(err.to_string(), "wards.geojson feature 1: property \"WD22CD\" is missing");
+        assert_eq!(
+            err.to_string(),
+            "wards.geojson feature 1: property \"WD22CD\" is missing"
+        );
 
         let numeric_name = ok.replace("\"Ward E05000001\"", "null");
         let err = load(&fc(&[numeric_name])).unwrap_err();
-        assert!(matches!(err, GeoError::BadProperty { index: 0, .. }), "{err}");
+        assert!(
+            matches!(err, GeoError::BadProperty { index: 0, .. }),
+            "{err}"
+        );
 
         let dup = feature("E05000001", &square_polygon(531_000.0, 180_000.0, 500.0));
-        let err = load(&fc(&[ok.clone(), ok.clone().replace("E05000001", "E05000009"), dup])).unwrap_err();
-        assert!(matches!(err, GeoError::DuplicateWardCode { first: 0, second: 2, .. }), "{err}");
+        let err = load(&fc(&[
+            ok.clone(),
+            ok.clone().replace("E05000001", "E05000009"),
+            dup,
+        ]))
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                GeoError::DuplicateWardCode {
+                    first: 0,
+                    second: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(err.to_string().contains("E05000001"));
 
-        let mixed = fc(&[ok.clone(), feature("E05000002", &square_polygon(-0.1, 51.5, 0.01))]);
+        let mixed = fc(&[
+            ok.clone(),
+            feature("E05000002", &square_polygon(-0.1, 51.5, 0.01)),
+        ]);
         let err = load(&mixed).unwrap_err();
-        assert!(matches!(err, GeoError::MixedCoordinates { lonlat_feature: 1, metre_feature: 0, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                GeoError::MixedCoordinates {
+                    lonlat_feature: 1,
+                    metre_feature: 0,
+                    ..
+                }
+            ),
+            "{err}"
+        );
 
-        let far = fc(&[feature("E05000002", &square_polygon(5_000_000.0, 51.5, 10.0))]);
+        let far = fc(&[feature(
+            "E05000002",
+            &square_polygon(5_000_000.0, 51.5, 10.0),
+        )]);
         let err = load(&far).unwrap_err();
-        assert!(matches!(err, GeoError::ImplausibleCoordinate { index: 0, .. }), "{err}");
+        assert!(
+            matches!(err, GeoError::ImplausibleCoordinate { index: 0, .. }),
+            "{err}"
+        );
 
-        let short = fc(&[feature("E05000002", "{\"type\":\"Polygon\",\"coordinates\":[[[1,2],[3,4],[1,2]]]}")]);
-        assert!(matches!(load(&short), Err(GeoError::InvalidFeature { index: 0, .. })));
+        let short = fc(&[feature(
+            "E05000002",
+            "{\"type\":\"Polygon\",\"coordinates\":[[[1,2],[3,4],[1,2]]]}",
+        )]);
+        assert!(matches!(
+            load(&short),
+            Err(GeoError::InvalidFeature { index: 0, .. })
+        ));
         let one_d = fc(&[feature(
             "E05000002",
             "{\"type\":\"Polygon\",\"coordinates\":[[[1],[3,4],[5,6],[1,2]]]}",
         )]);
-        assert!(matches!(load(&one_d), Err(GeoError::InvalidFeature { index: 0, .. })));
-        let empty_mp = fc(&[feature("E05000002", "{\"type\":\"MultiPolygon\",\"coordinates\":[]}")]);
-        assert!(matches!(load(&empty_mp), Err(GeoError::EmptyGeometry { index: 0, .. })));
-        let bad_geom = fc(&[feature("E05000002", "{\"type\":\"Polygon\",\"coordinates\":\"x\"}")]);
-        assert!(matches!(load(&bad_geom), Err(GeoError::InvalidFeature { index: 0, .. })));
+        assert!(matches!(
+            load(&one_d),
+            Err(GeoError::InvalidFeature { index: 0, .. })
+        ));
+        let empty_mp = fc(&[feature(
+            "E05000002",
+            "{\"type\":\"MultiPolygon\",\"coordinates\":[]}",
+        )]);
+        assert!(matches!(
+            load(&empty_mp),
+            Err(GeoError::EmptyGeometry { index: 0, .. })
+        ));
+        let bad_geom = fc(&[feature(
+            "E05000002",
+            "{\"type\":\"Polygon\",\"coordinates\":\"x\"}",
+        )]);
+        assert!(matches!(
+            load(&bad_geom),
+            Err(GeoError::InvalidFeature { index: 0, .. })
+        ));
         let not_feature = fc(&["{\"type\":\"Point\",\"coordinates\":[1,2]}".to_string()]);
-        assert!(matches!(load(&not_feature), Err(GeoError::InvalidFeature { index: 0, .. })));
+        assert!(matches!(
+            load(&not_feature),
+            Err(GeoError::InvalidFeature { index: 0, .. })
+        ));
 
         // Far outside Great Britain in lon/lat: OSTN15 cannot convert it.
         let sydney = fc(&[feature("E05000002", &square_polygon(151.2, -33.9, 0.01))]);
-        assert!(matches!(load(&sydney), Err(GeoError::Transform { index: 0, .. })));
+        assert!(matches!(
+            load(&sydney),
+            Err(GeoError::Transform { index: 0, .. })
+        ));
     }
 
     #[test]
     fn wardset_new_rejects_duplicates() {
         let mut wards = testdata::grid_bng().wards;
         wards.push(wards[0].clone());
-        assert!(matches!(WardSet::new(wards), Err(GeoError::DuplicateWardCode { .. })));
+        assert!(matches!(
+            WardSet::new(wards),
+            Err(GeoError::DuplicateWardCode { .. })
+        ));
     }
 }

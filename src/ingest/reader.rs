@@ -54,6 +54,7 @@ fn open_csv(path: &Path) -> Result<TableReader, IngestError> {
         return Err(IngestError::file(path, "the file is empty: expected a header row"));
     }
     let delimiter = sniff_delimiter(&bytes);
+    let lines = LineIndex::new(&bytes);
     let rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
@@ -69,7 +70,7 @@ fn open_csv(path: &Path) -> Result<TableReader, IngestError> {
     let width = headers.len();
     let rows = records.map(move |rec| match rec {
         Ok(r) => {
-            let line = r.position().map(|p| p.line()).unwrap_or(0);
+            let line = r.position().map(|p| lines.line_of(p.byte())).unwrap_or(0);
             let mut cells: Vec<String> = r.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
             // Trailing empty cells (a trailing delimiter) are harmless; anything else must match the header.
             while cells.len() > width && cells.last().map(|c| c.trim().is_empty()).unwrap_or(false) {
@@ -86,7 +87,7 @@ fn open_csv(path: &Path) -> Result<TableReader, IngestError> {
             }
         }
         Err(e) => {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            let line = e.position().map(|p| lines.line_of(p.byte())).unwrap_or(0);
             RowItem::Bad(BadRow { line, message: format!("unreadable row: {e}"), text: String::new() })
         }
     });
@@ -103,6 +104,23 @@ fn open_csv(path: &Path) -> Result<TableReader, IngestError> {
         },
         rows: Box::new(rows),
     })
+}
+
+/// Physical line numbers from byte offsets. The csv crate's own line counter undercounts on CRLF files,
+/// and a reject must point at the line an analyst sees in an editor.
+struct LineIndex {
+    newlines: Vec<u64>,
+}
+
+impl LineIndex {
+    fn new(bytes: &[u8]) -> LineIndex {
+        LineIndex { newlines: bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i as u64).collect() }
+    }
+    /// 1-based line holding byte `offset`.
+    fn line_of(&self, offset: u64) -> u64 {
+        // A record's reported start can be the `\n` of the previous CRLF, so that newline counts as passed.
+        self.newlines.partition_point(|&n| n <= offset) as u64 + 1
+    }
 }
 
 fn cell_text(cell: &Data) -> String {
@@ -159,4 +177,51 @@ fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<TableReader, IngestErro
         format: FileFormat { kind: "xlsx", encoding: None, delimiter: None, sheet: Some(name) },
         rows: Box::new(data.into_iter()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(text: &[u8]) -> Vec<u64> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, text).expect("write");
+        let table = open_table(&path, None).expect("opens");
+        table
+            .rows
+            .map(|r| match r {
+                RowItem::Row(r) => r.line,
+                RowItem::Bad(b) => b.line,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn line_numbers_are_physical_for_lf_crlf_and_quoted_newlines() {
+        assert_eq!(lines_of(b"a,b\n1,2\n3,4\n"), vec![2, 3]);
+        assert_eq!(lines_of(b"a,b\r\n1,2\r\n3,4\r\n"), vec![2, 3]);
+        assert_eq!(lines_of(b"a,b\r\n\"multi\r\nline\",2\r\n3,4\r\n"), vec![2, 4]);
+    }
+
+    #[test]
+    fn short_rows_are_bad_and_trailing_delimiters_are_fine() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, b"a;b;c\n1;2;3;\n4;5\n").expect("write");
+        let t = open_table(&path, None).expect("opens");
+        assert_eq!(t.format.delimiter.as_deref(), Some(";"));
+        let items: Vec<RowItem> = t.rows.collect();
+        assert!(matches!(&items[0], RowItem::Row(r) if r.cells == vec!["1", "2", "3"]));
+        assert!(matches!(&items[1], RowItem::Bad(b) if b.line == 3 && b.message.contains("expected 3 fields, found 2")));
+    }
+
+    #[test]
+    fn empty_files_are_clear_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("empty.csv");
+        std::fs::write(&path, b"").expect("write");
+        let err = open_table(&path, None).err().expect("empty file is an error");
+        assert!(err.to_string().contains("empty"), "{err}");
+    }
 }

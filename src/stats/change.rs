@@ -77,6 +77,8 @@ pub fn period_change(x_prev: u64, x_curr: u64, confidence: f64) -> Result<Period
 /// "minimum likelihood" two-sided definition (R `binom.test`): the sum of the probabilities of every outcome
 /// no more likely than the observed one. The two are not exact duals, so in rare borderline cases the
 /// interval can just include 1 while the test is significant; `significant` follows the test.
+/// Totals above [`MAX_EXACT_TOTAL`](super::MAX_EXACT_TOTAL) with both counts positive are refused with
+/// `CountTooLarge`.
 pub fn period_change_with(
     x_prev: u64,
     x_curr: u64,
@@ -175,6 +177,7 @@ fn binomial_two_sided_p(x: u64, n: u64, p0: f64) -> Result<f64> {
 // Reference literals are kept exactly as published, even beyond f64 precision.
 #[allow(clippy::excessive_precision)]
 mod tests {
+    use super::super::MAX_EXACT_TOTAL;
     use super::super::test_util::{assert_rel, assert_rel_some};
     use super::*;
 
@@ -205,6 +208,32 @@ mod tests {
         let d = period_change(15, 5, 0.95).unwrap();
         assert_rel(d.p_value, 0.04138946533203125, TOL);
         assert_rel_some(d.percent_change, -100.0 * 2.0 / 3.0, TOL);
+    }
+
+    #[test]
+    fn large_counts_stay_accurate() {
+        // 4700 -> 5300: two-sided p = 2 P(X >= 5300 | 10000, 0.5); Clopper-Pearson on 5300/10000 as odds.
+        // References by direct binomial summation in mpmath (30 digits).
+        let c = period_change(4700, 5300, 0.95).unwrap();
+        assert_rel(c.p_value, 2.0760336959207248e-9, TOL);
+        assert_rel(c.lower, 1.0840292746588391, TOL);
+        assert_rel_some(c.upper, 1.1730732350247513, TOL);
+        assert!(c.significant);
+    }
+
+    #[test]
+    fn totals_beyond_the_exact_limit_are_refused() {
+        assert_eq!(
+            period_change(5_000_000, 5_000_001, 0.95),
+            Err(StatsError::CountTooLarge {
+                total: 10_000_001,
+                max: MAX_EXACT_TOTAL
+            })
+        );
+        // A zero count has a closed-form interval, so it works at any size.
+        let c = period_change(0, 20_000_000, 0.95).unwrap();
+        assert_eq!(c.upper, None);
+        assert!(c.p_value < 1e-300);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Gamma};
 
-use super::{Result, StatsError, alpha_for, z_for_confidence};
+use super::{MAX_EXACT_TOTAL, Result, StatsError, alpha_for, z_for_confidence};
 
 /// Counts below this use exact Poisson limits; PHE's default switch point.
 pub const DEFAULT_EXACT_BELOW: u64 = 10;
@@ -76,14 +76,16 @@ pub fn poisson_count_interval(x: u64, confidence: f64) -> Result<CountInterval> 
 }
 
 /// Poisson confidence limits for a count with a configurable switch point.
-/// A count of 0 always uses the exact method because Byar's formula divides by x.
+/// A count of 0 always uses the exact method because Byar's formula divides by x. Counts above
+/// [`MAX_EXACT_TOTAL`] always use Byar's, whatever the switch point: statrs's Gamma quantile slows to a halt for
+/// huge shapes and the two methods agree closely there; `method` reports what was used.
 pub fn poisson_count_interval_with(
     x: u64,
     confidence: f64,
     options: &RateOptions,
 ) -> Result<CountInterval> {
     let alpha = alpha_for(confidence)?;
-    if x == 0 || x < options.exact_below {
+    if x == 0 || (x < options.exact_below && x <= MAX_EXACT_TOTAL) {
         exact_interval(x, alpha)
     } else {
         byars_interval(x, confidence)
@@ -260,6 +262,14 @@ mod tests {
             poisson_count_interval_with(2, 0.95, &opts).unwrap().method,
             RateMethod::Exact
         );
+        // Huge counts fall back to Byar's even when exact is requested.
+        let all_exact = RateOptions {
+            exact_below: u64::MAX,
+        };
+        let ci = poisson_count_interval_with(1000, 0.95, &all_exact).unwrap();
+        assert_eq!(ci.method, RateMethod::Exact);
+        let huge = poisson_count_interval_with(u64::MAX / 2, 0.95, &all_exact).unwrap();
+        assert_eq!(huge.method, RateMethod::Byars);
     }
 
     #[test]

@@ -1,9 +1,339 @@
-//! (being built)
-use thiserror::Error;
-#[derive(Debug, Error)]
-pub enum SynthError {
-    #[error("synth: {0}")]
-    Other(String),
+//! `sna synth`: a seeded, deterministic synthetic borough whose raw extracts look like what a council
+//! analyst really receives (three police financial years in three different export styles, ward boundaries
+//! and a population table), with known patterns planted and recorded in `truth.json`, and bad rows of every
+//! kind listed line by line, so the whole pipeline can be tested end to end.
+//!
+//! Layout of `out_dir`:
+//! - `reference/wards.geojson`, `reference/population.csv`
+//! - `raw/police/offences_<fy>.csv`, `raw/police/victims_<fy>.csv|.xlsx`, `raw/police/suspects_<fy>.csv`
+//! - `truth.json`
+//!
+//! The generator's parameters (offence mix, age structure, risk curves, ethnic composition, hour and
+//! location profiles, ward-name syllables, planted targets) are the CSV files in `seeds/synth/`, embedded at
+//! build time.
+
+mod bad_rows;
+mod calendar;
+mod data;
+mod error;
+mod geometry;
+mod layout;
+mod names;
+mod police;
+mod population;
+mod rng;
+pub mod truth;
+mod writers;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub use error::SynthError;
+pub use truth::Truth;
+
+use bad_rows::BadKind;
+use data::GenData;
+use geometry::Borough;
+use layout::{Row, RowTag, Sink};
+use police::{Extra, OffenceSampler, PoliceData};
+use population::Population;
+use rng::streams;
+use truth::{Area, BadRowTruth, FileTruth, HotWards, OutsideTruth, WardTruth};
+use writers::{Cell, CsvFormat, Encoding};
+
+/// Local authority code and name of the synthetic borough.
+pub const LAD_CODE: &str = "E09099001";
+pub const LAD_NAME: &str = "Exampleton";
+/// Centre of the borough in British National Grid metres (inner London).
+pub const CENTRE_BNG: [f64; 2] = [532_000.0, 181_000.0];
+/// Largest accepted scale (wards, residents and offences multiply by it).
+pub const MAX_SCALE: u32 = 40;
+
+/// Options for [`generate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SynthOptions {
+    pub seed: u64,
+    /// 1 = a borough of 20 wards, ~250,000 residents and ~15,000 offences a year; K multiplies all three.
+    pub scale: u32,
 }
-pub struct SynthOptions { pub seed: u64, pub scale: u32 }
-pub fn generate(_dir: &std::path::Path, _o: &SynthOptions) -> Result<(), SynthError> { Err(SynthError::Other("not yet".into())) }
+
+impl Default for SynthOptions {
+    fn default() -> Self {
+        SynthOptions { seed: 42, scale: 1 }
+    }
+}
+
+fn build_borough(seed: u64, scale: u32, data: &GenData) -> Result<Borough, SynthError> {
+    let n_wards = (data.params.wards_per_scale * scale) as usize;
+    let radius = data.params.borough_radius_m * f64::from(scale).sqrt();
+    let mut borough = geometry::build(seed, n_wards, CENTRE_BNG, radius)?;
+    let names = names::ward_names(seed, n_wards, &data.syllables)?;
+    for (w, name) in borough.wards.iter_mut().zip(names) {
+        w.name = name;
+    }
+    Ok(borough)
+}
+
+fn delimiter_name(d: u8) -> String {
+    match d {
+        b',' => "comma".into(),
+        b';' => "semicolon".into(),
+        b'\t' => "tab".into(),
+        other => (other as char).to_string(),
+    }
+}
+
+fn csv_file_truth(path: &str, header: &[&str], fmt: CsvFormat, rows: usize, bad: usize) -> FileTruth {
+    FileTruth {
+        path: path.to_string(),
+        format: "csv".into(),
+        encoding: Some(fmt.encoding.name().into()),
+        delimiter: Some(delimiter_name(fmt.delimiter)),
+        line_ending: Some(if fmt.crlf { "crlf".into() } else { "lf".into() }),
+        sheet: None,
+        header: header.iter().map(|h| h.to_string()).collect(),
+        rows,
+        bad_rows: bad,
+    }
+}
+
+/// Collects what was written where.
+#[derive(Default)]
+struct Ledger {
+    files: Vec<FileTruth>,
+    bad_rows: Vec<BadRowTruth>,
+    outside: Vec<OutsideTruth>,
+}
+
+impl Ledger {
+    /// Write rows to a CSV or XLSX file and record their bad and out-of-area lines.
+    fn write(
+        &mut self,
+        out_dir: &Path,
+        rel: &str,
+        header: &[&str],
+        sink: Sink,
+        rows: Vec<Row>,
+    ) -> Result<(), SynthError> {
+        let (cells, tags): (Vec<Vec<Cell>>, Vec<RowTag>) = rows.into_iter().map(|r| (r.cells, r.tag)).unzip();
+        let path = out_dir.join(rel);
+        let mut bad = 0;
+        for (i, tag) in tags.iter().enumerate() {
+            let line = i + 2; // header is line 1; no field ever holds a line break
+            match tag {
+                RowTag::Clean => {}
+                RowTag::Bad(kind) => {
+                    bad += 1;
+                    self.bad_rows.push(BadRowTruth {
+                        file: rel.to_string(),
+                        line,
+                        kind: kind.name().into(),
+                        reason: kind.reason().into(),
+                        field: kind.field().into(),
+                    });
+                }
+                RowTag::Outside { crime_ref } => {
+                    self.outside.push(OutsideTruth { file: rel.to_string(), line, crime_ref: crime_ref.clone() });
+                }
+            }
+        }
+        match sink {
+            Sink::Csv(fmt) => {
+                writers::write_csv(&path, header, &cells, fmt)?;
+                self.files.push(csv_file_truth(rel, header, fmt, cells.len(), bad));
+            }
+            Sink::Xlsx { sheet } => {
+                writers::write_xlsx(&path, sheet, header, &cells)?;
+                self.files.push(FileTruth {
+                    path: rel.to_string(),
+                    format: "xlsx".into(),
+                    encoding: None,
+                    delimiter: None,
+                    line_ending: None,
+                    sheet: Some(sheet.to_string()),
+                    header: header.iter().map(|h| h.to_string()).collect(),
+                    rows: cells.len(),
+                    bad_rows: bad,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn offence_rows(seed: u64, year: usize, police: &PoliceData, data: &GenData) -> Result<Vec<Row>, SynthError> {
+    let layout = &layout::OFFENCES[year];
+    let mut idx: Vec<usize> = (0..police.offences.len()).filter(|&i| police.offences[i].year == year).collect();
+    idx.sort_by_key(|&i| (police.offences[i].seq, i));
+    let mut rb = rng::keyed(seed, streams::BAD_ROWS, &[year as u64, 3]);
+    let mut rows = Vec::with_capacity(idx.len());
+    for &i in &idx {
+        let o = &police.offences[i];
+        let mut cells = layout::render_offence(o, layout, data)?;
+        if let Extra::Bad(kind) = o.extra {
+            bad_rows::corrupt_offence(&mut cells, o, kind, layout, &mut rb);
+        }
+        rows.push(Row { cells, tag: RowTag::of(o.extra, || layout::crime_ref(year, o.seq)) });
+    }
+    let n_clean = idx.iter().filter(|&&i| police.offences[i].extra == Extra::Clean).count();
+    let n_dup = bad_rows::offence_plan(year, n_clean, data.params.bad_row_share)
+        .into_iter()
+        .find(|(k, _)| *k == BadKind::Duplicate)
+        .map_or(0, |(_, n)| n);
+    Ok(bad_rows::add_duplicates(rows, n_dup, &mut rb))
+}
+
+fn tag_of(extra: Extra) -> RowTag {
+    RowTag::of(extra, String::new)
+}
+
+/// Generate the synthetic borough into `out_dir` and return what `truth.json` records.
+pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError> {
+    if opts.scale == 0 || opts.scale > MAX_SCALE {
+        return Err(SynthError::Options(format!("scale must be 1..={MAX_SCALE}, got {}", opts.scale)));
+    }
+    let seed = opts.seed;
+    let data = GenData::load()?;
+    let borough = build_borough(seed, opts.scale, &data)?;
+    let pop = Population::build(seed, borough.wards.len(), opts.scale, &data);
+    let police = police::generate(seed, opts.scale, &borough, &pop, &data)?;
+    let codes: Vec<String> = borough.wards.iter().map(|w| w.code.clone()).collect();
+
+    let mut ledger = Ledger::default();
+    // Reference data.
+    let geojson_rel = "reference/wards.geojson";
+    writers::write_atomic(&out_dir.join(geojson_rel), borough.to_geojson(LAD_CODE, LAD_NAME)?.as_bytes())?;
+    ledger.files.push(FileTruth {
+        path: geojson_rel.into(),
+        format: "geojson".into(),
+        encoding: Some("utf-8".into()),
+        delimiter: None,
+        line_ending: Some("lf".into()),
+        sheet: None,
+        header: vec!["WD23CD".into(), "WD23NM".into(), "LAD23CD".into(), "LAD23NM".into()],
+        rows: borough.wards.len(),
+        bad_rows: 0,
+    });
+    let pop_rows: Vec<Row> = pop
+        .rows(&codes, &data)
+        .into_iter()
+        .map(|r| Row { cells: r.into_iter().map(Cell::Text).collect(), tag: RowTag::Clean })
+        .collect();
+    ledger.write(
+        out_dir,
+        "reference/population.csv",
+        &["area_code", "age_band", "sex", "ethnic_group", "population"],
+        Sink::Csv(CsvFormat { delimiter: b',', encoding: Encoding::Utf8, crlf: false }),
+        pop_rows,
+    )?;
+
+    // Police extracts.
+    let mut offence_rows_written = Vec::new();
+    for year in 0..calendar::YEARS.len() {
+        let layout = &layout::OFFENCES[year];
+        let rows = offence_rows(seed, year, &police, &data)?;
+        offence_rows_written.push(rows.len());
+        ledger.write(out_dir, layout.path, &layout.header, Sink::Csv(layout.csv), rows)?;
+
+        let vl = &layout::VICTIMS[year];
+        let mut vidx: Vec<usize> = (0..police.victims.len()).filter(|&v| police.victims[v].year == year).collect();
+        vidx.sort_by_key(|&v| (police.victims[v].sort_key, v));
+        let mut vrows = Vec::with_capacity(vidx.len());
+        for &v in &vidx {
+            let row = &police.victims[v];
+            vrows.push(Row { cells: layout::render_victim(row, vl, &police)?, tag: tag_of(row.extra) });
+        }
+        ledger.write(out_dir, vl.path, vl.header, vl.sink, vrows)?;
+
+        let sl = &layout::SUSPECTS[year];
+        let mut sidx: Vec<usize> = (0..police.suspects.len()).filter(|&s| police.suspects[s].year == year).collect();
+        sidx.sort_by_key(|&s| (police.suspects[s].sort_key, s));
+        let srows = sidx
+            .iter()
+            .map(|&s| Row {
+                cells: layout::render_suspect(&police.suspects[s], &police),
+                tag: tag_of(police.suspects[s].extra),
+            })
+            .collect();
+        ledger.write(out_dir, sl.path, sl.header, sl.sink, srows)?;
+    }
+
+    let measured = truth::measure_all(&data, &borough, &pop, &police);
+    let mut years = measured.years;
+    for (y, n) in years.iter_mut().zip(offence_rows_written) {
+        y.offence_rows_written = n;
+    }
+    let mut bad_row_counts: BTreeMap<String, usize> = BadKind::ALL.iter().map(|k| (k.name().to_string(), 0)).collect();
+    let mut by_file: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for b in &ledger.bad_rows {
+        *bad_row_counts.entry(b.kind.clone()).or_default() += 1;
+        *by_file.entry(b.file.clone()).or_default().entry(b.kind.clone()).or_default() += 1;
+    }
+    let truth = Truth {
+        generator: "sna synth".into(),
+        seed,
+        scale: opts.scale,
+        area: Area {
+            lad_code: LAD_CODE.into(),
+            lad_name: LAD_NAME.into(),
+            ward_count: borough.wards.len(),
+            total_residents: pop.total(),
+            area_km2: borough.area_m2 / 1e6,
+            crs_generated: "EPSG:27700 (wards.geojson written in EPSG:4326)".into(),
+        },
+        wards: borough
+            .wards
+            .iter()
+            .enumerate()
+            .map(|(w, ward)| WardTruth {
+                code: ward.code.clone(),
+                name: ward.name.clone(),
+                area_km2: ward.area_m2 / 1e6,
+                residents: pop.ward_total(w),
+                hot: borough.hot.contains(&w),
+            })
+            .collect(),
+        hot_wards: HotWards {
+            codes: borough.hot.iter().map(|&w| borough.wards[w].code.clone()).collect(),
+            names: borough.hot.iter().map(|&w| borough.wards[w].name.clone()).collect(),
+        },
+        years,
+        truths: measured.truths,
+        definitions: truth::definitions(&data),
+        files: ledger.files,
+        bad_row_counts,
+        bad_row_counts_by_file: by_file,
+        bad_rows: ledger.bad_rows,
+        outside_area: ledger.outside,
+    };
+    writers::write_json(&out_dir.join("truth.json"), "truth.json", &truth)?;
+    Ok(truth)
+}
+
+/// Stream a large offences extract in the 2023-24 CRIS layout (UTF-8 with BOM, CRLF, BNG coordinates
+/// inside the default borough for `seed`), row by row, without holding rows in memory. For benchmarks.
+pub fn write_offence_extract(path: &Path, n_offences: u64, seed: u64) -> Result<(), SynthError> {
+    let data = GenData::load()?;
+    let borough = build_borough(seed, 1, &data)?;
+    let weights: Vec<f64> = borough.wards.iter().map(|w| w.area_m2).collect();
+    let sampler = OffenceSampler::new(&data, &borough, &weights)?;
+    let layout = &layout::OFFENCES[0];
+    let mut r = rng::stream(seed, streams::STREAM_EXTRACT);
+    let extract = calendar::extract_date()?;
+    let mut record: Vec<String> = Vec::with_capacity(layout.header.len());
+    writers::stream_csv(path, &layout.header, layout.csv, |w| {
+        for i in 0..n_offences {
+            let domestic = rng::chance(&mut r, sampler.da_fraction);
+            let mut o = sampler.sample(0, domestic, &mut r)?;
+            o.seq = i + 1;
+            o.outcome = police::quick_outcome(&o, &data, extract, &mut r);
+            record.clear();
+            record.extend(layout::render_offence(&o, layout, &data)?.iter().map(Cell::as_csv));
+            w.write_record(&record).map_err(|e| SynthError::Csv { path: path.to_path_buf(), source: e })?;
+        }
+        Ok(())
+    })
+}

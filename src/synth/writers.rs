@@ -1,0 +1,204 @@
+//! File writers: CSV in the encodings and dialects partners really send (UTF-8 with or without BOM,
+//! Windows-1252, comma/semicolon/tab, CRLF or LF), XLSX workbooks, and atomic writes (temp sibling + rename).
+
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
+
+use super::error::SynthError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Utf8Bom,
+    Windows1252,
+}
+
+impl Encoding {
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Utf8Bom => "utf-8-bom",
+            Encoding::Windows1252 => "windows-1252",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvFormat {
+    pub delimiter: u8,
+    pub encoding: Encoding,
+    pub crlf: bool,
+}
+
+/// One cell of an output row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
+    Empty,
+}
+
+impl Cell {
+    pub fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+
+    pub fn as_csv(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
+            Cell::Number(n) => format!("{n}"),
+            Cell::Empty => String::new(),
+        }
+    }
+}
+
+fn temp_sibling(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".tmp-{}-{}", std::process::id(), name))
+}
+
+fn ensure_parent(path: &Path) -> Result<(), SynthError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(|e| SynthError::io(parent, e))?;
+    }
+    Ok(())
+}
+
+/// Write `bytes` to `path` atomically, creating parent folders.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SynthError> {
+    with_atomic_file(path, |tmp| {
+        let mut f = fs::File::create(tmp).map_err(|e| SynthError::io(tmp, e))?;
+        f.write_all(bytes).map_err(|e| SynthError::io(tmp, e))?;
+        f.sync_all().map_err(|e| SynthError::io(tmp, e))
+    })
+}
+
+/// Run `write` against a temporary sibling of `path`, then rename it into place; on error the temporary
+/// file is removed and `path` is untouched.
+pub fn with_atomic_file<T>(path: &Path, write: impl FnOnce(&Path) -> Result<T, SynthError>) -> Result<T, SynthError> {
+    ensure_parent(path)?;
+    let tmp = temp_sibling(path);
+    match write(&tmp) {
+        Ok(v) => {
+            fs::rename(&tmp, path).map_err(|e| SynthError::io(path, e))?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// A CSV writer over any sink with the given dialect (the BOM is the caller's business).
+pub fn csv_writer<W: Write>(sink: W, fmt: CsvFormat) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .delimiter(fmt.delimiter)
+        .terminator(if fmt.crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+        .quote_style(csv::QuoteStyle::Necessary)
+        .from_writer(sink)
+}
+
+/// The bytes of a CSV file: header then rows, encoded as `fmt` says.
+pub fn csv_bytes(path: &Path, header: &[&str], rows: &[Vec<Cell>], fmt: CsvFormat) -> Result<Vec<u8>, SynthError> {
+    let csv_err = |e: csv::Error| SynthError::Csv { path: path.to_path_buf(), source: e };
+    let mut w = csv_writer(Vec::new(), fmt);
+    w.write_record(header).map_err(csv_err)?;
+    let mut record: Vec<String> = Vec::new();
+    for row in rows {
+        record.clear();
+        record.extend(row.iter().map(Cell::as_csv));
+        w.write_record(&record).map_err(csv_err)?;
+    }
+    let utf8 = w.into_inner().map_err(|e| SynthError::io(path, e.into_error()))?;
+    match fmt.encoding {
+        Encoding::Utf8 => Ok(utf8),
+        Encoding::Utf8Bom => {
+            let mut out = Vec::with_capacity(utf8.len() + 3);
+            out.extend_from_slice(b"\xEF\xBB\xBF");
+            out.extend_from_slice(&utf8);
+            Ok(out)
+        }
+        Encoding::Windows1252 => {
+            let text = String::from_utf8(utf8)
+                .map_err(|_| SynthError::Encoding { path: path.to_path_buf(), encoding: "utf-8".into() })?;
+            let (bytes, _, had_errors) = encoding_rs::WINDOWS_1252.encode(&text);
+            if had_errors {
+                return Err(SynthError::Encoding { path: path.to_path_buf(), encoding: "windows-1252".into() });
+            }
+            Ok(bytes.into_owned())
+        }
+    }
+}
+
+pub fn write_csv(path: &Path, header: &[&str], rows: &[Vec<Cell>], fmt: CsvFormat) -> Result<(), SynthError> {
+    let bytes = csv_bytes(path, header, rows, fmt)?;
+    write_atomic(path, &bytes)
+}
+
+/// A one-sheet workbook: bold header in row 1, then the rows (numbers as numbers, empty cells left blank).
+pub fn write_xlsx(path: &Path, sheet: &str, header: &[&str], rows: &[Vec<Cell>]) -> Result<(), SynthError> {
+    let xerr = |e: rust_xlsxwriter::XlsxError| SynthError::Xlsx { path: path.to_path_buf(), source: e };
+    let mut wb = Workbook::new();
+    // Fast compression: this runs unoptimised in debug builds and tests.
+    wb.set_zip_compression_level(1);
+    // A fixed creation time keeps the bytes reproducible.
+    let created = ExcelDateTime::from_ymd(2026, 4, 20).map_err(xerr)?;
+    wb.set_properties(&DocProperties::new().set_creation_datetime(&created).set_author("sna synth"));
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet).map_err(xerr)?;
+    let bold = Format::new().set_bold();
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold).map_err(xerr)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let r = (r + 1) as u32;
+        for (c, cell) in row.iter().enumerate() {
+            let c = c as u16;
+            match cell {
+                Cell::Text(s) if !s.is_empty() => {
+                    ws.write_string(r, c, s).map_err(xerr)?;
+                }
+                Cell::Number(n) => {
+                    ws.write_number(r, c, *n).map_err(xerr)?;
+                }
+                _ => {}
+            }
+        }
+    }
+    let bytes = wb.save_to_buffer().map_err(xerr)?;
+    write_atomic(path, &bytes)
+}
+
+pub fn write_json<T: serde::Serialize>(path: &Path, what: &str, value: &T) -> Result<(), SynthError> {
+    let mut bytes =
+        serde_json::to_vec_pretty(value).map_err(|e| SynthError::Json { what: what.to_string(), source: e })?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+/// Stream rows to `path` atomically through a buffered writer (UTF-8, optional BOM), never holding them.
+pub fn stream_csv(
+    path: &Path,
+    header: &[&str],
+    fmt: CsvFormat,
+    mut rows: impl FnMut(&mut csv::Writer<BufWriter<fs::File>>) -> Result<(), SynthError>,
+) -> Result<(), SynthError> {
+    with_atomic_file(path, |tmp| {
+        let file = fs::File::create(tmp).map_err(|e| SynthError::io(tmp, e))?;
+        let mut buf = BufWriter::with_capacity(1 << 20, file);
+        if fmt.encoding == Encoding::Utf8Bom {
+            buf.write_all(b"\xEF\xBB\xBF").map_err(|e| SynthError::io(tmp, e))?;
+        }
+        let mut w = csv_writer(buf, fmt);
+        w.write_record(header).map_err(|e| SynthError::Csv { path: tmp.to_path_buf(), source: e })?;
+        rows(&mut w)?;
+        let buf = w.into_inner().map_err(|e| SynthError::io(tmp, e.into_error()))?;
+        let file = buf.into_inner().map_err(|e| SynthError::io(tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| SynthError::io(tmp, e))
+    })
+}
