@@ -74,8 +74,8 @@ pub fn ingest(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
     let started = Instant::now();
     progress.say(&format!("[1/3] ingest: {} source(s) into {}", p.sources.len(), out.join("staged").display()));
     let registry = Registry::embedded()?;
-    let geography = load_geography(p)?;
     let (pseudonymiser, key_described) = pseudonymiser(p, progress)?;
+    let geography = load_geography(p)?;
     let reference = crate::ingest::reference::stage_reference(p, &geography, out)?;
     let ctx = IngestContext { geography: &geography, pseudonymiser: &pseudonymiser, progress: *progress, base_dir: &p.base_dir };
     let inputs: Vec<SourceInput> = p

@@ -1,1 +1,6 @@
+//! Integration tests: drive the real `sna` binary end to end. One test binary (modules below) so polars
+//! is linked once.
 
+mod cli_errors;
+mod demo_end_to_end;
+mod support;

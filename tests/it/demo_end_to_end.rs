@@ -1,0 +1,268 @@
+//! `sna demo` end to end on the synthetic borough: conservation, every planted bad row quarantined with
+//! the right reason, planted truths visible in the tables, no raw identifiers staged, reproducible output.
+
+use crate::support::{demo_out, files_below, read_json, run_demo};
+use polars::prelude::*;
+use sna::table_io::read_parquet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+fn truth() -> serde_json::Value {
+    read_json(&demo_out().join("input").join("truth.json"))
+}
+
+fn manifest() -> serde_json::Value {
+    read_json(&demo_out().join("manifest.json"))
+}
+
+fn u(v: &serde_json::Value, k: &str) -> u64 {
+    v.get(k).and_then(|x| x.as_u64()).unwrap_or_else(|| panic!("{k} missing in {v}"))
+}
+
+#[test]
+fn every_file_conserves_rows_and_matches_what_was_written() {
+    let m = manifest();
+    let t = truth();
+    let written: HashMap<String, u64> = t["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| (f["path"].as_str().expect("path").to_string(), f["rows"].as_u64().expect("rows")))
+        .collect();
+    let mut files_seen = 0;
+    for source in m["sources"].as_array().expect("sources") {
+        let (read, staged, rejected) = (u(source, "rows_read"), u(source, "rows_staged"), u(source, "rows_rejected"));
+        assert_eq!(read, staged + rejected, "source {}", source["source"]);
+        for f in source["files"].as_array().expect("files") {
+            let path = f["path"].as_str().expect("path");
+            assert_eq!(u(f, "rows_read"), u(f, "rows_staged") + u(f, "rows_rejected"), "{path}");
+            assert_eq!(f["sha256"].as_str().map(|s| s.len()), Some(64), "{path}");
+            let by_reason: u64 = f["rejects_by_reason"].as_object().expect("reasons").values().map(|v| v.as_u64().unwrap_or(0)).sum();
+            assert_eq!(by_reason, u(f, "rows_rejected"), "{path}");
+            if let Some(rows) = written.get(path) {
+                assert_eq!(u(f, "rows_read"), *rows, "{path}: rows read vs rows the generator wrote");
+                files_seen += 1;
+            }
+        }
+    }
+    assert_eq!(files_seen, 9, "three years of offences, victims and suspects");
+    // Staged Parquet row counts agree with the manifest.
+    for source in m["sources"].as_array().expect("sources") {
+        let df = read_parquet(&demo_out().join(source["staged"].as_str().expect("staged"))).expect("staged parquet");
+        assert_eq!(df.height() as u64, u(source, "rows_staged"));
+    }
+}
+
+/// (file, line) -> (reason, field) from every rejects CSV.
+fn rejects() -> HashMap<(String, u64), (String, String)> {
+    let mut out = HashMap::new();
+    for source in ["police_offences", "police_victims", "police_suspects"] {
+        let path = demo_out().join("rejects").join(format!("{source}.csv"));
+        let mut r = csv::Reader::from_path(&path).expect("rejects csv");
+        for rec in r.records() {
+            let rec = rec.expect("record");
+            let line: u64 = rec[2].parse().expect("line number");
+            out.insert((rec[1].to_string(), line), (rec[3].to_string(), rec[4].to_string()));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_planted_bad_row_is_quarantined_with_the_right_reason() {
+    let t = truth();
+    let got = rejects();
+    let dob_files: BTreeSet<String> = t["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter(|f| f["header"].as_array().map(|h| h.iter().any(|c| c == "Date of Birth")).unwrap_or(false))
+        .map(|f| f["path"].as_str().expect("path").to_string())
+        .collect();
+    assert!(!dob_files.is_empty(), "one victims file gives dates of birth");
+    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    for b in t["bad_rows"].as_array().expect("bad_rows") {
+        let file = b["file"].as_str().expect("file").to_string();
+        let line = b["line"].as_u64().expect("line");
+        let (reason, field) = got.get(&(file.clone(), line)).unwrap_or_else(|| panic!("planted {b} was not quarantined"));
+        assert_eq!(reason, b["reason"].as_str().expect("reason"), "{b}");
+        // An impossible age derived from a date of birth is blamed on the date of birth.
+        let expected_field = if dob_files.contains(&file) && reason == "age_out_of_range" { "date_of_birth" } else { b["field"].as_str().expect("field") };
+        assert_eq!(field, expected_field, "{b}");
+        *kinds.entry(b["kind"].as_str().expect("kind").to_string()).or_insert(0) += 1;
+    }
+    for kind in ["age_out_of_range", "duplicate", "impossible_date", "missing_crime_ref", "orphan_record", "two_digit_year", "unknown_code"] {
+        assert!(kinds.get(kind).copied().unwrap_or(0) >= 3, "planted kind {kind} missing from truth.json");
+    }
+    assert_eq!(got.len(), t["bad_rows"].as_array().expect("bad_rows").len(), "no clean row was quarantined");
+}
+
+#[test]
+fn rows_outside_the_borough_are_kept_as_outside_area() {
+    let t = truth();
+    let df = read_parquet(&demo_out().join("staged/police_offences.parquet")).expect("staged offences");
+    let refs = df.column("crime_ref").and_then(|c| c.str().cloned()).expect("crime_ref");
+    let status = df.column("location_status").and_then(|c| c.str().cloned()).expect("status");
+    let ward = df.column("ward_code").and_then(|c| c.str().cloned()).expect("ward");
+    let by_ref: HashMap<&str, (Option<&str>, Option<&str>)> =
+        (0..df.height()).filter_map(|i| refs.get(i).map(|r| (r, (status.get(i), ward.get(i))))).collect();
+    let outside = t["outside_area"].as_array().expect("outside_area");
+    assert!(outside.len() >= 3);
+    for o in outside {
+        let r = o["crime_ref"].as_str().expect("crime_ref");
+        assert_eq!(by_ref.get(r), Some(&(Some("outside_area"), None)), "{o}");
+    }
+    // Everything else found a ward by its point.
+    let located = (0..df.height()).filter(|&i| status.get(i) == Some("point")).count();
+    assert_eq!(located + outside.len(), df.height());
+}
+
+#[test]
+fn planted_hot_wards_rank_first_and_second() {
+    let t = truth();
+    let hot: BTreeSet<String> = t["hot_wards"]["codes"].as_array().expect("hot").iter().map(|c| c.as_str().expect("code").to_string()).collect();
+    assert_eq!(hot.len(), 2);
+    let df = read_parquet(&demo_out().join("tables/place_wards.parquet")).expect("place_wards");
+    let df = df.lazy().filter(col("theme").eq(lit("serious_violence"))).collect().expect("filter");
+    let code = df.column("ward_code").and_then(|c| c.str().cloned()).expect("code");
+    let rank = df.column("rank").and_then(|c| c.u32().cloned()).expect("rank");
+    let count_rank = df.column("count_rank").and_then(|c| c.u32().cloned()).expect("count_rank");
+    let mut top_by_rate = BTreeSet::new();
+    let mut top_by_count = BTreeSet::new();
+    for i in 0..df.height() {
+        let c = code.get(i).expect("code").to_string();
+        if rank.get(i).expect("rank") <= 2 {
+            top_by_rate.insert(c.clone());
+        }
+        if count_rank.get(i).expect("count rank") <= 2 {
+            top_by_count.insert(c);
+        }
+    }
+    assert_eq!(top_by_rate, hot);
+    assert_eq!(top_by_count, hot);
+    // The two wards hold about 45% of serious violence, as planted.
+    let share = df.column("share").and_then(|c| c.f64().cloned()).expect("share");
+    let hot_share: f64 = (0..df.height()).filter(|&i| hot.contains(code.get(i).expect("code"))).map(|i| share.get(i).unwrap_or(0.0)).sum();
+    assert!((0.40..0.50).contains(&hot_share), "hot-ward share {hot_share}");
+    let summary = std::fs::read_to_string(demo_out().join("report/summary.md")).expect("summary");
+    let names: Vec<&str> = t["hot_wards"]["names"].as_array().expect("names").iter().map(|n| n.as_str().expect("name")).collect();
+    assert!(summary.contains("of serious violence offences") && names.iter().all(|n| summary.contains(n)), "{summary}");
+}
+
+#[test]
+fn tables_carry_method_confidence_multiplier_and_definition() {
+    let df = read_parquet(&demo_out().join("tables/place_wards.parquet")).expect("place_wards");
+    for c in ["method", "confidence", "multiplier", "definition", "definition_sha256", "rate", "lower", "upper", "rank", "share", "cumulative_share"] {
+        assert!(df.column(c).is_ok(), "place_wards lacks {c}");
+    }
+    let methods = df.column("method").and_then(|c| c.str().cloned()).expect("method");
+    let counts = df.column("offences").and_then(|c| c.u64().cloned()).expect("offences");
+    for i in 0..df.height() {
+        let expected = if counts.get(i).unwrap_or(0) >= 10 { "Byars" } else { "Exact" };
+        assert_eq!(methods.get(i), Some(expected));
+    }
+    let prov = sna::table_io::read_provenance(&demo_out().join("tables/place_wards.parquet")).expect("provenance");
+    let def_hash = manifest()["definition"]["sha256"].as_str().expect("definition hash").to_string();
+    assert!(prov.iter().any(|(k, v)| k == "definition_sha256" && *v == def_hash), "{prov:?}");
+    let area = read_parquet(&demo_out().join("tables/place_area_totals.parquet")).expect("area totals");
+    let total = area.column("offences").and_then(|c| c.u64().cloned()).expect("offences");
+    let in_wards = area.column("offences_in_wards").and_then(|c| c.u64().cloned()).expect("in wards");
+    let outside = area.column("offences_outside_area").and_then(|c| c.u64().cloned()).expect("outside");
+    let unlocated = area.column("offences_unlocated").and_then(|c| c.u64().cloned()).expect("unlocated");
+    for i in 0..area.height() {
+        assert_eq!(total.get(i), Some(in_wards.get(i).unwrap_or(0) + outside.get(i).unwrap_or(0) + unlocated.get(i).unwrap_or(0)));
+    }
+}
+
+/// Raw person ids and dates of birth from the extracts as the generator wrote them.
+fn raw_identifiers(input: &Path) -> (BTreeSet<String>, BTreeSet<String>) {
+    use calamine::{open_workbook_auto, Reader};
+    let mut ids = BTreeSet::new();
+    let mut dobs = BTreeSet::new();
+    for entry in std::fs::read_dir(input.join("raw/police")).expect("raw dir") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if !(name.starts_with("victims") || name.starts_with("suspects")) {
+            continue;
+        }
+        let rows: Vec<Vec<String>> = if name.ends_with(".xlsx") {
+            let mut wb = open_workbook_auto(&path).expect("xlsx");
+            let sheet = wb.sheet_names()[0].clone();
+            let range = wb.worksheet_range(&sheet).expect("sheet");
+            range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
+        } else {
+            let text = std::fs::read(&path).expect("read");
+            let delim = if text.iter().take_while(|b| **b != b'\n').any(|b| *b == b'\t') { b'\t' } else { b',' };
+            let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delim).from_reader(text.as_slice());
+            r.records().map(|rec| rec.expect("record").iter().map(|s| s.to_string()).collect()).collect()
+        };
+        let header = &rows[0];
+        let id_col = header.iter().position(|h| h.ends_with(" ID")).expect("id column");
+        let dob_col = header.iter().position(|h| h == "Date of Birth");
+        for row in &rows[1..] {
+            if let Some(v) = row.get(id_col).filter(|v| !v.is_empty()) {
+                ids.insert(v.clone());
+            }
+            if let Some(v) = dob_col.and_then(|c| row.get(c)).filter(|v| !v.is_empty()) {
+                dobs.insert(v.clone());
+            }
+        }
+    }
+    (ids, dobs)
+}
+
+#[test]
+fn no_staged_value_is_a_raw_person_id_name_or_date_of_birth() {
+    let (ids, dobs) = raw_identifiers(&demo_out().join("input"));
+    assert!(ids.len() > 1000 && dobs.len() > 100, "{} ids, {} dobs", ids.len(), dobs.len());
+    let dob_dates: BTreeSet<String> = dobs
+        .iter()
+        .filter_map(|d| chrono::NaiveDate::parse_from_str(d, "%d/%m/%Y").ok())
+        .map(|d| d.to_string())
+        .collect();
+    for name in ["police_victims", "police_suspects", "police_offences"] {
+        let df = read_parquet(&demo_out().join(format!("staged/{name}.parquet"))).expect("staged");
+        for c in df.get_column_names() {
+            assert!(!c.contains("surname") && !c.contains("birth"), "{name} stages column {c}");
+        }
+        for column in df.columns() {
+            let s = column.cast(&DataType::String).expect("cast to text");
+            let s = s.str().expect("text");
+            for v in s.iter().flatten() {
+                assert!(!ids.contains(v), "{name}.{} holds raw id {v}", column.name());
+                assert!(!dobs.contains(v), "{name}.{} holds a date of birth {v}", column.name());
+                // Offence dates may coincide with someone's birthday; person tables must hold no such date.
+                if name != "police_offences" {
+                    assert!(!dob_dates.contains(v), "{name}.{} holds a date of birth {v}", column.name());
+                }
+                assert!(!v.starts_with("SURNAME-"), "{name}.{} holds a name {v}", column.name());
+            }
+        }
+    }
+    // Pseudonyms link: the same person appears across years and roles under one pseudonym.
+    let v = read_parquet(&demo_out().join("staged/police_victims.parquet")).expect("victims");
+    let ids = v.column("person_id").and_then(|c| c.str().cloned()).expect("person_id");
+    assert!(ids.iter().flatten().all(|p| p.len() == 25 && p.starts_with('P')));
+    // Ages were derived for the file that gives dates of birth.
+    let ages = v.column("age").and_then(|c| c.i64().cloned()).expect("age");
+    let files = v.column("source_file").and_then(|c| c.str().cloned()).expect("file");
+    let dob_rows = (0..v.height()).filter(|&i| files.get(i) == Some("victims_2024-25.csv")).count();
+    let dob_aged = (0..v.height()).filter(|&i| files.get(i) == Some("victims_2024-25.csv") && ages.get(i).is_some()).count();
+    assert!(dob_rows > 1000 && dob_aged == dob_rows, "{dob_aged} of {dob_rows} aged");
+}
+
+#[test]
+fn two_runs_give_byte_identical_outputs() {
+    let a = demo_out();
+    let b = run_demo(42);
+    for folder in ["tables", "staged", "rejects", "charts", "report"] {
+        let fa = files_below(&a.join(folder));
+        let fb = files_below(&b.join(folder));
+        assert_eq!(fa, fb, "{folder}: same files");
+        assert!(!fa.is_empty(), "{folder} is empty");
+        for f in fa {
+            let (x, y) = (std::fs::read(a.join(folder).join(&f)).expect("a"), std::fs::read(b.join(folder).join(&f)).expect("b"));
+            assert!(x == y, "{folder}/{} differs between runs", f.display());
+        }
+    }
+}

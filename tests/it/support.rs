@@ -1,0 +1,46 @@
+//! Shared helpers: the demo is run once per test process and its output folder shared by the tests
+//! that only read it.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+pub fn sna() -> Command {
+    Command::cargo_bin("sna").expect("the sna binary is built")
+}
+
+/// Run `sna demo` into a fresh temporary folder and return it (the folder lives for the process).
+pub fn run_demo(seed: u64) -> PathBuf {
+    let dir = tempfile::tempdir().expect("tempdir").keep();
+    let out = dir.join("demo");
+    sna().args(["--quiet", "demo", "--seed", &seed.to_string(), "--out"]).arg(&out).assert().success();
+    out
+}
+
+pub fn demo_out() -> &'static Path {
+    static OUT: OnceLock<PathBuf> = OnceLock::new();
+    OUT.get_or_init(|| run_demo(42))
+}
+
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every file below `dir`, as paths relative to it, sorted.
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+            let p = e.expect("dir entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).expect("below").to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
