@@ -56,6 +56,7 @@ pub fn run_report(out: &Path, s: &ReportSettings) -> Result<Vec<String>, ReportE
             caption: &caption,
             area_rate: areas.get(&theme.key).and_then(|a| a.rate),
             area_label: &area_label,
+            confidence: p.confidence,
             bars: &bars,
         };
         let stem = format!("place_wards_{}", theme.key);

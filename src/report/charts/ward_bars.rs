@@ -52,6 +52,8 @@ pub struct WardBarChart<'a> {
     pub area_rate: Option<f64>,
     /// Legend text for the reference line, e.g. "Exampleton rate".
     pub area_label: &'a str,
+    /// Confidence level of the whiskers (0.95 -> "95% confidence interval" in the legend).
+    pub confidence: f64,
     /// The wards, in any order; they are ranked inside [`render_ward_bars`].
     pub bars: &'a [WardBar],
 }
@@ -405,6 +407,7 @@ struct Layout {
     names: Vec<String>,
     value_labels: Vec<String>,
     area_text: Option<String>,
+    interval_text: String,
     has_ci: bool,
     plot_left: i32,
     plot_right: i32,
@@ -532,6 +535,7 @@ impl Layout {
             names,
             value_labels,
             area_text,
+            interval_text: format!("{} confidence interval", confidence_label(chart.confidence)),
             has_ci: rows.iter().any(|r| r.ci.is_some()),
             plot_left,
             plot_right,
@@ -810,6 +814,18 @@ fn draw_chart<DB: DrawingBackend>(
     Ok(())
 }
 
+/// 0.95 -> "95%", 0.998 -> "99.8%".
+fn confidence_label(confidence: f64) -> String {
+    let pct = confidence * 100.0;
+    if (pct - pct.round()).abs() < 1e-9 { format!("{pct:.0}%") } else { format!("{pct:.1}%") }
+}
+
+/// One legend label at `x`, vertically centred on the legend line; returns the x after it.
+fn legend_label<DB: DrawingBackend>(p: &Painter<'_, DB>, label: &str, x: i32, mid: i32, fallback_width: i32) -> Result<i32, DrawingAreaErrorKind<DB::ErrorType>> {
+    p.text(label, (x, mid), LEGEND_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Left, VPos::Center)?;
+    Ok(x + text_width(label, LEGEND_SIZE, FontStyle::Normal).unwrap_or(fallback_width))
+}
+
 /// One-line legend under the subtitle: bar swatch, whisker symbol, reference line.
 fn draw_legend<DB: DrawingBackend>(p: &Painter<'_, DB>, l: &Layout) -> DrawResult<DB> {
     let mid = l.legend_mid;
@@ -819,36 +835,14 @@ fn draw_legend<DB: DrawingBackend>(p: &Painter<'_, DB>, l: &Layout) -> DrawResul
 
     // Bar.
     p.rect((x, mid - 7), (x + 22, mid + 7), &palette::BAR_FILL)?;
-    x += 22 + swatch_gap;
-    let label = "Ward rate";
-    p.text(
-        label,
-        (x, mid),
-        LEGEND_SIZE,
-        FontStyle::Normal,
-        &palette::TEXT,
-        HPos::Left,
-        VPos::Center,
-    )?;
-    x += text_width(label, LEGEND_SIZE, FontStyle::Normal).unwrap_or(80) + item_gap;
+    x = legend_label(p, "Ward rate", x + 22 + swatch_gap, mid, 80)? + item_gap;
 
     // Whisker.
     if l.has_ci {
         p.line((x, mid), (x + 22, mid), &palette::WHISKER, 1)?;
         p.line((x, mid - 5), (x, mid + 5), &palette::WHISKER, 1)?;
         p.line((x + 22, mid - 5), (x + 22, mid + 5), &palette::WHISKER, 1)?;
-        x += 22 + swatch_gap;
-        let label = "95% confidence interval";
-        p.text(
-            label,
-            (x, mid),
-            LEGEND_SIZE,
-            FontStyle::Normal,
-            &palette::TEXT,
-            HPos::Left,
-            VPos::Center,
-        )?;
-        x += text_width(label, LEGEND_SIZE, FontStyle::Normal).unwrap_or(180) + item_gap;
+        x = legend_label(p, &l.interval_text, x + 22 + swatch_gap, mid, 180)? + item_gap;
     }
 
     // Reference line.
@@ -859,16 +853,7 @@ fn draw_legend<DB: DrawingBackend>(p: &Painter<'_, DB>, l: &Layout) -> DrawResul
             3,
             palette::REFERENCE.stroke_width(2),
         ))?;
-        x += 22 + swatch_gap;
-        p.text(
-            label,
-            (x, mid),
-            LEGEND_SIZE,
-            FontStyle::Normal,
-            &palette::TEXT,
-            HPos::Left,
-            VPos::Center,
-        )?;
+        legend_label(p, label, x + 22 + swatch_gap, mid, 120)?;
     }
     Ok(())
 }
@@ -878,6 +863,12 @@ fn draw_legend<DB: DrawingBackend>(p: &Painter<'_, DB>, l: &Layout) -> DrawResul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legend_names_the_configured_confidence() {
+        assert_eq!(confidence_label(0.95), "95%");
+        assert_eq!(confidence_label(0.998), "99.8%");
+    }
 
     fn ward(i: usize, rate: Option<f64>) -> WardBar {
         let r = rate.unwrap_or(0.0);
@@ -906,6 +897,7 @@ mod tests {
                       Definition: london-vru (a1b2c3)",
             area_rate: Some(19.6),
             area_label: "Exampleton rate",
+            confidence: 0.95,
             bars,
         }
     }
