@@ -128,6 +128,7 @@ pub fn ingest_source(
     let age_field = dict.file.age.as_ref().and_then(|a| dict.field_index(&a.field));
     let dob_field = dict.file.age.as_ref().and_then(|a| idx(&a.date_of_birth));
     let pseudo_fields: Vec<usize> = (0..dict.fields.len()).filter(|&i| dict.fields[i].spec.pseudonymise).collect();
+    let ethnicity_fields: Vec<usize> = (0..dict.fields.len()).filter(|&i| dict.fields[i].spec.ethnicity).collect();
 
     let mut seen: HashSet<String> = HashSet::new();
     let mut key_index: Option<KeyIndex> = unique.map(|_| HashMap::new());
@@ -283,11 +284,15 @@ pub fn ingest_source(
                     }
                     builders[0].push(Some(Value::Str(file_name(path))));
                     builders[1].push(Some(Value::Int(line as i64)));
+                    // Each ethnicity field's (group, scheme), looked up once per row.
+                    let groups: Vec<(usize, (String, String))> =
+                        ethnicity_fields.iter().map(|&fi| (fi, ethnic_group(dict, str_of(&values, Some(fi))))).collect();
+                    let group_of = |fi: usize| groups.iter().find(|(f, _)| *f == fi).map(|(_, g)| g.clone()).unwrap_or_default();
                     for (bi, (_, _, slot)) in schema.slots.iter().enumerate() {
                         let v = match slot {
                             Slot::Field(fi) => values[*fi].clone(),
-                            Slot::EthnicGroup(fi) => Some(Value::Str(ethnic_group(dict, str_of(&values, Some(*fi))).0)),
-                            Slot::EthnicityScheme(fi) => Some(Value::Str(ethnic_group(dict, str_of(&values, Some(*fi))).1)),
+                            Slot::EthnicGroup(fi) => Some(Value::Str(group_of(*fi).0)),
+                            Slot::EthnicityScheme(fi) => Some(Value::Str(group_of(*fi).1)),
                             Slot::WardName => ward_name.clone().map(Value::Str),
                             Slot::LocationStatus => Some(Value::Str(status.clone())),
                         };

@@ -3,4 +3,5 @@
 
 mod cli_errors;
 mod demo_end_to_end;
+mod keys_and_stages;
 mod support;
