@@ -6,6 +6,7 @@ pub const DICTIONARIES: &[(&str, &str)] = &[
     ("police_offences", include_str!("../data-dictionaries/police_offences.toml")),
     ("police_victims", include_str!("../data-dictionaries/police_victims.toml")),
     ("police_suspects", include_str!("../data-dictionaries/police_suspects.toml")),
+    ("police_uk", include_str!("../data-dictionaries/police_uk.toml")),
 ];
 
 /// (seed name, CSV text) for every reference code list.
@@ -13,6 +14,7 @@ pub const SEEDS: &[(&str, &str)] = &[
     ("ho_codes", include_str!("../seeds/ho_codes.csv")),
     ("outcome_types", include_str!("../seeds/outcome_types.csv")),
     ("ethnicity_codes", include_str!("../seeds/ethnicity_codes.csv")),
+    ("police_uk_crime_types", include_str!("../seeds/police_uk_crime_types.csv")),
 ];
 
 /// (preset name, TOML text) for every built-in serious-violence definition.

@@ -84,6 +84,11 @@ pub struct AnalysisSettings<'a> {
 }
 
 pub fn run_analysis(out_dir: &Path, settings: &AnalysisSettings) -> Result<AnalysisSummary, AnalysisError> {
+    // Open data and aggregate sources carry no offence records: the offence tables are then not produced
+    // (the report says so) rather than the run failing.
+    if !out_dir.join("staged").join("police_offences.parquet").is_file() {
+        return Ok(AnalysisSummary { tables: Vec::new() });
+    }
     let mut periods = vec![settings.period];
     periods.extend_from_slice(settings.previous);
     let staged = inputs::load(out_dir, settings.definition, &periods)?;

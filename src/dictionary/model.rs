@@ -73,6 +73,8 @@ pub enum FieldType {
     Bool,
     Date,
     Datetime,
+    /// Month precision (`2024-01`, `202401`, `01/2024`), staged as the first day of the month.
+    Month,
     Code,
 }
 
@@ -85,6 +87,7 @@ impl FieldType {
             FieldType::Bool => "bool",
             FieldType::Date => "date",
             FieldType::Datetime => "datetime",
+            FieldType::Month => "month",
             FieldType::Code => "code",
         }
     }

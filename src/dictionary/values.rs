@@ -121,6 +121,26 @@ pub fn parse_datetime(s: &str) -> Result<NaiveDateTime, ParseFailure> {
     Ok(NaiveDateTime::new(date, time))
 }
 
+/// A month given as `2024-01`, `202401` or `01/2024`: the first day of that month.
+pub fn parse_month(s: &str) -> Result<NaiveDate, ParseFailure> {
+    const EXPECTED: &str = "a month like 2024-01, 202401 or 01/2024";
+    let t = s.trim();
+    let (y, m) = if t.len() == 6 && t.chars().all(|c| c.is_ascii_digit()) {
+        (&t[..4], &t[4..])
+    } else if let Some((a, b)) = t.split_once(['-', '/']) {
+        if a.len() == 4 { (a, b) } else { (b, a) }
+    } else {
+        return Err(fail("bad_date", EXPECTED));
+    };
+    if y.len() != 4 || m.is_empty() || m.len() > 2 {
+        return Err(fail("bad_date", EXPECTED));
+    }
+    match (y.parse::<i32>(), m.parse::<u32>()) {
+        (Ok(y), Ok(m)) => NaiveDate::from_ymd_opt(y, m, 1).ok_or_else(|| fail("bad_date", EXPECTED)),
+        _ => Err(fail("bad_date", EXPECTED)),
+    }
+}
+
 /// Whole years between a date of birth and an event date (None if the event precedes the birth).
 pub fn age_at(date_of_birth: NaiveDate, event: NaiveDate) -> Option<i64> {
     use chrono::Datelike;
@@ -160,6 +180,17 @@ mod tests {
         assert!(parse_datetime("yesterday").is_err());
         assert!(parse_datetime("31/01/2025 25:99").is_err());
         assert!(parse_date("2025-13-01").is_err());
+    }
+
+    #[test]
+    fn months_in_the_formats_open_data_uses() {
+        let jan = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
+        assert_eq!(parse_month("2024-01"), Ok(jan));
+        assert_eq!(parse_month("202401"), Ok(jan));
+        assert_eq!(parse_month("01/2024"), Ok(jan));
+        assert!(parse_month("2024-13").is_err());
+        assert!(parse_month("24-01").is_err());
+        assert!(parse_month("January").is_err());
     }
 
     #[test]

@@ -74,6 +74,9 @@ pub enum GeoError {
         second: usize,
     },
 
+    #[error("the LSOA lookup has no wards in local authorities {}", .lad_codes.join(", "))]
+    NoWardsInLookup { lad_codes: Vec<String> },
+
     #[error("{}: no wards left after keeping features whose property \"{property}\" equals one of {values:?} ({features} features read, {with_property} had that property)", .path.display())]
     NoWardsAfterFilter {
         path: PathBuf,

@@ -1,9 +1,38 @@
 //! Ward population denominators (residents by age band, sex and ethnic group).
 //!
 //! Sources come at ward or LSOA level; LSOA rows are summed into wards through the best-fit lookup. Cells are
-//! kept long (one row per ward x age band x sex x ethnic group) so any rate's denominator is one filtered sum.
-//! Readers for other formats (Census TS007A, TS021) build [`PopulationCell`]s and call
-//! [`Population::extend`]; a source without a split uses [`ALL`] for that dimension.
+//! kept long (one row per ward x age band x sex x ethnic group). Readers: the simple long CSV here, Census 2021
+//! TS007A age bands ([`super::population_ts007a`]) and the Nomis TS021 ethnic group export
+//! ([`super::population_ts021`]). A source without a split uses [`ALL`] for that dimension.
+//!
+//! # Tables, and how a denominator is chosen
+//!
+//! Cells from different files coexist, so within one ward the cells fall into *tables* by which dimensions
+//! they split ([`Split`]): TS007A gives an age table (`age_band` set, sex and ethnic group [`ALL`]), TS021 an
+//! ethnic-group table, a long file typically the full age x sex x ethnic cross-tab. Each table on its own
+//! covers the ward's whole population, so cells of different tables must never be added together; the totals
+//! of two Census tables also differ slightly, because ONS perturbs each table separately.
+//!
+//! [`Population::denominator`] answers "how many residents of this ward match these filters" by this rule:
+//!
+//! 1. **Observed.** If some table splits by every filtered dimension, sum its matching cells (cells of any
+//!    extra dimension are summed over). Among such tables the one with the fewest dimensions wins (least
+//!    perturbed, least often suppressed); ties prefer a table with age, then sex, then ethnic group, so "all
+//!    residents" comes from the age table when TS007A and TS021 are both loaded.
+//!    "Residents aged 0-24" is observed from TS007A; "Black residents" from TS021.
+//! 2. **Estimated by independence.** If no table has the cross-tab (e.g. "Black residents aged 0-24" from
+//!    TS007A + TS021), the filtered dimensions are covered greedily by tables (most still-needed dimensions
+//!    first, ties by the order above). The first table gives a count; every further table contributes the
+//!    *share* of its ward total matching its newly covered dimensions, and the estimate is their product:
+//!    `count(aged 0-24, TS007A) x Black(TS021) / total(TS021)`. This assumes age and ethnic group are
+//!    independent within the ward, which they are not (Census 2021: minority groups are younger), so an
+//!    estimate is returned as [`Method::EstimatedIndependence`] naming the tables, never as an observation;
+//!    reports must say so. Supply a long file with the real cross-tab to get an observed value.
+//!
+//! An age filter is an inclusive range; it must align with the table's bands (a band wholly inside or wholly
+//! outside), otherwise that table cannot answer and the query fails rather than prorating. Category filters
+//! (sex, ethnic group) match case-insensitively and must name a value that occurs somewhere in the
+//! population, so a typo fails instead of returning zero.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -55,24 +84,88 @@ pub fn age_band_bounds(band: &str) -> Option<(u32, Option<u32>)> {
 }
 
 /// England (E01) and Wales (W01) LSOA codes: letter, `01`, six digits.
-fn is_lsoa_code(code: &str) -> bool {
+pub(crate) fn is_lsoa_code(code: &str) -> bool {
     let b = code.as_bytes();
     b.len() == 9
         && (b.starts_with(b"E01") || b.starts_with(b"W01"))
         && b[3..].iter().all(u8::is_ascii_digit)
 }
 
-/// What [`Population::load_long_csv`] did with each row, for the run report.
+/// England (W05 in Wales) electoral ward codes: letter, `05`, six digits.
+fn is_ward_code(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 9
+        && (b.starts_with(b"E05") || b.starts_with(b"W05"))
+        && b[3..].iter().all(u8::is_ascii_digit)
+}
+
+/// What a population reader did with each row, for the run report.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PopulationLoadReport {
+    /// Data rows read (metadata, blank and footer lines of a Nomis export are not rows; see `lines_skipped`).
     pub rows_read: usize,
     pub rows_used: usize,
-    /// Rows whose area is a ward outside the set, an LSOA whose ward is outside the set, or a code that is
-    /// neither a ward of the set nor an LSOA in the lookup. (An LSOA code with no lookup given is a bad row.)
+    /// Residents in the rows used (for an LSOA file, the area's LSOAs summed).
+    pub population_used: f64,
+    /// Rows whose area is a ward outside the set or an LSOA whose ward is outside the set. (For the long CSV,
+    /// also a code that is neither a ward of the set nor an LSOA in the lookup; an LSOA code with no lookup
+    /// given is a bad row. The Census readers report an LSOA missing from the lookup as a bad row.)
     pub rows_outside_area: usize,
     pub population_outside_area: f64,
-    /// (CSV line, 1-based with the header as line 1; reason).
+    /// (Line, 1-based with the file's first line as 1; reason).
     pub rows_bad: Vec<(u64, String)>,
+    /// Lines that are not data rows: a Nomis export's title and metadata lines, blank lines and footnotes.
+    pub lines_skipped: usize,
+    /// Wards of the area that got no residents from this file, sorted. With LSOA files this is expected where
+    /// the best-fit lookup assigns no LSOA to a ward (the City of London's 6 LSOAs reach 5 of its 25 wards):
+    /// such wards have no denominator and their rates must be reported as unavailable, not as zero.
+    pub wards_without_population: Vec<String>,
+}
+
+impl PopulationLoadReport {
+    /// Fill `wards_without_population` from the loaded cells.
+    pub(crate) fn note_empty_wards(&mut self, population: &Population, wards: &WardSet) {
+        let totals = population.cell_sum_by_ward();
+        self.wards_without_population = wards
+            .wards
+            .iter()
+            .filter(|w| totals.get(w.code.as_str()).is_none_or(|&v| v <= 0.0))
+            .map(|w| w.code.clone())
+            .collect();
+    }
+}
+
+/// Where an LSOA-level (or ward-level) row belongs.
+pub(crate) enum Route {
+    Ward(String),
+    OutsideArea,
+    /// Cannot be placed: the reason, for the bad-row list.
+    Unplaceable(String),
+}
+
+/// Place a row of an LSOA file: a ward code of the set is taken as is; an LSOA goes to its best-fit ward;
+/// another ward code is outside the area. An LSOA missing from the lookup cannot be placed (it may be in the
+/// area), so it is a bad row rather than silently outside.
+pub(crate) fn route_area(code: &str, lookup: &LsoaLookup, wards: &WardSet) -> Route {
+    if wards.index_of(code).is_some() {
+        return Route::Ward(code.to_string());
+    }
+    if let Some(w) = lookup.ward_for_lsoa(code) {
+        return if wards.index_of(&w.code).is_some() {
+            Route::Ward(w.code.clone())
+        } else {
+            Route::OutsideArea
+        };
+    }
+    if is_lsoa_code(code) {
+        Route::Unplaceable(format!("LSOA {code} is not in the LSOA-to-ward lookup"))
+    } else if is_ward_code(code) {
+        Route::OutsideArea
+    } else {
+        Route::Unplaceable(format!(
+            "area code \"{code}\" is neither an LSOA 2021 code (E01/W01) nor a ward code"
+        ))
+    }
 }
 
 /// Population cells for the area's wards.
@@ -225,6 +318,7 @@ impl Population {
                 continue;
             };
             report.rows_used += 1;
+            report.population_used += population;
             cells.push(PopulationCell {
                 ward_code,
                 age_band: age_band.to_string(),
@@ -233,23 +327,40 @@ impl Population {
                 population,
             });
         }
-        Ok((Population::from_cells(cells), report))
+        let population = Population::from_cells(cells);
+        report.note_empty_wards(&population, wards);
+        Ok((population, report))
     }
 
-    /// Total population per ward code (wards with no cells are absent).
+    /// Residents per ward code by the rule in the module docs (the least-split table of each ward, so two
+    /// sources covering the same ward are not added together). Wards with no cells are absent.
     pub fn total_by_ward(&self) -> BTreeMap<String, f64> {
+        self.ward_codes()
+            .filter_map(|w| {
+                self.denominator(w, &AgeFilter::Any, &SexFilter::Any, &EthnicFilter::Any)
+                    .ok()
+                    .map(|d| (w.to_string(), d.value))
+            })
+            .collect()
+    }
+
+    /// Residents of all wards ([`Population::total_by_ward`] summed).
+    pub fn total(&self) -> f64 {
+        self.total_by_ward().values().sum()
+    }
+
+    /// Plain sum of every cell per ward, whatever table it belongs to: only meaningful for one source.
+    fn cell_sum_by_ward(&self) -> BTreeMap<&str, f64> {
         let mut out = BTreeMap::new();
         for c in &self.cells {
-            *out.entry(c.ward_code.clone()).or_insert(0.0) += c.population;
+            *out.entry(c.ward_code.as_str()).or_insert(0.0) += c.population;
         }
         out
     }
 
-    pub fn total(&self) -> f64 {
-        self.cells.iter().map(|c| c.population).sum()
-    }
-
     /// Population of the cells matching `pred`, e.g. `|c| c.within_ages(0, 24) && c.ethnic_group == "Black"`.
+    /// A raw sum across all cells: with several sources loaded, restrict `pred` to one table (see [`Split`])
+    /// or use [`Population::denominator`].
     pub fn sum(&self, pred: impl Fn(&PopulationCell) -> bool) -> f64 {
         self.cells
             .iter()

@@ -54,6 +54,7 @@ pub struct Resolved {
 #[derive(Debug, Clone)]
 pub struct Geography {
     pub wards: WardSet,
+    has_boundaries: bool,
     locator: Locator,
     lsoa: Option<LsoaLookup>,
     lsoa11: Option<Lsoa11Lookup>,
@@ -74,6 +75,7 @@ impl Geography {
     ) -> Geography {
         let locator = Locator::new(&wards);
         Geography {
+            has_boundaries: wards.has_boundaries(),
             wards,
             locator,
             lsoa,
@@ -138,7 +140,8 @@ impl Geography {
             lsoa21: lsoa21.clone(),
         };
 
-        if let Some((e, n)) = point_bng
+        // Without ward boundaries a point cannot be placed, so it does not count against the LSOA.
+        if let Some((e, n)) = point_bng.filter(|_| self.has_boundaries)
             && e.is_finite()
             && n.is_finite()
         {

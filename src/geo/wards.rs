@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use super::crs::{bng_to_wgs84, wgs84_to_bng};
 use super::error::GeoError;
+use super::lsoa_lookup::LsoaLookup;
 
 /// One electoral ward.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +69,31 @@ impl WardSet {
             });
         }
         Ok(WardSet { wards })
+    }
+
+    /// Wards without boundaries: the lookup's wards in the given local authorities, for analysts who have
+    /// LSOA codes and the ONS lookup but no ward polygons. Records then locate only through their LSOA.
+    pub fn from_lookup(lookup: &LsoaLookup, lad_codes: &[String]) -> Result<WardSet, GeoError> {
+        let lads: Vec<&str> = lad_codes.iter().map(|s| s.as_str()).collect();
+        let wards: Vec<Ward> = lookup
+            .wards_in_lads(&lads)
+            .into_iter()
+            .map(|w| {
+                let mut properties = Map::new();
+                properties.insert("LAD_CODE".into(), Value::String(w.lad_code.clone()));
+                properties.insert("LAD_NAME".into(), Value::String(w.lad_name.clone()));
+                Ward { code: w.code.clone(), name: w.name.clone(), geometry: MultiPolygon(Vec::new()), properties }
+            })
+            .collect();
+        if wards.is_empty() {
+            return Err(GeoError::NoWardsInLookup { lad_codes: lad_codes.to_vec() });
+        }
+        WardSet::new(wards)
+    }
+
+    /// Whether any ward has a boundary (false for a set built from a lookup).
+    pub fn has_boundaries(&self) -> bool {
+        self.wards.iter().any(|w| !w.geometry.0.is_empty())
     }
 
     /// Load wards from a GeoJSON file (WGS84 or BNG, detected), optionally keeping only one area's features.

@@ -4,7 +4,7 @@
 use super::rejects::Reject;
 use crate::dictionary::header_match::HeaderMap;
 use crate::dictionary::model::FieldType;
-use crate::dictionary::values::{parse_bool, parse_date, parse_datetime, parse_float, parse_int, Value};
+use crate::dictionary::values::{parse_bool, parse_date, parse_datetime, parse_float, parse_int, parse_month, Value};
 use crate::dictionary::{CompiledField, Dictionary, OnUnknown};
 
 /// Typed values in dictionary field order (None = empty).
@@ -30,6 +30,7 @@ pub fn parse_cell(line: u64, f: &CompiledField, raw: &str) -> Result<Option<Valu
         FieldType::Bool => Value::Bool(parse_bool(s).map_err(|e| bad(e.reason, e.expected))?),
         FieldType::Date => Value::Date(parse_date(s).map_err(|e| bad(e.reason, e.expected))?),
         FieldType::Datetime => Value::DateTime(parse_datetime(s).map_err(|e| bad(e.reason, e.expected))?),
+        FieldType::Month => Value::Date(parse_month(s).map_err(|e| bad(e.reason, e.expected))?),
         FieldType::Code => {
             let lookup = f.codes.as_ref();
             match lookup.and_then(|c| c.canonical(s)) {

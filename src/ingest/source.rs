@@ -62,7 +62,7 @@ fn kind_of(t: FieldType) -> ColumnKind {
         FieldType::Int => ColumnKind::Int,
         FieldType::Float => ColumnKind::Float,
         FieldType::Bool => ColumnKind::Bool,
-        FieldType::Date => ColumnKind::Date,
+        FieldType::Date | FieldType::Month => ColumnKind::Date,
         FieldType::Datetime => ColumnKind::Datetime,
     }
 }

@@ -61,9 +61,15 @@ struct RawPeriod {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawGeography {
-    wards: String,
-    ward_code_property: String,
-    ward_name_property: String,
+    #[serde(default)]
+    wards: Option<String>,
+    #[serde(default)]
+    ward_code_property: Option<String>,
+    #[serde(default)]
+    ward_name_property: Option<String>,
+    /// Without a boundary file: the lookup's wards in these local authorities.
+    #[serde(default)]
+    local_authorities: Option<Vec<String>>,
     #[serde(default)]
     area_filter: Option<RawAreaFilter>,
     #[serde(default)]
@@ -226,11 +232,18 @@ pub struct AreaFilter {
     pub equals: Vec<String>,
 }
 
+/// Where the area's wards come from.
+#[derive(Debug, Clone)]
+pub enum WardSource {
+    /// A boundary file (GeoJSON) and the properties holding ward code and name.
+    Boundaries { path: PathBuf, code_property: String, name_property: String },
+    /// No boundaries: the LSOA lookup's wards in these local authorities; records locate through LSOAs.
+    Lookup { local_authorities: Vec<String> },
+}
+
 #[derive(Debug, Clone)]
 pub struct GeographyConfig {
-    pub wards: PathBuf,
-    pub ward_code_property: String,
-    pub ward_name_property: String,
+    pub wards: WardSource,
     pub area_filter: Option<AreaFilter>,
     pub lsoa_lookup: Option<PathBuf>,
     pub lsoa11_lookup: Option<PathBuf>,
@@ -349,10 +362,26 @@ impl Pipeline {
         };
 
         let g = raw.geography;
+        let wards = match (g.wards, g.local_authorities) {
+            (Some(path), None) => WardSource::Boundaries {
+                path: existing("[geography] wards", &path)?,
+                code_property: g.ward_code_property.ok_or_else(|| invalid("[geography] ward_code_property", "is required with wards (e.g. \"WD22CD\")".into()))?,
+                name_property: g.ward_name_property.ok_or_else(|| invalid("[geography] ward_name_property", "is required with wards (e.g. \"WD22NM\")".into()))?,
+            },
+            (None, Some(lads)) => {
+                if g.lsoa_lookup.is_none() {
+                    return Err(invalid("[geography] local_authorities", "needs lsoa_lookup (the lookup supplies the wards)".into()));
+                }
+                if lads.is_empty() {
+                    return Err(invalid("[geography] local_authorities", "lists no local authority codes".into()));
+                }
+                WardSource::Lookup { local_authorities: lads }
+            }
+            (Some(_), Some(_)) => return Err(invalid("[geography]", "give wards (a boundary file) or local_authorities (with lsoa_lookup), not both".into())),
+            (None, None) => return Err(invalid("[geography]", "give wards (a boundary file) or local_authorities with lsoa_lookup".into())),
+        };
         let geography = GeographyConfig {
-            wards: existing("[geography] wards", &g.wards)?,
-            ward_code_property: g.ward_code_property,
-            ward_name_property: g.ward_name_property,
+            wards,
             area_filter: g.area_filter.map(|f| AreaFilter {
                 property: f.property,
                 equals: match f.equals {

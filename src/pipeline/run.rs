@@ -1,7 +1,7 @@
 //! Orchestration: the three stages, each reading only what the previous one wrote to disk, each
 //! announcing itself and recording what it did in the manifest.
 
-use super::config::{DefinitionRef, KeySource, Pipeline};
+use super::config::{DefinitionRef, KeySource, Pipeline, WardSource};
 use super::manifest::{sha256_file, Manifest};
 use crate::analysis::{run_analysis, AnalysisSettings};
 use crate::definition::Definition;
@@ -43,8 +43,14 @@ fn pseudonymiser(p: &Pipeline, progress: &Progress) -> Result<(Pseudonymiser, St
 fn load_geography(p: &Pipeline) -> Result<Geography> {
     let g = &p.geography;
     let filter = g.area_filter.as_ref().map(|f| AreaFilter { property: f.property.clone(), equals: f.equals.clone() });
-    let wards = WardSet::from_geojson_path(&g.wards, &g.ward_code_property, &g.ward_name_property, filter.as_ref())?;
     let lsoa = g.lsoa_lookup.as_ref().map(LsoaLookup::from_csv_path).transpose()?;
+    let wards = match (&g.wards, &lsoa) {
+        (WardSource::Boundaries { path, code_property, name_property }, _) => {
+            WardSet::from_geojson_path(path, code_property, name_property, filter.as_ref())?
+        }
+        (WardSource::Lookup { local_authorities }, Some(lookup)) => WardSet::from_lookup(lookup, local_authorities)?,
+        (WardSource::Lookup { .. }, None) => return Err(SnaError::Usage("[geography] local_authorities needs lsoa_lookup".into())),
+    };
     let lsoa11 = g.lsoa11_lookup.as_ref().map(Lsoa11Lookup::from_csv_path).transpose()?;
     Ok(Geography::new(wards, lsoa, lsoa11))
 }
@@ -86,7 +92,10 @@ pub fn ingest(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
     let reports = ingest_all(&ctx, &registry, &inputs, out)?;
 
     let mut m = Manifest::load(out);
-    let mut reference_files = vec![file_entry(p, &p.geography.wards)?];
+    let mut reference_files = Vec::new();
+    if let WardSource::Boundaries { path, .. } = &p.geography.wards {
+        reference_files.push(file_entry(p, path)?);
+    }
     for f in p.geography.lsoa_lookup.iter().chain(p.geography.lsoa11_lookup.iter()) {
         reference_files.push(file_entry(p, f)?);
     }

@@ -29,8 +29,9 @@ pub struct ReportSettings<'a> {
 
 /// Build charts and the summary; returns the files written, relative to `out`.
 pub fn run_report(out: &Path, s: &ReportSettings) -> Result<Vec<String>, ReportError> {
-    let wards = tables::ward_figures(out)?;
-    let areas = tables::area_figures(out)?;
+    let have_offence_tables = out.join("tables").join("place_wards.parquet").is_file();
+    let wards = if have_offence_tables { tables::ward_figures(out)? } else { Default::default() };
+    let areas = if have_offence_tables { tables::area_figures(out)? } else { Default::default() };
     let p = s.pipeline;
     let mut written = Vec::new();
     for theme in s.definition.themes() {

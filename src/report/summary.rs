@@ -56,6 +56,12 @@ pub fn render(s: &ReportSettings, wards: &BTreeMap<String, Vec<WardFigures>>, ar
     let _ = writeln!(md, "- Definition: {} version {} (sha256 {})", d.name(), d.file.definition.version, d.short_hash());
     let _ = writeln!(md, "- Restricted: unsuppressed figures for the partnership; not for publication.\n");
     let _ = writeln!(md, "## Findings\n");
+    if wards.is_empty() {
+        let _ = writeln!(
+            md,
+            "No record-level police offences (CRIS/CONNECT extract) were supplied, so the ward, time and people profiles of offences are not produced.\n"
+        );
+    }
     for theme in d.themes() {
         let (Some(w), Some(a)) = (wards.get(&theme.key), areas.get(&theme.key)) else { continue };
         let _ = writeln!(md, "### {}\n", theme.label);

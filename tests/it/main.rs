@@ -4,4 +4,5 @@
 mod cli_errors;
 mod demo_end_to_end;
 mod keys_and_stages;
+mod real_public_data;
 mod support;

@@ -1,0 +1,188 @@
+//! The real public files in ../shared/data/public: data.police.uk street-level crime for the City of London
+//! (against real 2022 ward boundaries) and Bedfordshire (wards through the LSOA lookup only). Expected
+//! figures are computed independently here from the raw CSVs, not taken from sna's own output.
+
+use crate::support::{read_json, sna};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+pub fn public_data() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/public");
+    assert!(dir.is_dir(), "real public data folder {} is missing: these tests need ../shared beside the repository", dir.display());
+    dir
+}
+
+/// Independent tally of police.uk files: rows, repeated Crime IDs (after the first), rows with neither a
+/// point nor an LSOA, and the remaining rows' LSOA codes.
+struct Tally {
+    rows: u64,
+    duplicates: u64,
+    no_location: u64,
+    lsoas: Vec<String>,
+}
+
+fn tally(files: &[PathBuf]) -> Tally {
+    let mut t = Tally { rows: 0, duplicates: 0, no_location: 0, lsoas: Vec::new() };
+    let mut seen = HashSet::new();
+    for f in files {
+        let mut r = csv::Reader::from_path(f).expect("police.uk csv");
+        let h = r.headers().expect("header").clone();
+        let col = |name: &str| h.iter().position(|c| c.trim_start_matches('\u{feff}') == name).expect("column");
+        let (id, lon, lsoa) = (col("Crime ID"), col("Longitude"), col("LSOA code"));
+        for rec in r.records() {
+            let rec = rec.expect("record");
+            t.rows += 1;
+            if !rec[id].is_empty() && !seen.insert(rec[id].to_string()) {
+                t.duplicates += 1;
+                continue;
+            }
+            if rec[lon].is_empty() && rec[lsoa].is_empty() {
+                t.no_location += 1;
+            } else {
+                t.lsoas.push(rec[lsoa].to_string());
+            }
+        }
+    }
+    t
+}
+
+fn csvs(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir).expect("dir").map(|e| e.expect("entry").path()).filter(|p| p.extension().is_some_and(|e| e == "csv")).collect();
+    v.sort();
+    v
+}
+
+fn run_ingest(pipeline_text: &str) -> (tempfile::TempDir, serde_json::Value) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("pipeline.toml");
+    std::fs::write(&p, pipeline_text).expect("write");
+    let out = dir.path().join("out");
+    sna().args(["--quiet", "run"]).arg(&p).arg("--out").arg(&out).env("SNA_IT_KEY", "integration-test-key-0123456789").assert().success();
+    let m = read_json(&out.join("manifest.json"));
+    (dir, m)
+}
+
+fn totals(source: &serde_json::Value) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
+    let mut reasons = BTreeMap::new();
+    let mut status = BTreeMap::new();
+    for f in source["files"].as_array().expect("files") {
+        assert_eq!(f["rows_read"].as_u64(), Some(f["rows_staged"].as_u64().unwrap_or(0) + f["rows_rejected"].as_u64().unwrap_or(0)));
+        for (k, v) in f["rejects_by_reason"].as_object().expect("reasons") {
+            *reasons.entry(k.clone()).or_insert(0) += v.as_u64().unwrap_or(0);
+        }
+        for (k, v) in f["location_status"].as_object().expect("status") {
+            *status.entry(k.clone()).or_insert(0) += v.as_u64().unwrap_or(0);
+        }
+    }
+    (reasons, status)
+}
+
+#[test]
+fn city_of_london_police_uk_every_row_accounted_for() {
+    let data = public_data();
+    let files = csvs(&data.join("police_uk/city-of-london"));
+    assert_eq!(files.len(), 24);
+    let t = tally(&files);
+    assert_eq!(t.rows, 18_867, "the README's row count");
+    let text = format!(
+        r#"
+[assessment]
+name = "City of London police.uk"
+area = "City of London"
+period = {{ start = "2025-01-01", end = "2025-12-31" }}
+definition = "london-vru"
+[geography]
+wards = "{d}/boundaries/london_wards_2022.geojson"
+ward_code_property = "WD22CD"
+ward_name_property = "WD22NM"
+area_filter = {{ property = "LAD22CD", equals = "E09000001" }}
+lsoa_lookup = "{d}/lookups/lsoa21_to_ward25_lad25_ew.csv"
+lsoa11_lookup = "{d}/lookups/lsoa11_to_lsoa21_lad22_ew.csv"
+[sources.police_uk]
+files = ["{d}/police_uk/city-of-london/*.csv"]
+[privacy]
+pseudonym_key_env = "SNA_IT_KEY"
+"#,
+        d = data.display()
+    );
+    let (dir, m) = run_ingest(&text);
+    let source = &m["sources"][0];
+    assert_eq!(source["rows_read"].as_u64(), Some(t.rows));
+    let (reasons, status) = totals(source);
+    assert_eq!(reasons, BTreeMap::from([("duplicate".to_string(), t.duplicates)]), "only repeated Crime IDs are rejected");
+    assert_eq!(status.get("unlocated").copied(), Some(t.no_location), "\"No location\" rows are staged as unlocated");
+    let outside = status.get("outside_area").copied().unwrap_or(0);
+    let placed = status.get("point").copied().unwrap_or(0);
+    assert_eq!(placed + outside + t.no_location + t.duplicates, t.rows);
+    // About 5% of located rows fall in neighbouring boroughs (README), plus a few far away.
+    let share = outside as f64 / (placed + outside) as f64;
+    assert!((0.02..0.12).contains(&share), "outside-area share {share}");
+    assert_eq!(m["reference"]["wards"].as_u64(), Some(25));
+    // Every staged LSOA is a 2021 code (2011-only codes were translated).
+    let lookup: HashSet<String> = {
+        let mut r = csv::Reader::from_path(data.join("lookups/lsoa21_to_ward25_lad25_ew.csv")).expect("lookup");
+        r.records().map(|x| x.expect("rec")[0].to_string()).collect()
+    };
+    let staged = sna::table_io::read_parquet(&dir.path().join("out/staged/police_uk.parquet")).expect("staged");
+    let lsoas = staged.column("lsoa_code").and_then(|c| c.str().cloned()).expect("lsoa");
+    // (These 2024-25 files carry 2021 codes already; the 2011 -> 2021 translation is unit-tested in geo.)
+    for l in lsoas.iter().flatten() {
+        assert!(lookup.contains(l), "staged LSOA {l} is not a 2021 code");
+    }
+    // No free text staged.
+    for c in staged.get_column_names() {
+        assert!(!["context", "location", "lsoa_name"].contains(&c.as_str()), "staged {c}");
+    }
+    // The run completes: no offence records, so the report says so instead of failing.
+    let summary = std::fs::read_to_string(dir.path().join("out/report/summary.md")).expect("summary");
+    assert!(summary.contains("No record-level police offences"), "{summary}");
+}
+
+#[test]
+fn bedfordshire_through_the_lsoa_lookup_every_row_accounted_for() {
+    let data = public_data();
+    let files = csvs(&data.join("police_uk/bedfordshire"));
+    let t = tally(&files);
+    assert_eq!(t.rows, 62_422, "the README's row count");
+    let lads: HashSet<&str> = ["E06000055", "E06000056", "E06000032"].into_iter().collect();
+    let lsoa_lad: HashMap<String, String> = {
+        let mut r = csv::Reader::from_path(data.join("lookups/lsoa21_to_ward25_lad25_ew.csv")).expect("lookup");
+        let h = r.headers().expect("h").clone();
+        let lad = h.iter().position(|c| c == "LAD25CD").expect("LAD25CD");
+        r.records().map(|x| x.expect("rec")).map(|x| (x[0].to_string(), x[lad].to_string())).collect()
+    };
+    let inside = t.lsoas.iter().filter(|l| lsoa_lad.get(*l).is_some_and(|lad| lads.contains(lad.as_str()))).count() as u64;
+    let text = format!(
+        r#"
+[assessment]
+name = "Bedfordshire police.uk 2025"
+area = "Bedfordshire"
+period = {{ start = "2025-01-01", end = "2025-12-31" }}
+definition = "london-vru"
+[geography]
+lsoa_lookup = "{d}/lookups/lsoa21_to_ward25_lad25_ew.csv"
+local_authorities = ["E06000055", "E06000056", "E06000032"]
+[sources.police_uk]
+files = ["{d}/police_uk/bedfordshire/*.csv"]
+[privacy]
+pseudonym_key_env = "SNA_IT_KEY"
+"#,
+        d = data.display()
+    );
+    let (_dir, m) = run_ingest(&text);
+    let source = &m["sources"][0];
+    assert_eq!(source["rows_read"].as_u64(), Some(t.rows));
+    let (reasons, status) = totals(source);
+    assert_eq!(reasons.values().sum::<u64>(), t.duplicates);
+    assert_eq!(status.get("lsoa").copied(), Some(inside), "rows whose LSOA is in the three authorities");
+    assert_eq!(status.get("unlocated").copied(), Some(t.no_location));
+    assert_eq!(status.get("outside_area").copied(), Some(t.rows - t.duplicates - inside - t.no_location));
+    // Wards are the lookup's wards in Bedford, Central Bedfordshire and Luton.
+    let wards: HashSet<String> = {
+        let mut r = csv::Reader::from_path(data.join("lookups/lsoa21_to_ward25_lad25_ew.csv")).expect("lookup");
+        let h = r.headers().expect("h").clone();
+        let (wd, lad) = (h.iter().position(|c| c == "WD25CD").expect("WD25CD"), h.iter().position(|c| c == "LAD25CD").expect("LAD"));
+        r.records().map(|x| x.expect("rec")).filter(|x| lads.contains(&x[lad])).map(|x| x[wd].to_string()).collect()
+    };
+    assert_eq!(m["reference"]["wards"].as_u64(), Some(wards.len() as u64));
+}
