@@ -7,6 +7,7 @@ pub const DICTIONARIES: &[(&str, &str)] = &[
     ("police_victims", include_str!("../data-dictionaries/police_victims.toml")),
     ("police_suspects", include_str!("../data-dictionaries/police_suspects.toml")),
     ("police_uk", include_str!("../data-dictionaries/police_uk.toml")),
+    ("mps_ward", include_str!("../data-dictionaries/mps_ward.toml")),
 ];
 
 /// (seed name, CSV text) for every reference code list.

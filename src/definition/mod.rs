@@ -109,6 +109,11 @@ impl Definition {
                 return Err(invalid(format!("themes.{key}: person_age_under and persons go together")));
             }
         }
+        for (crime_type, mapping) in &file.police_uk {
+            for c in &mapping.categories {
+                known_cat(c, &format!("police_uk.\"{crime_type}\""))?;
+            }
+        }
         for t in &file.definition.theme_order {
             if !file.themes.contains_key(t) {
                 return Err(invalid(format!("definition.theme_order names unknown theme {t}")));

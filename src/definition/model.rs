@@ -13,6 +13,18 @@ pub struct DefinitionFile {
     pub weapons: BTreeMap<String, String>,
     #[serde(default)]
     pub themes: BTreeMap<String, Theme>,
+    /// data.police.uk crime type -> the categories it may contain. Open data cannot separate them, so a
+    /// crime type maps to a set and counts are upper bounds of the definition.
+    #[serde(default)]
+    pub police_uk: BTreeMap<String, OpenDataMapping>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenDataMapping {
+    pub categories: Vec<String>,
+    /// What the crime type holds beyond the definition (stated in reports).
+    pub caveat: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

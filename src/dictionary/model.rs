@@ -12,6 +12,8 @@ pub struct DictionaryFile {
     pub location: Option<LocationSpec>,
     #[serde(default)]
     pub age: Option<AgeSpec>,
+    #[serde(default)]
+    pub reshape: Option<Reshape>,
     #[serde(rename = "field")]
     pub fields: Vec<FieldSpec>,
 }
@@ -54,6 +56,24 @@ pub struct LocationSpec {
     pub longitude: Option<String>,
     pub lsoa: Option<String>,
     pub ward: Option<String>,
+}
+
+/// How a wide file becomes one record per value before validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReshapeKind {
+    /// One column per month (`202401`, ...): one record per row x month.
+    MonthsWide,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reshape {
+    pub kind: ReshapeKind,
+    /// Field that receives the month (from the column header).
+    pub month_field: String,
+    /// Field that receives the cell value.
+    pub value_field: String,
 }
 
 /// Age at the event: taken from `field`, else derived from `date_of_birth` at the event time.

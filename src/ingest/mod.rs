@@ -6,9 +6,11 @@ pub mod encoding;
 pub mod pseudonymise;
 pub mod reader;
 pub mod reference;
+pub mod reshape;
 pub mod rejects;
 pub mod row;
 pub mod source;
+pub mod validate;
 
 use crate::dictionary::Registry;
 use crate::geo::Geography;

@@ -186,3 +186,63 @@ pseudonym_key_env = "SNA_IT_KEY"
     };
     assert_eq!(m["reference"]["wards"].as_u64(), Some(wards.len() as u64));
 }
+
+#[test]
+fn mps_ward_level_crime_is_staged_long_with_every_count() {
+    use polars::prelude::*;
+    let data = public_data();
+    let file = data.join("mps_ward/mps_ward_level_crime_2024-01_to_2025-12.csv");
+    // Independent tally of the wide file: rows, month columns, the grand total and the distinct wards.
+    let mut r = csv::Reader::from_path(&file).expect("mps csv");
+    let header = r.headers().expect("header").clone();
+    let months: Vec<usize> = (0..header.len()).filter(|&i| header[i].len() == 6 && header[i].chars().all(|c| c.is_ascii_digit())).collect();
+    let ward_col = header.iter().position(|h| h == "WardCode").expect("WardCode");
+    let (mut rows, mut total, mut wards) = (0u64, 0i64, HashSet::new());
+    for rec in r.records() {
+        let rec = rec.expect("record");
+        rows += 1;
+        wards.insert(rec[ward_col].to_string());
+        total += months.iter().map(|&i| rec[i].parse::<i64>().expect("count")).sum::<i64>();
+    }
+    assert_eq!((rows, months.len()), (18_707, 24), "the README's shape");
+    let text = format!(
+        r#"
+[assessment]
+name = "London wards"
+area = "London"
+period = {{ start = "2025-01-01", end = "2025-12-31" }}
+definition = "london-vru"
+[geography]
+wards = "{d}/boundaries/london_wards_2022.geojson"
+ward_code_property = "WD22CD"
+ward_name_property = "WD22NM"
+[sources.mps_ward]
+files = ["{d}/mps_ward/*.csv"]
+[privacy]
+pseudonym_key_env = "SNA_IT_KEY"
+"#,
+        d = data.display()
+    );
+    let (dir, m) = run_ingest(&text);
+    let source = &m["sources"][0];
+    assert_eq!(source["rows_read"].as_u64(), Some(rows * 24), "one record per ward x category x month");
+    assert_eq!(source["rows_rejected"].as_u64(), Some(0));
+    let staged = sna::table_io::read_parquet(&dir.path().join("out/staged/mps_ward.parquet")).expect("staged");
+    let summary = staged
+        .lazy()
+        .select([
+            col("count").sum().alias("total"),
+            col("ward_code").n_unique().alias("wards"),
+            col("month").n_unique().alias("months"),
+            col("month").min().cast(DataType::String).alias("first"),
+            col("month").max().cast(DataType::String).alias("last"),
+        ])
+        .collect()
+        .expect("summary");
+    let get = |c: &str| summary.column(c).expect(c).get(0).expect("value").to_string();
+    assert_eq!(get("total"), total.to_string(), "every count staged");
+    assert_eq!(get("wards"), wards.len().to_string());
+    assert_eq!(get("months"), "24");
+    assert_eq!(get("first"), "\"2024-01-01\"");
+    assert_eq!(get("last"), "\"2025-12-01\"");
+}
