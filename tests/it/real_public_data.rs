@@ -56,10 +56,27 @@ fn run_ingest(pipeline_text: &str) -> (tempfile::TempDir, serde_json::Value) {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("pipeline.toml");
     std::fs::write(&p, pipeline_text).expect("write");
+    run_pipeline_file(&p, dir)
+}
+
+/// `sna run` a pipeline file into a temporary output folder.
+fn run_pipeline_file(pipeline: &Path, dir: tempfile::TempDir) -> (tempfile::TempDir, serde_json::Value) {
     let out = dir.path().join("out");
-    sna().args(["--quiet", "run"]).arg(&p).arg("--out").arg(&out).env("SNA_IT_KEY", "integration-test-key-0123456789").assert().success();
+    sna()
+        .args(["--quiet", "run"])
+        .arg(pipeline)
+        .arg("--out")
+        .arg(&out)
+        .env("SNA_IT_KEY", "integration-test-key-0123456789")
+        .env("SNA_PSEUDONYM_KEY", "integration-test-key-0123456789")
+        .assert()
+        .success();
     let m = read_json(&out.join("manifest.json"));
     (dir, m)
+}
+
+fn shipped_pipeline(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines").join(name)
 }
 
 fn totals(source: &serde_json::Value) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
@@ -84,28 +101,7 @@ fn city_of_london_police_uk_every_row_accounted_for() {
     assert_eq!(files.len(), 24);
     let t = tally(&files);
     assert_eq!(t.rows, 18_867, "the README's row count");
-    let text = format!(
-        r#"
-[assessment]
-name = "City of London police.uk"
-area = "City of London"
-period = {{ start = "2025-01-01", end = "2025-12-31" }}
-definition = "london-vru"
-[geography]
-wards = "{d}/boundaries/london_wards_2022.geojson"
-ward_code_property = "WD22CD"
-ward_name_property = "WD22NM"
-area_filter = {{ property = "LAD22CD", equals = "E09000001" }}
-lsoa_lookup = "{d}/lookups/lsoa21_to_ward25_lad25_ew.csv"
-lsoa11_lookup = "{d}/lookups/lsoa11_to_lsoa21_lad22_ew.csv"
-[sources.police_uk]
-files = ["{d}/police_uk/city-of-london/*.csv"]
-[privacy]
-pseudonym_key_env = "SNA_IT_KEY"
-"#,
-        d = data.display()
-    );
-    let (dir, m) = run_ingest(&text);
+    let (dir, m) = run_pipeline_file(&shipped_pipeline("city-of-london-2024.toml"), tempfile::tempdir().expect("tempdir"));
     let source = &m["sources"][0];
     assert_eq!(source["rows_read"].as_u64(), Some(t.rows));
     let (reasons, status) = totals(source);
@@ -152,24 +148,7 @@ fn bedfordshire_through_the_lsoa_lookup_every_row_accounted_for() {
         r.records().map(|x| x.expect("rec")).map(|x| (x[0].to_string(), x[lad].to_string())).collect()
     };
     let inside = t.lsoas.iter().filter(|l| lsoa_lad.get(*l).is_some_and(|lad| lads.contains(lad.as_str()))).count() as u64;
-    let text = format!(
-        r#"
-[assessment]
-name = "Bedfordshire police.uk 2025"
-area = "Bedfordshire"
-period = {{ start = "2025-01-01", end = "2025-12-31" }}
-definition = "london-vru"
-[geography]
-lsoa_lookup = "{d}/lookups/lsoa21_to_ward25_lad25_ew.csv"
-local_authorities = ["E06000055", "E06000056", "E06000032"]
-[sources.police_uk]
-files = ["{d}/police_uk/bedfordshire/*.csv"]
-[privacy]
-pseudonym_key_env = "SNA_IT_KEY"
-"#,
-        d = data.display()
-    );
-    let (_dir, m) = run_ingest(&text);
+    let (_dir, m) = run_pipeline_file(&shipped_pipeline("bedfordshire-2025.toml"), tempfile::tempdir().expect("tempdir"));
     let source = &m["sources"][0];
     assert_eq!(source["rows_read"].as_u64(), Some(t.rows));
     let (reasons, status) = totals(source);
