@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::{
-    BitMapBackend, DrawingArea, DrawingAreaErrorKind, DrawingBackend,
-    IntoDrawingArea, PathElement, Rectangle, SVGBackend, Text,
+    BitMapBackend, DrawingArea, DrawingAreaErrorKind, DrawingBackend, IntoDrawingArea, PathElement,
+    Rectangle, SVGBackend, Text,
 };
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{Color, FontDesc, FontFamily, FontStyle, RGBColor, TextStyle};
@@ -52,7 +52,8 @@ pub struct WardBarChart<'a> {
     pub area_rate: Option<f64>,
     /// Legend text for the reference line, e.g. "Exampleton rate".
     pub area_label: &'a str,
-    /// Confidence level of the whiskers (0.95 -> "95% confidence interval" in the legend).
+    /// Confidence level of `lower`/`upper` as a fraction, e.g. 0.95; shown in the legend as
+    /// "95% confidence interval". Values outside (0, 1) give "Confidence interval".
     pub confidence: f64,
     /// The wards, in any order; they are ranked inside [`render_ward_bars`].
     pub bars: &'a [WardBar],
@@ -127,8 +128,8 @@ pub fn render_ward_bars(
     // SVG first: it is drawn entirely in memory.
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (layout.width, layout.height))
-            .into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (layout.width, layout.height)).into_drawing_area();
         draw_chart(&root, chart, &rows, &layout, 0).map_err(|e| draw_error(svg_path, e))?;
         root.present().map_err(|e| draw_error(svg_path, e))?;
     }
@@ -226,7 +227,13 @@ fn temp_sibling(final_path: &Path, ext: &str) -> std::io::Result<PathBuf> {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "chart".to_string());
     let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    Ok(parent.join(format!(".tmp-{}-{}-{}.{}", std::process::id(), n, stem, ext)))
+    Ok(parent.join(format!(
+        ".tmp-{}-{}-{}.{}",
+        std::process::id(),
+        n,
+        stem,
+        ext
+    )))
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -396,6 +403,17 @@ fn step_decimals(step: f64) -> usize {
     if d > 0.0 { d as usize } else { 0 }
 }
 
+/// Legend text for the whiskers: "95% confidence interval", "99.8% confidence interval".
+fn ci_legend(confidence: f64) -> String {
+    if confidence.is_finite() && confidence > 0.0 && confidence < 1.0 {
+        let pct = format!("{:.1}", confidence * 100.0);
+        let pct = pct.strip_suffix(".0").unwrap_or(&pct);
+        format!("{pct}% confidence interval")
+    } else {
+        "Confidence interval".to_string()
+    }
+}
+
 struct Layout {
     width: u32,
     height: u32,
@@ -406,8 +424,9 @@ struct Layout {
     legend_mid: i32,
     names: Vec<String>,
     value_labels: Vec<String>,
+    value_widths: Vec<i32>,
     area_text: Option<String>,
-    interval_text: String,
+    ci_text: String,
     has_ci: bool,
     plot_left: i32,
     plot_right: i32,
@@ -467,9 +486,13 @@ impl Layout {
         let plot_w = f64::from(plot_right - plot_left);
 
         // Value axis: from 0 to past every whisker, leaving room for each value label.
+        let value_widths = value_labels
+            .iter()
+            .map(|label| text_width(label, VALUE_SIZE, FontStyle::Normal))
+            .collect::<Result<Vec<i32>, String>>()?;
         let mut x_need = usable(chart.area_rate).map_or(0.0, |a| a * 1.04);
-        for (r, label) in rows.iter().zip(&value_labels) {
-            let room = f64::from(VALUE_GAP + text_width(label, VALUE_SIZE, FontStyle::Normal)?);
+        for (r, width) in rows.iter().zip(&value_widths) {
+            let room = f64::from(VALUE_GAP + width + 4);
             match r.extent() {
                 Some(end) if plot_w - room > plot_w * 0.2 => {
                     x_need = x_need.max(end * plot_w / (plot_w - room));
@@ -501,8 +524,8 @@ impl Layout {
             y += 26;
         }
         let plot_top = y;
-        let plot_h = (ROW_PX.saturating_mul(i32::try_from(n).unwrap_or(i32::MAX / ROW_PX)))
-            .max(MIN_PLOT_PX);
+        let plot_h =
+            (ROW_PX.saturating_mul(i32::try_from(n).unwrap_or(i32::MAX / ROW_PX))).max(MIN_PLOT_PX);
         let row_h = f64::from(plot_h) / n as f64;
         let bar_h = ((row_h * 0.62).round() as i32).clamp(6, 30);
         y += plot_h;
@@ -534,8 +557,9 @@ impl Layout {
             legend_mid,
             names,
             value_labels,
+            value_widths,
             area_text,
-            interval_text: format!("{} confidence interval", confidence_label(chart.confidence)),
+            ci_text: ci_legend(chart.confidence),
             has_ci: rows.iter().any(|r| r.ci.is_some()),
             plot_left,
             plot_right,
@@ -787,10 +811,23 @@ fn draw_chart<DB: DrawingBackend>(
             HPos::Right,
             VPos::Center,
         )?;
-        let x = r.extent().map_or(l.plot_left, |e| l.x(e));
+        let x = r.extent().map_or(l.plot_left, |e| l.x(e)) + VALUE_GAP;
+        // A patch of row background behind the label keeps the reference line and grid
+        // lines from running through the digits.
+        let bg = if l.banding && i % 2 == 1 {
+            &palette::BAND
+        } else {
+            &palette::BACKGROUND
+        };
+        let half = (l.row_h / 2.0).floor() as i32 - 1;
+        p.rect(
+            (x - 2, mid - half.min(9)),
+            (x + l.value_widths[i] + 3, mid + half.min(9)),
+            bg,
+        )?;
         p.text(
             &l.value_labels[i],
-            (x + VALUE_GAP, mid),
+            (x, mid),
             VALUE_SIZE,
             FontStyle::Normal,
             &palette::TEXT_MUTED,
@@ -814,18 +851,6 @@ fn draw_chart<DB: DrawingBackend>(
     Ok(())
 }
 
-/// 0.95 -> "95%", 0.998 -> "99.8%".
-fn confidence_label(confidence: f64) -> String {
-    let pct = confidence * 100.0;
-    if (pct - pct.round()).abs() < 1e-9 { format!("{pct:.0}%") } else { format!("{pct:.1}%") }
-}
-
-/// One legend label at `x`, vertically centred on the legend line; returns the x after it.
-fn legend_label<DB: DrawingBackend>(p: &Painter<'_, DB>, label: &str, x: i32, mid: i32, fallback_width: i32) -> Result<i32, DrawingAreaErrorKind<DB::ErrorType>> {
-    p.text(label, (x, mid), LEGEND_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Left, VPos::Center)?;
-    Ok(x + text_width(label, LEGEND_SIZE, FontStyle::Normal).unwrap_or(fallback_width))
-}
-
 /// One-line legend under the subtitle: bar swatch, whisker symbol, reference line.
 fn draw_legend<DB: DrawingBackend>(p: &Painter<'_, DB>, l: &Layout) -> DrawResult<DB> {
     let mid = l.legend_mid;
@@ -835,14 +860,36 @@ fn draw_legend<DB: DrawingBackend>(p: &Painter<'_, DB>, l: &Layout) -> DrawResul
 
     // Bar.
     p.rect((x, mid - 7), (x + 22, mid + 7), &palette::BAR_FILL)?;
-    x = legend_label(p, "Ward rate", x + 22 + swatch_gap, mid, 80)? + item_gap;
+    x += 22 + swatch_gap;
+    let label = "Ward rate";
+    p.text(
+        label,
+        (x, mid),
+        LEGEND_SIZE,
+        FontStyle::Normal,
+        &palette::TEXT,
+        HPos::Left,
+        VPos::Center,
+    )?;
+    x += text_width(label, LEGEND_SIZE, FontStyle::Normal).unwrap_or(80) + item_gap;
 
     // Whisker.
     if l.has_ci {
         p.line((x, mid), (x + 22, mid), &palette::WHISKER, 1)?;
         p.line((x, mid - 5), (x, mid + 5), &palette::WHISKER, 1)?;
         p.line((x + 22, mid - 5), (x + 22, mid + 5), &palette::WHISKER, 1)?;
-        x = legend_label(p, &l.interval_text, x + 22 + swatch_gap, mid, 180)? + item_gap;
+        x += 22 + swatch_gap;
+        let label = l.ci_text.as_str();
+        p.text(
+            label,
+            (x, mid),
+            LEGEND_SIZE,
+            FontStyle::Normal,
+            &palette::TEXT,
+            HPos::Left,
+            VPos::Center,
+        )?;
+        x += text_width(label, LEGEND_SIZE, FontStyle::Normal).unwrap_or(180) + item_gap;
     }
 
     // Reference line.
@@ -853,7 +900,16 @@ fn draw_legend<DB: DrawingBackend>(p: &Painter<'_, DB>, l: &Layout) -> DrawResul
             3,
             palette::REFERENCE.stroke_width(2),
         ))?;
-        legend_label(p, label, x + 22 + swatch_gap, mid, 120)?;
+        x += 22 + swatch_gap;
+        p.text(
+            label,
+            (x, mid),
+            LEGEND_SIZE,
+            FontStyle::Normal,
+            &palette::TEXT,
+            HPos::Left,
+            VPos::Center,
+        )?;
     }
     Ok(())
 }
@@ -863,12 +919,6 @@ fn draw_legend<DB: DrawingBackend>(p: &Painter<'_, DB>, l: &Layout) -> DrawResul
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn legend_names_the_configured_confidence() {
-        assert_eq!(confidence_label(0.95), "95%");
-        assert_eq!(confidence_label(0.998), "99.8%");
-    }
 
     fn ward(i: usize, rate: Option<f64>) -> WardBar {
         let r = rate.unwrap_or(0.0);
@@ -936,7 +986,11 @@ mod tests {
         assert!(text.contains("<svg"));
         assert!(text.trim_end().ends_with("</svg>"));
         for b in &bars {
-            assert!(text.contains(&format!(">\n{}\n<", b.name)), "{} missing", b.name);
+            assert!(
+                text.contains(&format!(">\n{}\n<", b.name)),
+                "{} missing",
+                b.name
+            );
         }
         assert!(text.contains(c.title));
         assert!(text.contains(c.subtitle));
@@ -944,6 +998,7 @@ mod tests {
         assert!(text.contains("Source: police recorded crime"));
         assert!(text.contains("london-vru (a1b2c3)"));
         assert!(text.contains("Exampleton rate: 19.6"));
+        assert!(text.contains("95% confidence interval"));
         assert!(text.contains("font-family=\"sans-serif\""));
 
         // No temporary files left behind.
@@ -998,7 +1053,9 @@ mod tests {
         let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(
             names,
-            ["Ward 04", "Ward 01", "Ward 06", "Ward 02", "Ward 03", "Ward 05", "Ward 07"]
+            [
+                "Ward 04", "Ward 01", "Ward 06", "Ward 02", "Ward 03", "Ward 05", "Ward 07"
+            ]
         );
         assert!(rows[1].ci.is_none());
         assert!(rows[3..].iter().all(|r| r.rate.is_none() && r.ci.is_none()));
@@ -1022,8 +1079,12 @@ mod tests {
         c.area_rate = None;
         render_ward_bars(&c, &dir.path().join("a.png"), &dir.path().join("a.svg")).unwrap();
         let one = vec![ward(1, Some(0.0))];
-        render_ward_bars(&chart(&one), &dir.path().join("b.png"), &dir.path().join("b.svg"))
-            .unwrap();
+        render_ward_bars(
+            &chart(&one),
+            &dir.path().join("b.png"),
+            &dir.path().join("b.svg"),
+        )
+        .unwrap();
     }
 
     #[test]
@@ -1063,7 +1124,47 @@ mod tests {
         assert_eq!(h, expected_height(&c));
         let svg = fs::read_to_string(dir.path().join("many.svg")).unwrap();
         assert!(svg.contains("St Mary&apos;s &amp; Abbey 002"));
-        assert!(svg.contains('\u{2026}'), "long names are shortened with an ellipsis");
+        assert!(
+            svg.contains('\u{2026}'),
+            "long names are shortened with an ellipsis"
+        );
+    }
+
+    #[test]
+    fn long_title_and_caption_wrap_inside_the_image() {
+        ensure_fonts_registered().unwrap();
+        let bars = synthetic(20);
+        let short = chart(&bars);
+        let mut long = short;
+        long.title = "Violence against the person, robbery and possession of weapons offences \
+                      by ward of occurrence, Exampleton Community Safety Partnership";
+        long.caption = "Source: police recorded crime extracted from the force records \
+                        management system, 1 Apr 2025 - 31 Mar 2026, geocoded to 2024 ward \
+                        boundaries; mid-2023 ONS small-area population estimates. Definition: \
+                        london-vru (a1b2c3). Wards with fewer than five offences are shown.";
+        let rows = ranked_rows(&bars);
+        let (ls, ll) = (
+            Layout::new(&short, &rows).unwrap(),
+            Layout::new(&long, &rows).unwrap(),
+        );
+        assert_eq!(ls.title_lines.len(), 1);
+        assert_eq!(ls.caption_lines.len(), 1);
+        assert!(ll.title_lines.len() >= 2 && ll.caption_lines.len() >= 2);
+        assert!(ll.height > ls.height);
+        let limit = WIDTH as i32 - 2 * MARGIN_X;
+        for line in &ll.title_lines {
+            assert!(text_width(line, TITLE_SIZE, FontStyle::Bold).unwrap() <= limit);
+        }
+        for line in &ll.caption_lines {
+            assert!(text_width(line, CAPTION_SIZE, FontStyle::Normal).unwrap() <= limit);
+        }
+        assert_eq!(
+            ll.caption_lines.join(" "),
+            long.caption
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
     }
 
     #[test]
@@ -1076,5 +1177,8 @@ mod tests {
         assert_eq!(nice_step(0.8), 0.2);
         assert_eq!(step_decimals(0.2), 1);
         assert_eq!(step_decimals(5.0), 0);
+        assert_eq!(ci_legend(0.95), "95% confidence interval");
+        assert_eq!(ci_legend(0.998), "99.8% confidence interval");
+        assert_eq!(ci_legend(f64::NAN), "Confidence interval");
     }
 }
