@@ -6,6 +6,7 @@ pub mod inputs;
 pub mod place;
 
 use crate::definition::Definition;
+use crate::geo::population::{Population, PopulationCell};
 use crate::pipeline::config::Period;
 use crate::table_io::{read_parquet, write_table, TableIoError};
 use polars::prelude::*;
@@ -62,16 +63,25 @@ fn load_reference(out_dir: &Path) -> Result<(Vec<(String, String)>, BTreeMap<Str
     let names = strings(&wards_df, "ward_name")?;
     let mut wards: Vec<(String, String)> = codes.into_iter().zip(names).collect();
     wards.sort();
-    let mut population = BTreeMap::new();
     let pop_path = staged.join("population.parquet");
-    if pop_path.is_file() {
+    let population = if pop_path.is_file() {
         let pop = read_parquet(&pop_path)?;
-        let codes = strings(&pop, "ward_code")?;
+        let (codes, bands, sexes, groups) =
+            (strings(&pop, "ward_code")?, strings(&pop, "age_band")?, strings(&pop, "sex")?, strings(&pop, "ethnic_group")?);
         let values = pop.column("population").and_then(|c| c.f64().cloned()).map_err(|e| AnalysisError::polars("population", e))?;
-        for (code, v) in codes.into_iter().zip(values.iter()) {
-            *population.entry(code).or_insert(0.0) += v.unwrap_or(0.0);
-        }
-    }
+        let cells = (0..pop.height()).map(|i| PopulationCell {
+            ward_code: codes[i].clone(),
+            age_band: bands[i].clone(),
+            sex: sexes[i].clone(),
+            ethnic_group: groups[i].clone(),
+            population: values.get(i).unwrap_or(0.0),
+        });
+        // Files split by different dimensions (age from one Census table, ethnicity from another) are
+        // alternative tables of the same residents: the population's own rule picks one, never their sum.
+        Population::from_cells(cells).total_by_ward()
+    } else {
+        BTreeMap::new()
+    };
     Ok((wards, population))
 }
 

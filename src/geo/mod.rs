@@ -7,6 +7,8 @@ pub mod error;
 pub mod locator;
 pub mod lsoa_lookup;
 pub mod population;
+pub mod population_ts007a;
+pub mod population_ts021;
 pub mod resolve;
 pub mod wards;
 

@@ -91,6 +91,14 @@ pub(crate) fn is_lsoa_code(code: &str) -> bool {
         && b[3..].iter().all(u8::is_ascii_digit)
 }
 
+/// Physical lines a CSV record spans (one plus newlines quoted inside fields), for true line numbers.
+pub(crate) fn record_lines(record: &csv::ByteRecord) -> u64 {
+    1 + record
+        .iter()
+        .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
+        .sum::<u64>()
+}
+
 /// England (W05 in Wales) electoral ward codes: letter, `05`, six digits.
 fn is_ward_code(code: &str) -> bool {
     let b = code.as_bytes();
@@ -370,6 +378,547 @@ impl Population {
     }
 }
 
+// ---- denominators: which table answers a query -------------------------------------------------------
+
+/// Which dimensions a cell (and so its table) is split by; a dimension is split unless it is [`ALL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+pub struct Split {
+    pub age: bool,
+    pub sex: bool,
+    pub ethnic: bool,
+}
+
+impl Split {
+    pub const TOTAL: Split = Split {
+        age: false,
+        sex: false,
+        ethnic: false,
+    };
+
+    pub fn of(cell: &PopulationCell) -> Split {
+        Split {
+            age: cell.age_band != ALL,
+            sex: cell.sex != ALL,
+            ethnic: cell.ethnic_group != ALL,
+        }
+    }
+
+    fn dims(self) -> usize {
+        usize::from(self.age) + usize::from(self.sex) + usize::from(self.ethnic)
+    }
+
+    /// True if this table splits by every dimension `other` does.
+    pub fn covers(self, other: Split) -> bool {
+        (self.age || !other.age) && (self.sex || !other.sex) && (self.ethnic || !other.ethnic)
+    }
+
+    fn and(self, other: Split) -> Split {
+        Split {
+            age: self.age && other.age,
+            sex: self.sex && other.sex,
+            ethnic: self.ethnic && other.ethnic,
+        }
+    }
+
+    fn without(self, other: Split) -> Split {
+        Split {
+            age: self.age && !other.age,
+            sex: self.sex && !other.sex,
+            ethnic: self.ethnic && !other.ethnic,
+        }
+    }
+
+    /// Preference order among tables: fewest dimensions, then age before sex before ethnic group.
+    fn rank(self) -> (usize, bool, bool, bool) {
+        (self.dims(), !self.age, !self.sex, !self.ethnic)
+    }
+}
+
+impl std::fmt::Display for Split {
+    /// "age band", "age band x ethnic group", or "total" for a table split by nothing.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = [
+            (self.age, "age band"),
+            (self.sex, "sex"),
+            (self.ethnic, "ethnic group"),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, n)| *n)
+        .collect();
+        if names.is_empty() {
+            f.write_str("total")
+        } else {
+            f.write_str(&names.join(" x "))
+        }
+    }
+}
+
+/// Ages to count; bounds inclusive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgeFilter {
+    Any,
+    /// `to: None` is open-ended ("65 and over").
+    Range {
+        from: u32,
+        to: Option<u32>,
+    },
+}
+
+impl AgeFilter {
+    /// `between(0, 24)`: residents aged 0 to 24 inclusive.
+    pub fn between(from: u32, to: u32) -> AgeFilter {
+        AgeFilter::Range { from, to: Some(to) }
+    }
+
+    pub fn at_least(from: u32) -> AgeFilter {
+        AgeFilter::Range { from, to: None }
+    }
+
+    fn is_any(&self) -> bool {
+        matches!(self, AgeFilter::Any)
+    }
+
+    /// For a band: Some(true) wholly inside, Some(false) wholly outside, None straddling or unparsable.
+    fn band_inside(&self, band: &str) -> Option<bool> {
+        let AgeFilter::Range { from, to } = self else {
+            return Some(true);
+        };
+        let (lo, hi) = age_band_bounds(band)?;
+        let starts_in = lo >= *from && to.is_none_or(|t| lo <= t);
+        let ends_in = match (hi, to) {
+            (_, None) => true,
+            (None, Some(_)) => false,
+            (Some(h), Some(t)) => h <= *t,
+        };
+        let before = hi.is_some_and(|h| h < *from);
+        let after = to.is_some_and(|t| lo > t);
+        if starts_in && ends_in {
+            Some(true)
+        } else if before || after {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+impl std::fmt::Display for AgeFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AgeFilter::Any => f.write_str("all ages"),
+            AgeFilter::Range { from, to: None } => write!(f, "aged {from}+"),
+            AgeFilter::Range { from, to: Some(t) } => write!(f, "aged {from}-{t}"),
+        }
+    }
+}
+
+/// Values of a categorical dimension (sex, ethnic group) to count; compared trimmed and case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CategoryFilter {
+    Any,
+    OneOf(Vec<String>),
+}
+
+pub type SexFilter = CategoryFilter;
+pub type EthnicFilter = CategoryFilter;
+
+impl CategoryFilter {
+    /// `CategoryFilter::is("Black")`.
+    pub fn is(value: &str) -> CategoryFilter {
+        CategoryFilter::OneOf(vec![value.to_string()])
+    }
+
+    fn is_any(&self) -> bool {
+        matches!(self, CategoryFilter::Any)
+    }
+
+    fn matches(&self, value: &str) -> bool {
+        match self {
+            CategoryFilter::Any => true,
+            CategoryFilter::OneOf(vs) => vs
+                .iter()
+                .any(|v| v.trim().eq_ignore_ascii_case(value.trim())),
+        }
+    }
+}
+
+impl std::fmt::Display for CategoryFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CategoryFilter::Any => f.write_str("any"),
+            CategoryFilter::OneOf(vs) => f.write_str(&vs.join(" or ")),
+        }
+    }
+}
+
+/// How a denominator was obtained; reports must show estimates as estimates.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum Method {
+    /// Summed from one table that splits by every filtered dimension.
+    Observed { table: Split },
+    /// No table has the cross-tab: the count from `primary` times, for each of `shares`, the share of that
+    /// table's ward total matching its filters, assuming the dimensions are independent within the ward.
+    EstimatedIndependence { primary: Split, shares: Vec<Split> },
+}
+
+impl Method {
+    pub fn is_estimate(&self) -> bool {
+        matches!(self, Method::EstimatedIndependence { .. })
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Method::Observed { table } => write!(f, "observed ({table} table)"),
+            Method::EstimatedIndependence { primary, shares } => {
+                let shares: Vec<String> = shares.iter().map(|s| format!("{s} share")).collect();
+                write!(
+                    f,
+                    "estimated assuming independence ({primary} count x {})",
+                    shares.join(" x ")
+                )
+            }
+        }
+    }
+}
+
+/// A ward's (or the area's) residents matching a query, and how the number was obtained.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Denominator {
+    pub value: f64,
+    pub method: Method,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PopulationQueryError {
+    #[error(
+        "ward {ward}: no population (no population file reached this ward; with LSOA files, the best-fit lookup assigns it no LSOA)"
+    )]
+    NoPopulation { ward: String },
+    #[error("ward {ward}: no population table splits by {dimension}")]
+    NoSplit {
+        ward: String,
+        dimension: &'static str,
+    },
+    #[error(
+        "ward {ward}: {filter} does not align with the age bands of the {table} table ({bands}); choose ages on band boundaries"
+    )]
+    AgeBandsMisaligned {
+        ward: String,
+        filter: String,
+        table: Split,
+        bands: String,
+    },
+    #[error("{dimension} \"{value}\" does not occur in the population (values: {known})")]
+    UnknownCategory {
+        dimension: &'static str,
+        value: String,
+        known: String,
+    },
+}
+
+/// The filters of one query.
+struct Query<'a> {
+    ward: &'a str,
+    age: &'a AgeFilter,
+    sex: &'a SexFilter,
+    ethnic: &'a EthnicFilter,
+}
+
+impl Query<'_> {
+    fn needs(&self) -> Split {
+        Split {
+            age: !self.age.is_any(),
+            sex: !self.sex.is_any(),
+            ethnic: !self.ethnic.is_any(),
+        }
+    }
+
+    /// Sum of the table's cells matching the filters of the dimensions in `on` (others summed over); an
+    /// error naming the table's bands when the age filter straddles a band.
+    fn sum(
+        &self,
+        table: Split,
+        cells: &[&PopulationCell],
+        on: Split,
+    ) -> Result<f64, PopulationQueryError> {
+        let mut total = 0.0;
+        for c in cells {
+            let age_in = if on.age {
+                self.age.band_inside(&c.age_band)
+            } else {
+                Some(true)
+            };
+            let Some(age_in) = age_in else {
+                let mut bands: Vec<&str> = cells.iter().map(|c| c.age_band.as_str()).collect();
+                bands.sort_by_key(|b| age_band_bounds(b).map(|(lo, _)| lo));
+                bands.dedup();
+                return Err(PopulationQueryError::AgeBandsMisaligned {
+                    ward: self.ward.to_string(),
+                    filter: self.age.to_string(),
+                    table,
+                    bands: bands.join(", "),
+                });
+            };
+            if age_in
+                && (!on.sex || self.sex.matches(&c.sex))
+                && (!on.ethnic || self.ethnic.matches(&c.ethnic_group))
+            {
+                total += c.population;
+            }
+        }
+        Ok(total)
+    }
+}
+
+impl Population {
+    /// Ward codes that have cells, ascending.
+    pub fn ward_codes(&self) -> impl Iterator<Item = &str> {
+        let mut last: Option<&str> = None;
+        self.cells.iter().filter_map(move |c| {
+            let w = c.ward_code.as_str();
+            if last == Some(w) {
+                None
+            } else {
+                last = Some(w);
+                Some(w)
+            }
+        })
+    }
+
+    /// The ward's cells (cells are sorted by ward).
+    fn ward_cells(&self, ward: &str) -> &[PopulationCell] {
+        let start = self.cells.partition_point(|c| c.ward_code.as_str() < ward);
+        let end = self.cells.partition_point(|c| c.ward_code.as_str() <= ward);
+        &self.cells[start..end]
+    }
+
+    /// Tables (split -> cells) present in the ward, in preference order.
+    pub fn tables_in_ward(&self, ward: &str) -> Vec<(Split, Vec<&PopulationCell>)> {
+        let mut tables: Vec<(Split, Vec<&PopulationCell>)> = Vec::new();
+        for c in self.ward_cells(ward) {
+            let s = Split::of(c);
+            match tables.iter_mut().find(|(t, _)| *t == s) {
+                Some((_, v)) => v.push(c),
+                None => tables.push((s, vec![c])),
+            }
+        }
+        tables.sort_by_key(|(s, _)| s.rank());
+        tables
+    }
+
+    /// A category value must occur somewhere, so a misspelt group fails instead of counting zero.
+    fn check_category(
+        &self,
+        filter: &CategoryFilter,
+        dimension: &'static str,
+        get: fn(&PopulationCell) -> &str,
+    ) -> Result<(), PopulationQueryError> {
+        let CategoryFilter::OneOf(values) = filter else {
+            return Ok(());
+        };
+        for v in values {
+            let probe = CategoryFilter::is(v);
+            if !self
+                .cells
+                .iter()
+                .any(|c| get(c) != ALL && probe.matches(get(c)))
+            {
+                let mut known: Vec<&str> =
+                    self.cells.iter().map(get).filter(|x| *x != ALL).collect();
+                known.sort_unstable();
+                known.dedup();
+                return Err(PopulationQueryError::UnknownCategory {
+                    dimension,
+                    value: v.clone(),
+                    known: if known.is_empty() {
+                        "none: no table splits by it".to_string()
+                    } else {
+                        known.join(", ")
+                    },
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Residents of `ward` matching the filters, observed from one table or estimated by independence across
+    /// tables (see the module docs for the rule). Ward codes are matched exactly.
+    pub fn denominator(
+        &self,
+        ward: &str,
+        age: &AgeFilter,
+        sex: &SexFilter,
+        ethnic: &EthnicFilter,
+    ) -> Result<Denominator, PopulationQueryError> {
+        self.check_categories(sex, ethnic)?;
+        self.denominator_checked(ward, age, sex, ethnic)
+    }
+
+    fn check_categories(
+        &self,
+        sex: &SexFilter,
+        ethnic: &EthnicFilter,
+    ) -> Result<(), PopulationQueryError> {
+        self.check_category(sex, "sex", |c| c.sex.as_str())?;
+        self.check_category(ethnic, "ethnic group", |c| c.ethnic_group.as_str())
+    }
+
+    /// [`Population::denominator`] after the category filters were checked against the whole population.
+    fn denominator_checked(
+        &self,
+        ward: &str,
+        age: &AgeFilter,
+        sex: &SexFilter,
+        ethnic: &EthnicFilter,
+    ) -> Result<Denominator, PopulationQueryError> {
+        let tables = self.tables_in_ward(ward);
+        if tables.is_empty() {
+            return Err(PopulationQueryError::NoPopulation {
+                ward: ward.to_string(),
+            });
+        }
+        let q = Query {
+            ward,
+            age,
+            sex,
+            ethnic,
+        };
+        let need = q.needs();
+
+        // 1. One table with every needed split (the first whose age bands align).
+        let mut first_error = None;
+        for (split, cells) in tables.iter().filter(|(s, _)| s.covers(need)) {
+            match q.sum(*split, cells, need) {
+                Ok(value) => {
+                    return Ok(Denominator {
+                        value,
+                        method: Method::Observed { table: *split },
+                    });
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+
+        // 2. No cross-tab: cover the needed dimensions greedily and multiply count by shares.
+        for (on, dimension) in [
+            (
+                Split {
+                    age: true,
+                    ..Split::TOTAL
+                },
+                "age band",
+            ),
+            (
+                Split {
+                    sex: true,
+                    ..Split::TOTAL
+                },
+                "sex",
+            ),
+            (
+                Split {
+                    ethnic: true,
+                    ..Split::TOTAL
+                },
+                "ethnic group",
+            ),
+        ] {
+            if need.covers(on) && !tables.iter().any(|(s, _)| s.covers(on)) {
+                return Err(PopulationQueryError::NoSplit {
+                    ward: ward.to_string(),
+                    dimension,
+                });
+            }
+        }
+        let mut remaining = need;
+        let mut value = 0.0;
+        let mut primary = None;
+        let mut shares = Vec::new();
+        while remaining.dims() > 0 {
+            // Stable sort keeps the preference order among tables of equal coverage.
+            let mut candidates: Vec<&(Split, Vec<&PopulationCell>)> = tables
+                .iter()
+                .filter(|(s, _)| s.and(remaining).dims() > 0)
+                .collect();
+            candidates.sort_by_key(|(s, _)| std::cmp::Reverse(s.and(remaining).dims()));
+            let mut chosen = None;
+            let mut first_error = None;
+            for (split, cells) in candidates {
+                let on = split.and(remaining);
+                match q.sum(*split, cells, on) {
+                    Ok(part) => {
+                        chosen = Some((*split, cells, on, part));
+                        break;
+                    }
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            let Some((split, cells, on, part)) = chosen else {
+                return Err(first_error.unwrap_or(PopulationQueryError::NoPopulation {
+                    ward: ward.to_string(),
+                }));
+            };
+            if primary.is_none() {
+                value = part;
+                primary = Some(split);
+            } else {
+                let whole: f64 = cells.iter().map(|c| c.population).sum();
+                // No residents in this table for the ward: no share to take; the count is zero anyway.
+                value *= if whole > 0.0 { part / whole } else { 0.0 };
+                shares.push(split);
+            }
+            remaining = remaining.without(on);
+        }
+        Ok(Denominator {
+            value,
+            method: Method::EstimatedIndependence {
+                primary: primary.unwrap_or_default(),
+                shares,
+            },
+        })
+    }
+
+    /// [`Population::denominator`] summed over every ward that has cells (wards without cells add nothing).
+    /// The method is observed only if every ward's is the same observation; otherwise the first estimate's.
+    pub fn area_denominator(
+        &self,
+        age: &AgeFilter,
+        sex: &SexFilter,
+        ethnic: &EthnicFilter,
+    ) -> Result<Denominator, PopulationQueryError> {
+        self.check_categories(sex, ethnic)?;
+        let mut value = 0.0;
+        let mut method: Option<Method> = None;
+        for w in self.ward_codes() {
+            let d = self.denominator_checked(w, age, sex, ethnic)?;
+            value += d.value;
+            method = match method {
+                None => Some(d.method),
+                Some(m) if m.is_estimate() || m == d.method => Some(m),
+                Some(_) if d.method.is_estimate() => Some(d.method),
+                // Different observed tables in different wards: still observed; name the first.
+                Some(m) => Some(m),
+            };
+        }
+        match method {
+            Some(method) => Ok(Denominator { value, method }),
+            None => Err(PopulationQueryError::NoPopulation {
+                ward: "(all wards)".to_string(),
+            }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -498,6 +1047,412 @@ mod tests {
         assert_eq!(
             got,
             vec![("A", "0-4", 2.0), ("A", "85+", 4.0), ("B", "0-4", 4.0)]
+        );
+    }
+}
+
+/// Real public data shared by the population tests: loaded once per test process, and parsed independently
+/// of the readers under test (plain csv, fixed column positions) so the checks are not circular.
+#[cfg(test)]
+pub(crate) mod real_data {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+
+    use super::super::lsoa_lookup::LsoaLookup;
+    use super::super::testdata;
+    use super::super::wards::{AreaFilter, Ward, WardSet};
+
+    pub const TS007A: &str = "population/census2021_ts007a_age_lsoa.csv";
+    pub const TS021: &str = "population/census2021_ts021_ethnicity_lsoa_nomis.csv";
+    pub const CITY: &str = "E09000001";
+    pub const BEDFORDSHIRE: [&str; 3] = ["E06000055", "E06000056", "E06000032"];
+
+    pub fn lookup() -> &'static LsoaLookup {
+        static L: OnceLock<LsoaLookup> = OnceLock::new();
+        L.get_or_init(|| {
+            LsoaLookup::from_csv_path(testdata::public_file(
+                "lookups/lsoa21_to_ward25_lad25_ew.csv",
+            ))
+            .expect("real LSOA lookup loads")
+        })
+    }
+
+    /// The City's 25 wards from the 2022 boundaries.
+    pub fn city_wards() -> WardSet {
+        let filter = AreaFilter {
+            property: "LAD22CD".into(),
+            equals: vec![CITY.into()],
+        };
+        WardSet::from_geojson_path(
+            testdata::public_file("boundaries/london_wards_2022.geojson"),
+            "WD22CD",
+            "WD22NM",
+            Some(&filter),
+        )
+        .expect("City wards load")
+    }
+
+    /// The lookup's wards in these authorities, without boundaries (as a lookup-only pipeline has them).
+    pub fn lookup_wards(lads: &[&str]) -> WardSet {
+        let wards = lookup()
+            .wards_in_lads(lads)
+            .into_iter()
+            .map(|w| Ward {
+                code: w.code.clone(),
+                name: w.name.clone(),
+                geometry: geo::MultiPolygon(vec![]),
+                properties: serde_json::Map::new(),
+            })
+            .collect();
+        WardSet::new(wards).expect("unique ward codes")
+    }
+
+    /// LSOA code -> LAD25CD, read straight from the lookup file (columns 0 and 6).
+    pub fn raw_lad_of_lsoa() -> &'static HashMap<String, String> {
+        static M: OnceLock<HashMap<String, String>> = OnceLock::new();
+        M.get_or_init(|| {
+            let mut r = csv::Reader::from_path(testdata::public_file(
+                "lookups/lsoa21_to_ward25_lad25_ew.csv",
+            ))
+            .expect("lookup opens");
+            r.records()
+                .map(|rec| {
+                    let rec = rec.expect("lookup row");
+                    (rec[0].to_string(), rec[6].to_string())
+                })
+                .collect()
+        })
+    }
+
+    pub fn raw_lsoas_in(lads: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = raw_lad_of_lsoa()
+            .iter()
+            .filter(|(_, lad)| lads.contains(&lad.as_str()))
+            .map(|(l, _)| l.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// TS007A: LSOA -> `Age: Total` (column 3).
+    pub fn raw_ts007a_totals() -> &'static HashMap<String, f64> {
+        static M: OnceLock<HashMap<String, f64>> = OnceLock::new();
+        M.get_or_init(|| {
+            let mut r = csv::Reader::from_path(testdata::public_file(TS007A)).expect("opens");
+            r.records()
+                .map(|rec| {
+                    let rec = rec.expect("row");
+                    (rec[2].to_string(), rec[3].parse().expect("numeric total"))
+                })
+                .collect()
+        })
+    }
+
+    /// TS021 data rows: LSOA -> (total, [Asian, Black, Mixed, White, Other]) from the fixed column positions
+    /// 1, 3, 5, 7, 9, 11 seen in the file.
+    pub fn raw_ts021_rows() -> &'static HashMap<String, (f64, [f64; 5])> {
+        static M: OnceLock<HashMap<String, (f64, [f64; 5])>> = OnceLock::new();
+        M.get_or_init(|| {
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_path(testdata::public_file(TS021))
+                .expect("opens");
+            let mut out = HashMap::new();
+            for rec in r.records() {
+                let rec = rec.expect("row");
+                let Some((code, _)) = rec.get(0).and_then(|c| c.split_once(" : ")) else {
+                    continue;
+                };
+                let n = |i: usize| -> f64 { rec[i].parse().expect("numeric count") };
+                out.insert(code.to_string(), (n(1), [n(3), n(5), n(7), n(9), n(11)]));
+            }
+            out
+        })
+    }
+}
+
+#[cfg(test)]
+mod query_tests {
+    use super::*;
+
+    fn cell(w: &str, age: &str, sex: &str, eth: &str, v: f64) -> PopulationCell {
+        PopulationCell {
+            ward_code: w.into(),
+            age_band: age.into(),
+            sex: sex.into(),
+            ethnic_group: eth.into(),
+            population: v,
+        }
+    }
+
+    /// Ward A: an age table (100) and an ethnic table (110, perturbed differently), as TS007A + TS021 give.
+    /// Ward B: a full age x sex x ethnic cross-tab (a long file) and the same age table shape.
+    fn two_sources() -> Population {
+        Population::from_cells([
+            cell("A", "0-4", ALL, ALL, 30.0),
+            cell("A", "5-9", ALL, ALL, 50.0),
+            cell("A", "10+", ALL, ALL, 20.0),
+            cell("A", ALL, ALL, "Black", 22.0),
+            cell("A", ALL, ALL, "White", 88.0),
+            cell("B", "0-4", "F", "Black", 4.0),
+            cell("B", "0-4", "M", "White", 6.0),
+            cell("B", "5-9", "F", "White", 10.0),
+            cell("B", "0-4", ALL, ALL, 11.0),
+            cell("B", "5-9", ALL, ALL, 9.0),
+        ])
+    }
+
+    #[test]
+    fn observed_from_the_table_with_the_split() {
+        let p = two_sources();
+        let any = CategoryFilter::Any;
+        let d = p
+            .denominator("A", &AgeFilter::between(0, 9), &any, &any)
+            .expect("ok");
+        assert_eq!(d.value, 80.0);
+        assert_eq!(
+            d.method,
+            Method::Observed {
+                table: Split {
+                    age: true,
+                    ..Split::TOTAL
+                }
+            }
+        );
+        let d = p
+            .denominator("A", &AgeFilter::Any, &any, &CategoryFilter::is("black"))
+            .expect("ok");
+        assert_eq!(d.value, 22.0, "case-insensitive group");
+        assert_eq!(d.method.to_string(), "observed (ethnic group table)");
+        // All residents: the age table (fewest dimensions, age preferred), not the two tables added.
+        let d = p.denominator("A", &AgeFilter::Any, &any, &any).expect("ok");
+        assert_eq!(d.value, 100.0);
+        assert_eq!(p.total_by_ward().get("A"), Some(&100.0));
+        // Ward B: the cross-tab answers the 3-way question; the age-only table wins for age alone.
+        let d = p
+            .denominator(
+                "B",
+                &AgeFilter::between(0, 4),
+                &CategoryFilter::is("F"),
+                &CategoryFilter::is("Black"),
+            )
+            .expect("ok");
+        assert_eq!((d.value, d.method.is_estimate()), (4.0, false));
+        let d = p
+            .denominator("B", &AgeFilter::between(0, 4), &any, &any)
+            .expect("ok");
+        assert_eq!(d.value, 11.0);
+        assert_eq!(p.total(), 120.0);
+        assert_eq!(
+            p.tables_in_ward("B")
+                .iter()
+                .map(|(s, _)| s.to_string())
+                .collect::<Vec<_>>(),
+            vec!["age band", "age band x sex x ethnic group"]
+        );
+    }
+
+    #[test]
+    fn independence_estimate_is_labelled() {
+        let p = two_sources();
+        let black = CategoryFilter::is("Black");
+        let d = p
+            .denominator("A", &AgeFilter::between(0, 4), &CategoryFilter::Any, &black)
+            .expect("ok");
+        // Count aged 0-4 from the age table x Black share of the ethnic table: 30 x 22/110.
+        assert!((d.value - 6.0).abs() < 1e-9, "{}", d.value);
+        assert_eq!(
+            d.method,
+            Method::EstimatedIndependence {
+                primary: Split {
+                    age: true,
+                    ..Split::TOTAL
+                },
+                shares: vec![Split {
+                    ethnic: true,
+                    ..Split::TOTAL
+                }],
+            }
+        );
+        assert!(d.method.is_estimate());
+        assert_eq!(
+            d.method.to_string(),
+            "estimated assuming independence (age band count x ethnic group share)"
+        );
+        // Over the area: B is observed (4), A estimated (6); the sum says it is an estimate.
+        let d = p
+            .area_denominator(&AgeFilter::between(0, 4), &CategoryFilter::Any, &black)
+            .expect("ok");
+        assert!((d.value - 10.0).abs() < 1e-9);
+        assert!(d.method.is_estimate());
+        // Open-ended filter.
+        let d = p
+            .denominator(
+                "A",
+                &AgeFilter::at_least(5),
+                &CategoryFilter::Any,
+                &CategoryFilter::is("White"),
+            )
+            .expect("ok");
+        assert!((d.value - 70.0 * 88.0 / 110.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn query_errors() {
+        let p = two_sources();
+        let any = CategoryFilter::Any;
+        let e = p
+            .denominator("A", &AgeFilter::between(0, 6), &any, &any)
+            .unwrap_err();
+        assert!(
+            matches!(e, PopulationQueryError::AgeBandsMisaligned { ref bands, .. } if bands == "0-4, 5-9, 10+"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("aged 0-6"), "{e}");
+        let e = p.denominator("Z", &AgeFilter::Any, &any, &any).unwrap_err();
+        assert!(
+            matches!(e, PopulationQueryError::NoPopulation { .. }),
+            "{e}"
+        );
+        let e = p
+            .denominator("A", &AgeFilter::Any, &any, &CategoryFilter::is("Blak"))
+            .unwrap_err();
+        assert!(
+            matches!(e, PopulationQueryError::UnknownCategory { ref known, .. } if known == "Black, White"),
+            "{e}"
+        );
+        // Sex exists (ward B) but no table of ward A splits by it.
+        let e = p
+            .denominator("A", &AgeFilter::Any, &CategoryFilter::is("F"), &any)
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                PopulationQueryError::NoSplit {
+                    dimension: "sex",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let only_age = Population::from_cells([cell("A", "0-4", ALL, ALL, 1.0)]);
+        let e = only_age
+            .denominator("A", &AgeFilter::Any, &any, &CategoryFilter::is("Black"))
+            .unwrap_err();
+        assert!(e.to_string().contains("no table splits by it"), "{e}");
+    }
+
+    #[test]
+    fn age_filter_alignment() {
+        let f = AgeFilter::between(0, 24);
+        assert_eq!(f.band_inside("20-24"), Some(true));
+        assert_eq!(f.band_inside("25-29"), Some(false));
+        assert_eq!(f.band_inside("85+"), Some(false));
+        assert_eq!(f.band_inside("22-26"), None);
+        assert_eq!(f.band_inside("junk"), None);
+        let f = AgeFilter::at_least(65);
+        assert_eq!(f.band_inside("85+"), Some(true));
+        assert_eq!(f.band_inside("60-64"), Some(false));
+        assert_eq!(f.band_inside("60+"), None);
+        assert_eq!(AgeFilter::Any.band_inside("anything"), Some(true));
+    }
+}
+
+#[cfg(test)]
+mod real_tests {
+    use super::real_data::{self, BEDFORDSHIRE};
+    use super::*;
+    use crate::geo::{population_ts007a, population_ts021, testdata};
+
+    /// Bedford, Central Bedfordshire and Luton: the lookup's wards (no boundaries), both Census files.
+    #[test]
+    fn real_bedfordshire_totals_match_raw_lsoa_sums() {
+        let wards = real_data::lookup_wards(&BEDFORDSHIRE);
+        let lsoas = real_data::raw_lsoas_in(&BEDFORDSHIRE);
+        let raw007 = real_data::raw_ts007a_totals();
+        let raw021 = real_data::raw_ts021_rows();
+        let want007: f64 = lsoas.iter().map(|l| raw007[l]).sum();
+        let want021: f64 = lsoas.iter().map(|l| raw021[l].0).sum();
+        let want_black: f64 = lsoas.iter().map(|l| raw021[l].1[1]).sum();
+
+        let (age, rep) = population_ts007a::load(
+            testdata::public_file(real_data::TS007A),
+            real_data::lookup(),
+            &wards,
+        )
+        .expect("TS007A loads");
+        assert!(rep.rows_bad.is_empty());
+        assert_eq!(rep.rows_used, lsoas.len());
+        assert_eq!(rep.population_used, want007);
+        assert!(
+            rep.wards_without_population.is_empty(),
+            "every lookup ward has an LSOA"
+        );
+        let (eth, rep) = population_ts021::load(
+            testdata::public_file(real_data::TS021),
+            real_data::lookup(),
+            &wards,
+        )
+        .expect("TS021 loads");
+        assert!(rep.rows_bad.is_empty());
+        assert_eq!(rep.rows_used, lsoas.len());
+        assert_eq!(rep.population_used, want021);
+
+        // Per authority, from the ward totals, against the raw sums.
+        for lad in BEDFORDSHIRE {
+            let lad_wards: Vec<String> = real_data::lookup()
+                .wards_in_lads(&[lad])
+                .iter()
+                .map(|w| w.code.clone())
+                .collect();
+            let raw: f64 = real_data::raw_lsoas_in(&[lad])
+                .iter()
+                .map(|l| raw007[l])
+                .sum();
+            let got: f64 = age
+                .total_by_ward()
+                .iter()
+                .filter(|(w, _)| lad_wards.contains(w))
+                .map(|(_, v)| v)
+                .sum();
+            assert_eq!(got, raw, "{lad}");
+        }
+
+        // Both files staged together: the total is the age table's, not both added.
+        let mut both = age.clone();
+        both.extend(eth.cells.iter().cloned());
+        assert_eq!(both.total(), want007);
+        let any = CategoryFilter::Any;
+        let black = CategoryFilter::is("Black");
+        let d = both
+            .area_denominator(&AgeFilter::Any, &any, &black)
+            .expect("ok");
+        assert_eq!((d.value, d.method.is_estimate()), (want_black, false));
+        let d = both
+            .area_denominator(&AgeFilter::between(0, 24), &any, &any)
+            .expect("ok");
+        assert!(!d.method.is_estimate());
+        let young = d.value;
+        let d = both
+            .area_denominator(&AgeFilter::between(0, 24), &any, &black)
+            .expect("ok");
+        assert!(d.method.is_estimate(), "no file has age x ethnic group");
+        // Independence per ward, summed, recomputed here.
+        let mut expect = 0.0;
+        for w in both.ward_codes() {
+            let y = age.sum(|c| c.ward_code == w && c.within_ages(0, 24));
+            let b = eth.sum(|c| c.ward_code == w && c.ethnic_group == "Black");
+            let t = eth.sum(|c| c.ward_code == w);
+            expect += y * b / t;
+        }
+        assert!((d.value - expect).abs() < 1e-6, "{} vs {expect}", d.value);
+        assert!(d.value < want_black && d.value < young);
+        eprintln!(
+            "Bedfordshire: {} wards, {} LSOAs, TS007A {want007}, TS021 {want021}, Black {want_black}, aged 0-24 {young}, Black aged 0-24 (estimated) {:.1}",
+            wards.len(),
+            lsoas.len(),
+            d.value
         );
     }
 }

@@ -1,8 +1,14 @@
 //! Reference data staged beside the extracts, so analysis reads only `staged/`: the area's wards
 //! (code, name, area) and ward population denominators by age band, sex and ethnic group.
+//!
+//! Every population file's cells go into one `staged/population.parquet` (ward_code, age_band, sex,
+//! ethnic_group, population). Files split differently coexist, told apart by `all` in the dimensions a file
+//! does not split (TS007A: sex and ethnic group; TS021: age band and sex), so a ward's residents must be
+//! taken from one such table, never by adding every row: see [`crate::geo::population`].
 
 use crate::error::{Result, SnaError};
-use crate::geo::population::Population;
+use crate::geo::population::{Population, PopulationLoadReport};
+use crate::geo::{population_ts007a, population_ts021};
 use crate::geo::Geography;
 use crate::pipeline::config::{Pipeline, PopulationFormat};
 use crate::table_io::write_parquet;
@@ -14,17 +20,29 @@ use std::path::Path;
 #[derive(Debug, Clone, Serialize)]
 pub struct PopulationFileReport {
     pub path: String,
+    pub format: String,
     pub rows_read: u64,
     pub rows_used: u64,
+    pub population_used: f64,
     pub rows_outside_area: u64,
+    pub population_outside_area: f64,
     pub rows_bad: u64,
+    /// Title, metadata, blank and footnote lines of a Nomis export.
+    pub lines_skipped: u64,
+    /// Wards of the area this file gave no residents (e.g. City of London wards no LSOA is best-fitted to).
+    pub wards_without_population: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReferenceReport {
     pub wards: usize,
     pub population: Vec<PopulationFileReport>,
+    /// The area's residents: per ward, the least-split table (see `crate::geo::population`), summed.
     pub residents: f64,
+    /// Population tables staged, e.g. `["age band", "ethnic group"]`.
+    pub population_tables: Vec<String>,
+    /// Wards with no residents from any file: their rates are unavailable, not zero.
+    pub wards_without_population: Vec<String>,
 }
 
 pub fn stage_reference(p: &Pipeline, geography: &Geography, out: &Path) -> Result<ReferenceReport> {
@@ -42,25 +60,49 @@ pub fn stage_reference(p: &Pipeline, geography: &Geography, out: &Path) -> Resul
     write_parquet(&mut wards_df, &out.join("staged").join("wards.parquet"), &vec![("source".into(), "wards".into())])
         .map_err(|e| SnaError::Usage(e.to_string()))?;
 
-    let mut cells = Vec::new();
+    let mut population = Population::default();
     let mut reports = Vec::new();
     for f in &p.population {
-        let (pop, report) = match f.format {
-            PopulationFormat::Long => Population::load_long_csv(&f.path, geography.lsoa_lookup(), wards)?,
-        };
+        let (pop, report) = load_population_file(f.format, &f.path, geography)?;
         reports.push(PopulationFileReport {
             path: f.path.strip_prefix(&p.base_dir).unwrap_or(&f.path).display().to_string(),
+            format: f.format.name().to_string(),
             rows_read: report.rows_read as u64,
             rows_used: report.rows_used as u64,
+            population_used: report.population_used,
             rows_outside_area: report.rows_outside_area as u64,
+            population_outside_area: report.population_outside_area,
             rows_bad: report.rows_bad.len() as u64,
+            lines_skipped: report.lines_skipped as u64,
+            wards_without_population: report.wards_without_population.clone(),
         });
         if let Some((line, reason)) = report.rows_bad.first() {
-            return Err(SnaError::Usage(format!("{} line {line}: {reason}", f.path.display())));
+            return Err(SnaError::Usage(format!(
+                "{} line {line}: {reason} ({} bad row(s) in the file; population files must be clean)",
+                f.path.display(),
+                report.rows_bad.len()
+            )));
         }
-        cells.extend(pop.cells);
+        population.extend(pop.cells);
     }
-    let residents: f64 = cells.iter().map(|c| c.population).sum();
+    let by_ward = population.total_by_ward();
+    let residents: f64 = by_ward.values().sum();
+    let wards_without_population: Vec<String> = wards
+        .wards
+        .iter()
+        .filter(|w| by_ward.get(&w.code).is_none_or(|&v| v <= 0.0))
+        .map(|w| w.code.clone())
+        .collect();
+    let mut population_tables: Vec<String> = Vec::new();
+    for w in population.ward_codes() {
+        for (split, _) in population.tables_in_ward(w) {
+            let name = split.to_string();
+            if !population_tables.contains(&name) {
+                population_tables.push(name);
+            }
+        }
+    }
+    let cells = population.cells;
     let mut pop_df = df!(
         "ward_code" => cells.iter().map(|c| c.ward_code.clone()).collect::<Vec<_>>(),
         "age_band" => cells.iter().map(|c| c.age_band.clone()).collect::<Vec<_>>(),
@@ -71,5 +113,34 @@ pub fn stage_reference(p: &Pipeline, geography: &Geography, out: &Path) -> Resul
     .map_err(polars_err("staging population"))?;
     write_parquet(&mut pop_df, &out.join("staged").join("population.parquet"), &vec![("source".into(), "population".into())])
         .map_err(|e| SnaError::Usage(e.to_string()))?;
-    Ok(ReferenceReport { wards: wards.wards.len(), population: reports, residents })
+    Ok(ReferenceReport {
+        wards: wards.wards.len(),
+        population: reports,
+        residents,
+        population_tables,
+        wards_without_population,
+    })
+}
+
+/// Read one population file with the reader for its format; LSOA-keyed formats need the lookup.
+fn load_population_file(
+    format: PopulationFormat,
+    path: &Path,
+    geography: &Geography,
+) -> Result<(Population, PopulationLoadReport)> {
+    let wards = &geography.wards;
+    let lookup = || {
+        geography.lsoa_lookup().ok_or_else(|| {
+            SnaError::Usage(format!(
+                "{}: format {} is by LSOA; set [geography] lsoa_lookup so LSOAs can be summed into wards",
+                path.display(),
+                format.name()
+            ))
+        })
+    };
+    Ok(match format {
+        PopulationFormat::Long => Population::load_long_csv(path, geography.lsoa_lookup(), wards)?,
+        PopulationFormat::CensusTs007a => population_ts007a::load(path, lookup()?, wards)?,
+        PopulationFormat::NomisTs021 => population_ts021::load(path, lookup()?, wards)?,
+    })
 }

@@ -251,8 +251,34 @@ pub struct GeographyConfig {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PopulationFormat {
-    /// `area_code,age_band,sex,ethnic_group,population`
+    /// `long`: `area_code,age_band,sex,ethnic_group,population` (ward or LSOA codes).
     Long,
+    /// `census-ts007a`: Census 2021 TS007A age bands by LSOA, Nomis bulk CSV (needs `lsoa_lookup`).
+    CensusTs007a,
+    /// `nomis-ts021`: Census 2021 TS021 ethnic group by LSOA, Nomis web export (needs `lsoa_lookup`).
+    NomisTs021,
+}
+
+impl PopulationFormat {
+    /// Every format with the name used in the pipeline file.
+    pub const ALL: [(PopulationFormat, &'static str); 3] = [
+        (PopulationFormat::Long, "long"),
+        (PopulationFormat::CensusTs007a, "census-ts007a"),
+        (PopulationFormat::NomisTs021, "nomis-ts021"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(f, _)| *f == self).map_or("long", |(_, n)| n)
+    }
+
+    pub fn from_name(name: &str) -> Option<PopulationFormat> {
+        Self::ALL.iter().find(|(_, n)| n.eq_ignore_ascii_case(name.trim())).map(|(f, _)| *f)
+    }
+
+    /// True for formats keyed by LSOA, which reach wards only through the LSOA-to-ward lookup.
+    pub fn needs_lsoa_lookup(self) -> bool {
+        !matches!(self, PopulationFormat::Long)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -396,10 +422,19 @@ impl Pipeline {
         let mut population = Vec::new();
         for (i, f) in raw.population.map(|p| p.files).unwrap_or_default().into_iter().enumerate() {
             let key = format!("[population] files[{i}]");
-            let format = match f.format.as_str() {
-                "long" => PopulationFormat::Long,
-                other => return Err(invalid(&key, format!("format \"{other}\" is not supported (supported: long)"))),
+            let Some(format) = PopulationFormat::from_name(&f.format) else {
+                let names: Vec<&str> = PopulationFormat::ALL.iter().map(|(_, n)| *n).collect();
+                return Err(invalid(
+                    &format!("{key} format"),
+                    format!("\"{}\" is not a population format (supported: {})", f.format, names.join(", ")),
+                ));
             };
+            if format.needs_lsoa_lookup() && geography.lsoa_lookup.is_none() {
+                return Err(invalid(
+                    &format!("{key} format"),
+                    format!("{} is by LSOA; set [geography] lsoa_lookup so LSOAs can be summed into wards", format.name()),
+                ));
+            }
             population.push(PopulationFile { path: existing(&key, &f.path)?, format });
         }
 
@@ -554,5 +589,30 @@ demo_key = true
         assert!(e.contains("neither a preset"), "{e}");
         let e = err(text.replace("[sources.police_offences]", "[sources.police_offencez]"));
         assert!(e.contains("unknown source"), "{e}");
+    }
+
+    #[test]
+    fn population_formats() {
+        let (dir, text) = base();
+        std::fs::write(dir.path().join("pop.csv"), "a").expect("write");
+        std::fs::write(dir.path().join("lk.csv"), "a").expect("write");
+        let with = |format: &str, lookup: bool| {
+            let geo = if lookup { "ward_name_property = \"WD23NM\"\nlsoa_lookup = \"lk.csv\"" } else { "ward_name_property = \"WD23NM\"" };
+            let t = text.replace("ward_name_property = \"WD23NM\"", geo).replace(
+                "[privacy]",
+                &format!("[population]\nfiles = [{{ path = \"pop.csv\", format = \"{format}\" }}]\n[privacy]"),
+            );
+            Pipeline::from_str(&t, "t.toml", dir.path())
+        };
+        for (f, name) in PopulationFormat::ALL {
+            let p = with(name, true).expect("valid");
+            assert_eq!(p.population[0].format, f);
+            assert_eq!(f.name(), name);
+        }
+        let e = with("census-ts007b", true).expect_err("unknown").to_string();
+        assert!(e.contains("[population] files[0] format") && e.contains("supported: long, census-ts007a, nomis-ts021"), "{e}");
+        let e = with("nomis-ts021", false).expect_err("needs lookup").to_string();
+        assert!(e.contains("set [geography] lsoa_lookup"), "{e}");
+        assert!(with("long", false).is_ok(), "long takes ward codes without a lookup");
     }
 }

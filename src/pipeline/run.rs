@@ -116,7 +116,11 @@ pub fn ingest(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
         }),
     );
     m.set("dictionaries_sha256", serde_json::Value::Object(dictionaries));
-    m.set("reference", json!({ "files": reference_files, "wards": reference.wards, "population": reference.population }));
+    let mut reference_json = serde_json::to_value(&reference).unwrap_or_default();
+    if let Some(obj) = reference_json.as_object_mut() {
+        obj.insert("files".into(), json!(reference_files));
+    }
+    m.set("reference", reference_json);
     m.set("pseudonym_key", json!(key_described));
     m.set("sources", serde_json::to_value(&reports).unwrap_or_default());
     let rejected: u64 = reports.iter().map(|r| r.rows_rejected).sum();

@@ -46,6 +46,19 @@ fn tally(files: &[PathBuf]) -> Tally {
     t
 }
 
+/// Census 2021 residents (TS007A "Age: Total") of the LSOAs that the lookup puts in these authorities,
+/// summed straight from the raw files.
+fn census_residents(data: &Path, lads: &[&str]) -> f64 {
+    let mut r = csv::Reader::from_path(data.join("lookups/lsoa21_to_ward25_lad25_ew.csv")).expect("lookup");
+    let h = r.headers().expect("h").clone();
+    let lad = h.iter().position(|c| c == "LAD25CD").expect("LAD25CD");
+    let lsoas: HashSet<String> = r.records().map(|x| x.expect("rec")).filter(|x| lads.contains(&&x[lad])).map(|x| x[0].to_string()).collect();
+    let mut r = csv::Reader::from_path(data.join("population/census2021_ts007a_age_lsoa.csv")).expect("ts007a");
+    let h = r.headers().expect("h").clone();
+    let (code, total) = (h.iter().position(|c| c == "geography code").expect("code"), h.iter().position(|c| c == "Age: Total").expect("total"));
+    r.records().map(|x| x.expect("rec")).filter(|x| lsoas.contains(&x[code])).map(|x| x[total].parse::<f64>().expect("count")).sum()
+}
+
 fn csvs(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir).expect("dir").map(|e| e.expect("entry").path()).filter(|p| p.extension().is_some_and(|e| e == "csv")).collect();
     v.sort();
@@ -114,6 +127,10 @@ fn city_of_london_police_uk_every_row_accounted_for() {
     let share = outside as f64 / (placed + outside) as f64;
     assert!((0.02..0.12).contains(&share), "outside-area share {share}");
     assert_eq!(m["reference"]["wards"].as_u64(), Some(25));
+    // Denominators: the City's Census residents, all of them, on the wards its LSOAs best-fit to.
+    assert_eq!(m["reference"]["residents"].as_f64(), Some(census_residents(&data, &["E09000001"])));
+    let without = m["reference"]["wards_without_population"].as_array().expect("list").len();
+    assert_eq!(without, 20, "the City's 6 LSOAs reach only 5 of its 25 wards, and the manifest says so");
     // Every staged LSOA is a 2021 code (2011-only codes were translated).
     let lookup: HashSet<String> = {
         let mut r = csv::Reader::from_path(data.join("lookups/lsoa21_to_ward25_lad25_ew.csv")).expect("lookup");
@@ -164,6 +181,7 @@ fn bedfordshire_through_the_lsoa_lookup_every_row_accounted_for() {
         r.records().map(|x| x.expect("rec")).filter(|x| lads.contains(&x[lad])).map(|x| x[wd].to_string()).collect()
     };
     assert_eq!(m["reference"]["wards"].as_u64(), Some(wards.len() as u64));
+    assert_eq!(m["reference"]["residents"].as_f64(), Some(census_residents(&data, &["E06000055", "E06000056", "E06000032"])));
 }
 
 #[test]
