@@ -16,7 +16,7 @@ use std::process::ExitCode;
     about = "Serious Violence Strategic Needs Assessment pipeline",
     long_about = "Turns a Community Safety Partnership's raw extracts (police, ambulance, A&E, youth justice, MARAC, \
 exclusions) into validated, pseudonymised Parquet, profile tables with confidence intervals, charts and findings.",
-    after_help = "Examples:\n  sna demo --out out/demo\n  sna run pipelines/demo.toml --out out/exampleton\n  sna synth --out data/synthetic --seed 7\n  sna dictionary police_offences"
+    after_help = "Examples:\n  sna demo --out out/demo\n  sna run pipelines/demo.toml --out out/exampleton\n  sna synth --out data/synthetic --seed 7\n  sna dictionary police_offences\n  sna validate --source police_offences raw/offences.csv"
 )]
 struct Cli {
     /// No progress or stage messages (errors are still printed)
@@ -75,6 +75,24 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         scale: u32,
     },
+    /// Check extracts against a source's dictionary and print a quality summary; writes nothing
+    #[command(
+        after_help = "Exit code 0 when every file could be read (even with invalid rows), 1 when a file cannot be read \
+(empty, or a required column missing), 2 for an unknown source.\n\nExamples:\n  sna validate --source police_offences raw/police/offences_2024.csv\n  sna validate --source las --sheet Data --json raw/las.xlsx"
+    )]
+    Validate {
+        /// Source name, as listed by `sna dictionary`
+        #[arg(long)]
+        source: String,
+        /// Sheet to read from XLSX files (default: the first)
+        #[arg(long)]
+        sheet: Option<String>,
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Print a source's data dictionary (no name: list the sources)
     #[command(after_help = "Example:\n  sna dictionary police_victims")]
     Dictionary { name: Option<String> },
@@ -99,6 +117,22 @@ fn dictionary(name: Option<String>) -> Result<(), SnaError> {
     Ok(())
 }
 
+fn validate(source: &str, files: &[PathBuf], sheet: Option<&str>, json: bool) -> Result<(), SnaError> {
+    let registry = sna::dictionary::Registry::embedded()?;
+    let report = sna::ingest::validate::validate_files(registry.get(source)?, files, sheet);
+    if json {
+        let text = serde_json::to_string_pretty(&report).map_err(|e| SnaError::io("writing the JSON report", std::io::Error::other(e)))?;
+        println!("{text}");
+    } else {
+        print!("{}", sna::ingest::validate::render_text(&report));
+    }
+    // Files with invalid rows are still readable: only an unreadable file fails the command.
+    match report.failure() {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}
+
 fn execute(cli: Cli) -> Result<(), SnaError> {
     let progress = Progress::new(cli.quiet);
     match cli.command {
@@ -120,6 +154,7 @@ fn execute(cli: Cli) -> Result<(), SnaError> {
             run::report(&p, &dir, &progress)
         }
         Command::Synth { out, seed, scale } => demo::synthesise(&out, seed, scale, &progress),
+        Command::Validate { source, sheet, json, files } => validate(&source, &files, sheet.as_deref(), json),
         Command::Dictionary { name } => dictionary(name),
     }
 }

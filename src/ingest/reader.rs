@@ -158,7 +158,12 @@ fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<TableReader, IngestErro
     let first_row = range.start().map(|(r, _)| u64::from(r)).unwrap_or(0);
     let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
     let mut rows = range.rows();
-    let header = rows.next().ok_or_else(|| IngestError::file(path, &format!("sheet \"{name}\" is empty: expected a header row")))?;
+    // Data is often on a later sheet: name the others so the analyst can pick one.
+    let header = rows.next().ok_or_else(|| {
+        let others: Vec<&str> = names.iter().filter(|n| **n != name).map(String::as_str).collect();
+        let hint = if others.is_empty() { String::new() } else { format!(" (other sheets: {}; choose one with `sheet`)", others.join(", ")) };
+        IngestError::file(path, &format!("sheet \"{name}\" is empty: expected a header row{hint}"))
+    })?;
     // Columns left of the used range are empty; keep positions aligned with the header.
     let headers: Vec<String> = header.iter().map(|c| cell_text(c).trim().to_string()).collect();
     let width = headers.len();

@@ -6,7 +6,7 @@ use super::reader::{open_table, FileFormat, RowItem};
 use super::rejects::{Reject, RejectLog};
 use super::row::{ethnic_group, parse_row, Values};
 use super::{IngestContext, IngestError};
-use crate::dictionary::header_match::match_headers;
+use crate::dictionary::header_match::{match_headers, HeaderMap};
 use crate::dictionary::model::FieldType;
 use crate::dictionary::values::{age_at, Value};
 use crate::dictionary::Dictionary;
@@ -19,6 +19,10 @@ use std::path::Path;
 
 /// Key -> event time of a staged source, for linking child rows (victims -> offences).
 pub type KeyIndex = HashMap<String, Option<NaiveDateTime>>;
+
+/// A row ready to stage: its values, its unique key as read (before pseudonymisation), and its
+/// (ward name, location status).
+type StagedRow = (Values, Option<String>, Option<(Option<String>, String)>);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
@@ -125,8 +129,6 @@ pub fn ingest_source(
     let loc = dict.file.location.clone().unwrap_or_default();
     let (easting, northing, lat, lon, lsoa, ward) =
         (idx(&loc.easting), idx(&loc.northing), idx(&loc.latitude), idx(&loc.longitude), idx(&loc.lsoa), idx(&loc.ward));
-    let age_field = dict.file.age.as_ref().and_then(|a| dict.field_index(&a.field));
-    let dob_field = dict.file.age.as_ref().and_then(|a| idx(&a.date_of_birth));
     let pseudo_fields: Vec<usize> = (0..dict.fields.len()).filter(|&i| dict.fields[i].spec.pseudonymise).collect();
     let ethnicity_fields: Vec<usize> = (0..dict.fields.len()).filter(|&i| dict.fields[i].spec.ethnicity).collect();
 
@@ -138,23 +140,8 @@ pub fn ingest_source(
     for path in files {
         let display = ctx.display_path(path);
         let sha256 = crate::fsutil::sha256_file(path).map_err(|e| IngestError::io(path, e))?;
-        let table = open_table(path, sheet)?;
-        let headers = match_headers(&dict.fields.iter().map(|f| f.spec.clone()).collect::<Vec<_>>(), &table.headers);
-        for (fi, f) in dict.fields.iter().enumerate() {
-            if f.spec.required && headers.column_of(fi).is_none() {
-                let mut expected = vec![f.spec.name.clone()];
-                expected.extend(f.spec.aliases.iter().cloned());
-                return Err(IngestError::MissingColumn {
-                    file: display.clone(),
-                    field: f.spec.name.clone(),
-                    expected: expected.join(", "),
-                    found: table.headers.join(", "),
-                });
-            }
-        }
-        if let Some((field, a, b)) = headers.ambiguous.first() {
-            return Err(IngestError::file(path, &format!("columns \"{a}\" and \"{b}\" both match field {field}; rename one")));
-        }
+        let table = super::reshape::apply(dict.file.reshape.as_ref(), path, open_table(path, sheet)?)?;
+        let headers = map_headers(dict, path, &display, &table.headers)?;
         let mut report = FileReport {
             path: display.clone(),
             sha256,
@@ -180,46 +167,29 @@ pub fn ingest_source(
                 }
             };
             let line = row.line;
-            let result = (|| -> Result<(Values, Option<(Option<String>, String)>), Reject> {
+            let result = (|| -> Result<StagedRow, Reject> {
                 let mut values = parse_row(dict, &headers, line, &row.cells)?;
-                // Age at the event from a date of birth, when no age is given.
-                if let (Some(ai), Some(di)) = (age_field, dob_field) {
-                    if values[ai].is_none() {
-                        if let Some(Value::Date(dob)) = values[di].clone() {
-                            let event = match (parent_key, parent_index) {
-                                (Some(pk), Some(pi)) => str_of(&values, Some(pk)).and_then(|k| pi.get(k).copied().flatten()),
-                                _ => match event_time.and_then(|e| values[e].clone()) {
-                                    Some(Value::DateTime(t)) => Some(t),
-                                    Some(Value::Date(d)) => d.and_hms_opt(0, 0, 0),
-                                    _ => None,
-                                },
-                            };
-                            if let Some(ev) = event {
-                                let dobf = &dict.fields[di];
-                                let agef = &dict.fields[ai];
-                                let age = age_at(dob, ev.date()).ok_or_else(|| {
-                                    Reject::new(line, "bad_date", &dobf.spec.name, "[redacted]", "date of birth is after the event".into())
-                                })?;
-                                let out = agef.spec.min.map(|m| (age as f64) < m).unwrap_or(false) || agef.spec.max.map(|m| (age as f64) > m).unwrap_or(false);
-                                if out {
-                                    return Err(Reject::new(line, agef.spec.range_reason(), &dobf.spec.name, "[redacted]", format!("date of birth gives age {age}, outside the accepted range")));
-                                }
-                                values[ai] = Some(Value::Int(age));
-                            }
-                        }
-                    }
-                }
+                let event = match (parent_key, parent_index) {
+                    (Some(pk), Some(pi)) => str_of(&values, Some(pk)).and_then(|k| pi.get(k).copied().flatten()),
+                    _ => event_of(&values, event_time),
+                };
+                derive_age(dict, line, &mut values, event)?;
                 if let (Some(pk), Some(pi)) = (parent_key, parent_index) {
                     let key = str_of(&values, Some(pk)).unwrap_or("");
                     if !pi.contains_key(key) {
                         let parent = src.parent.as_ref().map(|p| p.source.as_str()).unwrap_or("parent");
-                        return Err(Reject::new(line, "orphan_record", &dict.fields[pk].spec.name, key, format!("no staged {parent} row has this key")));
+                        let f = &dict.fields[pk];
+                        let shown = if f.spec.may_echo() { key } else { "[redacted]" };
+                        return Err(Reject::new(line, "orphan_record", &f.spec.name, shown, format!("no staged {parent} row has this key")));
                     }
                 }
                 let key = unique.and_then(|u| str_of(&values, Some(u))).map(|s| s.to_string());
                 if let (Some(u), Some(k)) = (unique, &key) {
                     if seen.contains(k) {
-                        return Err(Reject::new(line, "duplicate", &dict.fields[u].spec.name, k, "an earlier row has the same key (the first is kept)".into()));
+                        // The key is still the raw value here (pseudonyms come next): never echo a person id.
+                        let f = &dict.fields[u];
+                        let shown = if f.spec.may_echo() { k.as_str() } else { "[redacted]" };
+                        return Err(Reject::new(line, "duplicate", &f.spec.name, shown, "an earlier row has the same key (the first is kept)".into()));
                     }
                 }
                 for &pf in &pseudo_fields {
@@ -256,27 +226,21 @@ pub fn ingest_source(
                     }
                     ward_name = w.map(|w| w.name.clone());
                 }
-                Ok((values, Some((ward_name, status))))
+                Ok((values, key, Some((ward_name, status))))
             })();
             match result {
                 Err(r) => {
                     report.rows_rejected += 1;
                     rejects.push(&display, r);
                 }
-                Ok((values, loc_out)) => {
+                Ok((values, key, loc_out)) => {
                     report.rows_staged += 1;
-                    if let Some(u) = unique {
-                        if let Some(k) = str_of(&values, Some(u)) {
-                            seen.insert(k.to_string());
-                            if let Some(ki) = key_index.as_mut() {
-                                let t = match event_time.and_then(|e| values[e].clone()) {
-                                    Some(Value::DateTime(t)) => Some(t),
-                                    Some(Value::Date(d)) => d.and_hms_opt(0, 0, 0),
-                                    _ => None,
-                                };
-                                ki.insert(k.to_string(), t);
-                            }
+                    // Keys are remembered as read: a pseudonymised key is compared with later raw keys.
+                    if let Some(k) = key {
+                        if let Some(ki) = key_index.as_mut() {
+                            ki.insert(k.clone(), event_of(&values, event_time));
                         }
+                        seen.insert(k);
                     }
                     let (ward_name, status) = loc_out.unwrap_or((None, String::new()));
                     if !status.is_empty() {
@@ -307,6 +271,71 @@ pub fn ingest_source(
     }
     let frame = build_frame(builders).map_err(|e| IngestError::Polars { context: format!("building staged {}", src.name), source: e })?;
     Ok(SourceOutcome { frame, files: reports, rejects, key_index })
+}
+
+/// Match a file's header row to the dictionary. A required field with no column, or two columns for one
+/// field, makes the file unreadable (shared with `sna validate`, so both judge a file the same way).
+pub fn map_headers(dict: &Dictionary, path: &Path, display: &str, found: &[String]) -> Result<HeaderMap, IngestError> {
+    let headers = match_headers(&dict.fields.iter().map(|f| f.spec.clone()).collect::<Vec<_>>(), found);
+    for (fi, f) in dict.fields.iter().enumerate() {
+        if f.spec.required && headers.column_of(fi).is_none() {
+            let mut expected = vec![f.spec.name.clone()];
+            expected.extend(f.spec.aliases.iter().cloned());
+            return Err(IngestError::MissingColumn {
+                file: display.to_string(),
+                field: f.spec.name.clone(),
+                expected: expected.join(", "),
+                found: found.iter().map(|h| header_for_message(h)).collect::<Vec<_>>().join(", "),
+            });
+        }
+    }
+    if let Some((field, a, b)) = headers.ambiguous.first() {
+        return Err(IngestError::file(path, &format!("columns \"{a}\" and \"{b}\" both match field {field}; rename one")));
+    }
+    Ok(headers)
+}
+
+/// A header as it may appear in an error message: a file that is not text (or not this format) gives
+/// "headers" full of control characters, which must not reach the terminal, and of any length.
+fn header_for_message(h: &str) -> String {
+    const MAX: usize = 60;
+    let mut s: String = h.chars().take(MAX).map(|c| if c.is_control() { '?' } else { c }).collect();
+    if h.chars().nth(MAX).is_some() {
+        s.push_str("...");
+    }
+    s
+}
+
+/// The event time held in field `event_time` of a parsed row (a date counts as its midnight).
+pub fn event_of(values: &Values, event_time: Option<usize>) -> Option<NaiveDateTime> {
+    match event_time.and_then(|e| values.get(e)) {
+        Some(Some(Value::DateTime(t))) => Some(*t),
+        Some(Some(Value::Date(d))) => d.and_hms_opt(0, 0, 0),
+        _ => None,
+    }
+}
+
+/// Age at the event from a date of birth, when the row gives no age and the event time is known. A birth
+/// after the event, or an age outside the age field's range, is a reject.
+pub fn derive_age(dict: &Dictionary, line: u64, values: &mut Values, event: Option<NaiveDateTime>) -> Result<(), Reject> {
+    let Some(spec) = dict.file.age.as_ref() else { return Ok(()) };
+    let (Some(ai), Some(di)) = (dict.field_index(&spec.field), spec.date_of_birth.as_ref().and_then(|d| dict.field_index(d))) else {
+        return Ok(());
+    };
+    if values.get(ai).is_some_and(|v| v.is_some()) {
+        return Ok(());
+    }
+    let (Some(Some(Value::Date(dob))), Some(ev)) = (values.get(di), event) else { return Ok(()) };
+    let dobf = &dict.fields[di];
+    let agef = &dict.fields[ai];
+    let age = age_at(*dob, ev.date())
+        .ok_or_else(|| Reject::new(line, "bad_date", &dobf.spec.name, "[redacted]", "date of birth is after the event".into()))?;
+    let out = agef.spec.min.map(|m| (age as f64) < m).unwrap_or(false) || agef.spec.max.map(|m| (age as f64) > m).unwrap_or(false);
+    if out {
+        return Err(Reject::new(line, agef.spec.range_reason(), &dobf.spec.name, "[redacted]", format!("date of birth gives age {age}, outside the accepted range")));
+    }
+    values[ai] = Some(Value::Int(age));
+    Ok(())
 }
 
 fn file_name(path: &Path) -> String {

@@ -1,8 +1,10 @@
 //! Integration tests: drive the real `sna` binary end to end. One test binary (modules below) so polars
 //! is linked once.
 
+mod bad_inputs;
 mod cli_errors;
 mod demo_end_to_end;
 mod keys_and_stages;
 mod real_public_data;
 mod support;
+mod validate;
