@@ -9,6 +9,9 @@ pub enum TextEncoding {
     Utf8Bom,
     #[serde(rename = "windows-1252")]
     Windows1252,
+    /// UTF-16 (little or big endian) with a byte-order mark, as some Windows tools save "Unicode text".
+    #[serde(rename = "utf-16")]
+    Utf16,
 }
 
 impl TextEncoding {
@@ -17,6 +20,7 @@ impl TextEncoding {
             TextEncoding::Utf8 => "utf-8",
             TextEncoding::Utf8Bom => "utf-8-bom",
             TextEncoding::Windows1252 => "windows-1252",
+            TextEncoding::Utf16 => "utf-16",
         }
     }
 }
@@ -24,6 +28,12 @@ impl TextEncoding {
 /// Decode raw file bytes to UTF-8 bytes, dropping any BOM.
 pub fn decode(bytes: Vec<u8>) -> (Vec<u8>, TextEncoding) {
     const BOM: &[u8] = b"\xEF\xBB\xBF";
+    if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(&bytes) {
+        if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
+            let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
+            return (text.into_owned().into_bytes(), TextEncoding::Utf16);
+        }
+    }
     if bytes.starts_with(BOM) {
         let mut b = bytes;
         b.drain(..BOM.len());
@@ -73,6 +83,16 @@ mod tests {
         let (b, e) = decode(b"Caf\xE9,\xA35\n".to_vec());
         assert_eq!(e, TextEncoding::Windows1252);
         assert_eq!(String::from_utf8(b).expect("utf8"), "Café,£5\n");
+    }
+
+    #[test]
+    fn utf16_with_a_byte_order_mark_is_named_as_such() {
+        let mut bytes = vec![0xFF, 0xFE];
+        for u in "a,b\n".encode_utf16() {
+            bytes.extend_from_slice(&u.to_le_bytes());
+        }
+        let (b, e) = decode(bytes);
+        assert_eq!((b.as_slice(), e), (&b"a,b\n"[..], TextEncoding::Utf16));
     }
 
     #[test]

@@ -60,12 +60,24 @@ impl RejectLog {
         w.write_record(["source", "file", "line", "reason", "field", "value", "message"])?;
         for (file, r) in &self.rows {
             let line = r.line.to_string();
-            // Cells that a spreadsheet would run as a formula are prefixed with an apostrophe.
-            let value = defuse_formula(&r.value);
-            w.write_record([source, file.as_str(), line.as_str(), &r.reason, &r.field, &value, &r.message])?;
+            // Cells that a spreadsheet would run as a formula are prefixed with an apostrophe; very long
+            // values are cut so the file still opens in a spreadsheet (32,767 characters a cell).
+            let value = defuse_formula(&clip(&r.value));
+            let message = defuse_formula(&clip(&r.message));
+            w.write_record([source, file.as_str(), line.as_str(), &r.reason, &r.field, &value, &message])?;
         }
         let bytes = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
         write_atomic(path, &bytes)
+    }
+}
+
+/// Longest value or message written to a rejects file, in characters.
+pub const MAX_REJECT_TEXT: usize = 1000;
+
+fn clip(v: &str) -> String {
+    match v.char_indices().nth(MAX_REJECT_TEXT) {
+        None => v.to_string(),
+        Some((i, _)) => format!("{}... [{} characters]", &v[..i], v.chars().count()),
     }
 }
 
@@ -74,5 +86,24 @@ pub fn defuse_formula(v: &str) -> String {
     match v.chars().next() {
         Some('=' | '+' | '-' | '@') if v.parse::<f64>().is_err() => format!("'{v}"),
         _ => v.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_clipped_and_formulas_defused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("r.csv");
+        let mut log = RejectLog::default();
+        log.push("f.csv", Reject::new(2, "bad_date", "committed_from", &"x".repeat(5000), "too long".into()));
+        log.push("f.csv", Reject::new(3, "bad_date", "committed_from", "=HYPERLINK(\"http://x\")", "m".into()));
+        log.write("src", &path).expect("write");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.contains("... [5000 characters]") && text.len() < 2000, "{}", text.len());
+        assert!(text.contains("'=HYPERLINK"));
+        assert_eq!(defuse_formula("-12.5"), "-12.5");
     }
 }
