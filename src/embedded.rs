@@ -6,6 +6,11 @@ pub const DICTIONARIES: &[(&str, &str)] = &[
     ("police_offences", include_str!("../data-dictionaries/police_offences.toml")),
     ("police_victims", include_str!("../data-dictionaries/police_victims.toml")),
     ("police_suspects", include_str!("../data-dictionaries/police_suspects.toml")),
+    ("las", include_str!("../data-dictionaries/las.toml")),
+    ("ae", include_str!("../data-dictionaries/ae.toml")),
+    ("yot", include_str!("../data-dictionaries/yot.toml")),
+    ("marac", include_str!("../data-dictionaries/marac.toml")),
+    ("exclusions", include_str!("../data-dictionaries/exclusions.toml")),
     ("police_uk", include_str!("../data-dictionaries/police_uk.toml")),
     ("mps_ward", include_str!("../data-dictionaries/mps_ward.toml")),
 ];
@@ -15,6 +20,10 @@ pub const SEEDS: &[(&str, &str)] = &[
     ("ho_codes", include_str!("../seeds/ho_codes.csv")),
     ("outcome_types", include_str!("../seeds/outcome_types.csv")),
     ("ethnicity_codes", include_str!("../seeds/ethnicity_codes.csv")),
+    ("dfe_exclusion_reasons", include_str!("../seeds/dfe_exclusion_reasons.csv")),
+    ("istv_assault_methods", include_str!("../seeds/istv_assault_methods.csv")),
+    ("yjb_outcome_types", include_str!("../seeds/yjb_outcome_types.csv")),
+    ("yjb_offence_categories", include_str!("../seeds/yjb_offence_categories.csv")),
     ("police_uk_crime_types", include_str!("../seeds/police_uk_crime_types.csv")),
 ];
 

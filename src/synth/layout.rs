@@ -359,7 +359,20 @@ pub fn render_suspect(s: &SuspectRow, police: &PoliceData) -> Vec<Cell> {
 pub enum RowTag {
     Clean,
     Bad(BadKind),
-    Outside { crime_ref: String },
+    Outside {
+        crime_ref: String,
+    },
+    /// A partner-source row written to be rejected.
+    Planted(Planted),
+}
+
+/// A deliberately bad partner row: its kind, the reject reason ingest must give and the field it must name
+/// (partner sources name their fields differently, so these travel with the row rather than the kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Planted {
+    pub kind: &'static str,
+    pub reason: &'static str,
+    pub field: &'static str,
 }
 
 impl RowTag {

@@ -4,27 +4,39 @@
 //! kind listed line by line, so the whole pipeline can be tested end to end.
 //!
 //! Layout of `out_dir`:
-//! - `reference/wards.geojson`, `reference/population.csv`
+//! - `reference/wards.geojson`, `reference/population.csv`, `reference/lsoa21_to_ward.csv` (ONS layout),
+//!   `reference/pupils.csv` (pupils on roll by ethnic group)
 //! - `raw/police/offences_<fy>.csv`, `raw/police/victims_<fy>.csv|.xlsx`, `raw/police/suspects_<fy>.csv`
+//! - partner extracts: `raw/las/`, `raw/ae/`, `raw/yot/`, `raw/marac/`, `raw/exclusions/` (each source in
+//!   several export styles, at least one XLSX)
 //! - `truth.json`
 //!
 //! The generator's parameters (offence mix, age structure, risk curves, ethnic composition, hour and
 //! location profiles, ward-name syllables, planted targets) are the CSV files in `seeds/synth/`, embedded at
 //! build time.
 
+mod ae;
 mod bad_rows;
 mod calendar;
 mod data;
 mod error;
+mod exclusions;
 mod geometry;
+mod las;
 mod layout;
+mod lsoa;
+mod marac;
 mod names;
+mod partners;
 mod police;
 mod population;
 mod rng;
 pub mod truth;
 mod writers;
+mod yot;
 
+#[cfg(test)]
+mod partner_tests;
 #[cfg(test)]
 mod tests;
 
@@ -38,10 +50,11 @@ use bad_rows::BadKind;
 use data::GenData;
 use geometry::Borough;
 use layout::{Row, RowTag, Sink};
+use partners::{PartnerFile, PartnerParams};
 use police::{Extra, OffenceSampler, PoliceData};
 use population::Population;
 use rng::streams;
-use truth::{Area, BadRowTruth, FileTruth, HotWards, OutsideTruth, WardTruth};
+use truth::{Area, BadRowTruth, FileTruth, HotWards, LsoaTruth, OutsideTruth, PartnerTruths, WardTruth};
 use writers::{Cell, CsvFormat, Encoding};
 
 /// Local authority code and name of the synthetic borough.
@@ -133,6 +146,16 @@ impl Ledger {
                         kind: kind.name().into(),
                         reason: kind.reason().into(),
                         field: kind.field().into(),
+                    });
+                }
+                RowTag::Planted(p) => {
+                    bad += 1;
+                    self.bad_rows.push(BadRowTruth {
+                        file: rel.to_string(),
+                        line,
+                        kind: p.kind.into(),
+                        reason: p.reason.into(),
+                        field: p.field.into(),
                     });
                 }
                 RowTag::Outside { crime_ref } => {
@@ -261,7 +284,76 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         ledger.write(out_dir, sl.path, sl.header, sl.sink, srows)?;
     }
 
-    let measured = truth::measure_all(&data, &borough, &pop, &police);
+    // Partner sources: LSOAs first (A&E, YOT, MARAC and exclusions locate through them).
+    let pp = PartnerParams::load()?;
+    let lsoas = lsoa::Lsoas::build(seed, &borough, &pp);
+    ledger.write(
+        out_dir,
+        lsoa::LOOKUP_PATH,
+        &lsoa::LOOKUP_HEADER,
+        Sink::Csv(CsvFormat { delimiter: b',', encoding: Encoding::Utf8Bom, crlf: false }),
+        lsoas.lookup_rows(&borough)?,
+    )?;
+    let ctx = partners::Ctx {
+        seed,
+        scale: opts.scale,
+        borough: &borough,
+        pop: &pop,
+        data: &data,
+        params: &pp,
+        lsoas: &lsoas,
+    };
+    let las = las::generate(&ctx, &police)?;
+    let ae = ae::generate(&ctx)?;
+    let mut upns = partners::UpnPool::new(seed);
+    let yot = yot::generate(&ctx, &mut upns)?;
+    let excl = exclusions::generate(&ctx, &yot, &mut upns)?;
+    let marac = marac::generate(&ctx)?;
+    let pupil_rows: Vec<Row> = excl
+        .pupils
+        .iter()
+        .map(|c| Row {
+            cells: vec![
+                Cell::Text(c.year.clone()),
+                Cell::Text(c.ethnic_group.clone()),
+                Cell::Text(c.headcount.to_string()),
+            ],
+            tag: RowTag::Clean,
+        })
+        .collect();
+    ledger.write(
+        out_dir,
+        "reference/pupils.csv",
+        &["year", "ethnic_group", "headcount"],
+        Sink::Csv(CsvFormat { delimiter: b',', encoding: Encoding::Utf8, crlf: false }),
+        pupil_rows,
+    )?;
+    let mut partner_sources = BTreeMap::new();
+    for (name, files, source) in [
+        ("las", las.files, las.source),
+        ("ae", ae.files, ae.source),
+        ("yot", yot.files, yot.source),
+        ("exclusions", excl.files, excl.source),
+        ("marac", marac.files, marac.source),
+    ] {
+        for PartnerFile { path, header, sink, rows } in files {
+            ledger.write(out_dir, path, &header, sink, rows)?;
+        }
+        partner_sources.insert(name.to_string(), source);
+    }
+    let partner_truths = PartnerTruths {
+        las_no_police_offence_share: las.no_police_offence,
+        ae_weekend_night_share: ae.weekend_night,
+        ae_night_peak: ae.night_peak,
+        yot_slcn_share: yot.slcn,
+        yot_in_exclusions_share: excl.yot_in_exclusions,
+        marac_female_victim_share: marac.female,
+        marac_disability_share: marac.disability,
+        marac_repeat_share: marac.repeat,
+        black_white_violent_exclusion_rate_ratio: excl.rate_ratio,
+    };
+
+    let measured = truth::measure_all(&data, &borough, &pop, &police, partner_truths);
     let mut years = measured.years;
     for (y, n) in years.iter_mut().zip(offence_rows_written) {
         y.offence_rows_written = n;
@@ -302,12 +394,25 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         },
         years,
         truths: measured.truths,
-        definitions: truth::definitions(&data),
+        definitions: truth::definitions(&data, &pp),
         files: ledger.files,
         bad_row_counts,
         bad_row_counts_by_file: by_file,
         bad_rows: ledger.bad_rows,
         outside_area: ledger.outside,
+        lsoas: LsoaTruth {
+            lookup: lsoa::LOOKUP_PATH.into(),
+            in_area: lsoas.in_area(),
+            outside_area: lsoas.outside.len(),
+            by_ward: borough
+                .wards
+                .iter()
+                .zip(&lsoas.by_ward)
+                .map(|(w, ls)| (w.code.clone(), ls.iter().map(|&i| lsoas.list[i].code.clone()).collect()))
+                .collect(),
+        },
+        pupils: excl.pupils,
+        partner_sources,
     };
     writers::write_json(&out_dir.join("truth.json"), "truth.json", &truth)?;
     Ok(truth)

@@ -19,6 +19,13 @@ pub mod streams {
     pub const BAD_ROWS: u64 = 0x4241_4452_0000_0008;
     pub const REFS: u64 = 0x5245_4653_0000_0009;
     pub const STREAM_EXTRACT: u64 = 0x5354_524D_0000_000A;
+    pub const LSOAS: u64 = 0x4C53_4F41_0000_000B;
+    pub const LAS: u64 = 0x4C41_5300_0000_000C;
+    pub const AE: u64 = 0x4145_0000_0000_000D;
+    pub const YOT: u64 = 0x594F_5400_0000_000E;
+    pub const MARAC: u64 = 0x4D41_5241_0000_000F;
+    pub const EXCLUSIONS: u64 = 0x4558_434C_0000_0010;
+    pub const PARTNER_BAD_ROWS: u64 = 0x5042_4144_0000_0011;
 }
 
 /// SplitMix64 finaliser: a cheap, well-mixed bijection on u64.

@@ -7,9 +7,12 @@ use std::collections::BTreeMap;
 use chrono::{Months, NaiveDate};
 use serde::Serialize;
 
+use super::ae::NightPeak;
 use super::calendar::{self, YEARS};
 use super::data::{BLACK, GenData, WHITE};
+use super::exclusions::{ExclusionRateRatio, PupilCount};
 use super::geometry::Borough;
+use super::partners::{PartnerParams, SourceTruth};
 use super::police::{Extra, Link, PoliceData};
 use super::population::Population;
 
@@ -29,6 +32,55 @@ pub struct Truth {
     pub bad_row_counts_by_file: BTreeMap<String, BTreeMap<String, usize>>,
     pub bad_rows: Vec<BadRowTruth>,
     pub outside_area: Vec<OutsideTruth>,
+    /// The synthetic LSOAs and their lookup.
+    pub lsoas: LsoaTruth,
+    /// Pupils on roll by year and ethnic group (`reference/pupils.csv`): exclusion rate denominators.
+    pub pupils: Vec<PupilCount>,
+    /// What ingest should stage from each partner source.
+    pub partner_sources: BTreeMap<String, SourceTruth>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LsoaTruth {
+    pub lookup: String,
+    /// LSOAs of the borough (their best-fit ward is one of its wards).
+    pub in_area: usize,
+    /// LSOAs of the neighbouring borough listed in the lookup.
+    pub outside_area: usize,
+    /// Ward code -> its LSOA codes.
+    pub by_ward: BTreeMap<String, Vec<String>>,
+}
+
+/// Planted truths of the partner sources (flattened into `truths`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PartnerTruths {
+    /// Ambulance call-outs with no police offence (staged, with a point) committed within 24 hours and 500 metres.
+    pub las_no_police_offence_share: Measure,
+    /// A&E attendances whose assault was Fri 22:00-Sat 02:59 or Sat 22:00-Sun 02:59.
+    pub ae_weekend_night_share: Measure,
+    /// A&E attendances by night of the week: Friday and Saturday nights are the two busiest.
+    pub ae_night_peak: NightPeak,
+    /// Distinct YOT children with a speech/language/communication or neuro-disability concern.
+    pub yot_slcn_share: Measure,
+    /// Distinct YOT children who also appear (same raw UPN, so same pseudonym) in the exclusions data.
+    pub yot_in_exclusions_share: Measure,
+    /// MARAC referrals whose victim is recorded female.
+    pub marac_female_victim_share: Measure,
+    /// MARAC referrals whose victim has a disability.
+    pub marac_disability_share: Measure,
+    /// MARAC referrals of a victim within 12 months of their previous referral.
+    pub marac_repeat_share: Measure,
+    pub black_white_violent_exclusion_rate_ratio: ExclusionRateRatio,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PartnerDefinitions {
+    pub las_no_police_offence: String,
+    pub ae_weekend_night: String,
+    pub yot_cohort: String,
+    pub marac_repeat: String,
+    pub violent_exclusion: String,
+    pub exclusion_rate: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -135,6 +187,8 @@ pub struct Truths {
     pub offences_with_suspect_share: Measure,
     /// Offences with victims that have two.
     pub two_victim_share: Measure,
+    #[serde(flatten)]
+    pub partners: PartnerTruths,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -145,6 +199,8 @@ pub struct Definitions {
     pub under_25: String,
     pub sanction_detection: String,
     pub age_at: String,
+    #[serde(flatten)]
+    pub partners: PartnerDefinitions,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -188,7 +244,7 @@ fn ratio(n: usize, d: usize) -> f64 {
 }
 
 /// Count (numerator, denominator) per year over items, then build a Measure.
-fn measure<I: Iterator<Item = (usize, bool)>>(target: f64, items: I) -> Measure {
+pub(super) fn measure<I: Iterator<Item = (usize, bool)>>(target: f64, items: I) -> Measure {
     let mut per = vec![(0usize, 0usize); YEARS.len()];
     for (year, hit) in items {
         per[year].1 += 1;
@@ -212,7 +268,13 @@ pub struct Measured {
 }
 
 /// Measure every planted truth on the clean rows.
-pub fn measure_all(data: &GenData, borough: &Borough, pop: &Population, police: &PoliceData) -> Measured {
+pub fn measure_all(
+    data: &GenData,
+    borough: &Borough,
+    pop: &Population,
+    police: &PoliceData,
+    partners: PartnerTruths,
+) -> Measured {
     let p = &data.params;
     let clean: Vec<usize> = (0..police.offences.len()).filter(|&i| police.offences[i].extra == Extra::Clean).collect();
     let offences = &police.offences;
@@ -358,11 +420,12 @@ pub fn measure_all(data: &GenData, borough: &Borough, pop: &Population, police: 
             sanction_detection_share,
             offences_with_suspect_share,
             two_victim_share,
+            partners,
         },
     }
 }
 
-pub fn definitions(data: &GenData) -> Definitions {
+pub fn definitions(data: &GenData, pp: &PartnerParams) -> Definitions {
     Definitions {
         serious_violence_codes: data.mix.iter().filter(|t| t.serious_violence).map(|t| t.ho_code.clone()).collect(),
         weekend_night: "committed_from Fri 22:00-Sat 02:59 or Sat 22:00-Sun 02:59".into(),
@@ -371,5 +434,29 @@ pub fn definitions(data: &GenData) -> Definitions {
         sanction_detection: "HO outcome type 1..8 (type 5 is never generated, so 1-4 and 6-8 give the same count)"
             .into(),
         age_at: "committed_from date (2024-25 victims give date of birth instead of age)".into(),
+        partners: PartnerDefinitions {
+            las_no_police_offence: format!(
+                "no police offence (clean or outside_area, any HO code) whose committed_from is within {} hours \
+                 either side of call_at and whose point is within {} metres",
+                pp.las_match_hours, pp.las_match_radius_m
+            ),
+            ae_weekend_night: "assault_at Fri 22:00-Sat 02:59 or Sat 22:00-Sun 02:59; a night runs 22:00-02:59 and \
+                               counts to the evening's weekday"
+                .into(),
+            yot_cohort: "distinct child_id with at least one clean row; by_year = financial year of the child's first \
+                         clean row"
+                .into(),
+            marac_repeat: "a referral whose victim_id had a previous clean referral no more than 12 calendar months \
+                           earlier (referral_date <= previous + 12 months)"
+                .into(),
+            violent_exclusion: "any of reason_1..reason_3 in the violence_related subset of \
+                                seeds/dfe_exclusion_reasons.csv (PP PA VP VA OW BW SM SB); suspensions, lunchtime and \
+                                permanent exclusions all count"
+                .into(),
+            exclusion_rate:
+                "violence-related exclusions per 100 pupils on roll (reference/pupils.csv, summed over the \
+                             years), ethnic group from the recorded SDE code (NS and blank excluded)"
+                    .into(),
+        },
     }
 }

@@ -5,6 +5,7 @@ use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use chrono::{Datelike, NaiveDateTime, NaiveTime, Timelike};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
 
 use super::error::SynthError;
@@ -38,6 +39,10 @@ pub struct CsvFormat {
 pub enum Cell {
     Text(String),
     Number(f64),
+    /// A calendar date: an Excel date in workbooks, `31/01/2025` in CSV.
+    Date(chrono::NaiveDate),
+    /// A date and time: an Excel date-time in workbooks, `31/01/2025 23:15` in CSV.
+    DateTime(chrono::NaiveDateTime),
     Empty,
 }
 
@@ -51,6 +56,8 @@ impl Cell {
             Cell::Text(s) => s.clone(),
             Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
             Cell::Number(n) => format!("{n}"),
+            Cell::Date(d) => d.format("%d/%m/%Y").to_string(),
+            Cell::DateTime(t) => t.format("%d/%m/%Y %H:%M").to_string(),
             Cell::Empty => String::new(),
         }
     }
@@ -152,6 +159,8 @@ pub fn write_xlsx(path: &Path, sheet: &str, header: &[&str], rows: &[Vec<Cell>])
     let ws = wb.add_worksheet();
     ws.set_name(sheet).map_err(xerr)?;
     let bold = Format::new().set_bold();
+    let date_fmt = Format::new().set_num_format("dd/mm/yyyy");
+    let datetime_fmt = Format::new().set_num_format("dd/mm/yyyy hh:mm");
     for (c, h) in header.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &bold).map_err(xerr)?;
     }
@@ -166,12 +175,35 @@ pub fn write_xlsx(path: &Path, sheet: &str, header: &[&str], rows: &[Vec<Cell>])
                 Cell::Number(n) => {
                     ws.write_number(r, c, *n).map_err(xerr)?;
                 }
+                Cell::Date(d) => {
+                    ws.write_datetime_with_format(
+                        r,
+                        c,
+                        excel_datetime(d.and_time(NaiveTime::MIN)).map_err(xerr)?,
+                        &date_fmt,
+                    )
+                    .map_err(xerr)?;
+                }
+                Cell::DateTime(t) => {
+                    ws.write_datetime_with_format(r, c, excel_datetime(*t).map_err(xerr)?, &datetime_fmt)
+                        .map_err(xerr)?;
+                }
                 _ => {}
             }
         }
     }
     let bytes = wb.save_to_buffer().map_err(xerr)?;
     write_atomic(path, &bytes)
+}
+
+/// An Excel serial date-time (whole seconds; the reader rounds to the millisecond, so minutes survive exactly).
+fn excel_datetime(t: NaiveDateTime) -> Result<ExcelDateTime, rust_xlsxwriter::XlsxError> {
+    let year = u16::try_from(t.year()).map_err(|_| rust_xlsxwriter::XlsxError::DateTimeRangeError(t.to_string()))?;
+    ExcelDateTime::from_ymd(year, t.month() as u8, t.day() as u8)?.and_hms(
+        t.hour() as u16,
+        t.minute() as u8,
+        t.second(),
+    )
 }
 
 pub fn write_json<T: serde::Serialize>(path: &Path, what: &str, value: &T) -> Result<(), SynthError> {

@@ -45,19 +45,38 @@ fn every_file_conserves_rows_and_matches_what_was_written() {
             }
         }
     }
-    assert_eq!(files_seen, 9, "three years of offences, victims and suspects");
+    let raw_files = written.keys().filter(|p| p.starts_with("raw/")).count();
+    assert_eq!(files_seen, raw_files, "every raw file the generator wrote was ingested");
+    assert_eq!(files_seen, 23, "9 police extracts and 14 partner extracts (las, ae, yot, marac, exclusions)");
     // Staged Parquet row counts agree with the manifest.
     for source in m["sources"].as_array().expect("sources") {
         let df = read_parquet(&demo_out().join(source["staged"].as_str().expect("staged"))).expect("staged parquet");
         assert_eq!(df.height() as u64, u(source, "rows_staged"));
+    }
+    // Partner sources stage exactly the clean rows, located as the generator coded them.
+    for (name, expected) in t["partner_sources"].as_object().expect("partner_sources") {
+        let source = m["sources"].as_array().expect("sources").iter().find(|s| s["source"] == name.as_str()).unwrap_or_else(|| panic!("{name} not ingested"));
+        assert_eq!(u(source, "rows_staged"), u(expected, "clean_rows"), "{name}");
+        assert_eq!(u(source, "rows_rejected"), u(expected, "bad_rows"), "{name}");
+        let mut status: BTreeMap<String, u64> = BTreeMap::new();
+        for f in source["files"].as_array().expect("files") {
+            for (k, v) in f["location_status"].as_object().expect("location_status") {
+                *status.entry(k.clone()).or_insert(0) += v.as_u64().unwrap_or(0);
+            }
+        }
+        let want: BTreeMap<String, u64> = expected["location_status"].as_object().expect("status").iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0))).collect();
+        assert_eq!(status, want, "{name}: location status");
     }
 }
 
 /// (file, line) -> (reason, field) from every rejects CSV.
 fn rejects() -> HashMap<(String, u64), (String, String)> {
     let mut out = HashMap::new();
-    for source in ["police_offences", "police_victims", "police_suspects"] {
-        let path = demo_out().join("rejects").join(format!("{source}.csv"));
+    let dir = demo_out().join("rejects");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("rejects dir").map(|e| e.expect("entry").path()).collect();
+    files.sort();
+    assert!(files.len() >= 8, "a rejects file per source: {files:?}");
+    for path in files {
         let mut r = csv::Reader::from_path(&path).expect("rejects csv");
         for rec in r.records() {
             let rec = rec.expect("record");
@@ -92,6 +111,14 @@ fn every_planted_bad_row_is_quarantined_with_the_right_reason() {
         *kinds.entry(b["kind"].as_str().expect("kind").to_string()).or_insert(0) += 1;
     }
     for kind in ["age_out_of_range", "duplicate", "impossible_date", "missing_crime_ref", "orphan_record", "two_digit_year", "unknown_code"] {
+        assert!(kinds.get(kind).copied().unwrap_or(0) >= 3, "planted kind {kind} missing from truth.json");
+    }
+    // Every partner source has bad rows of its own, quarantined like the police ones.
+    for source in ["las", "ae", "yot", "marac", "exclusions"] {
+        let planted = t["bad_rows"].as_array().expect("bad_rows").iter().filter(|b| b["file"].as_str().is_some_and(|f| f.starts_with(&format!("raw/{source}/")))).count();
+        assert!(planted >= 15, "{source}: {planted} bad rows planted");
+    }
+    for kind in ["missing_id", "out_of_range"] {
         assert!(kinds.get(kind).copied().unwrap_or(0) >= 3, "planted kind {kind} missing from truth.json");
     }
     assert_eq!(got.len(), t["bad_rows"].as_array().expect("bad_rows").len(), "no clean row was quarantined");
@@ -264,5 +291,201 @@ fn two_runs_give_byte_identical_outputs() {
             let (x, y) = (std::fs::read(a.join(folder).join(&f)).expect("a"), std::fs::read(b.join(folder).join(&f)).expect("b"));
             assert!(x == y, "{folder}/{} differs between runs", f.display());
         }
+    }
+}
+
+/// Rows of a raw extract as text: CSV in any dialect the generator writes (BOM, Windows-1252, comma, semicolon
+/// or tab) or the first sheet of a workbook.
+fn read_raw(path: &Path) -> Vec<Vec<String>> {
+    use calamine::{open_workbook_auto, Reader};
+    if path.extension().is_some_and(|e| e == "xlsx") {
+        let mut wb = open_workbook_auto(path).expect("xlsx");
+        let sheet = wb.sheet_names()[0].clone();
+        let range = wb.worksheet_range(&sheet).expect("sheet");
+        // Dates as ISO dates, the form a staged date column takes as text.
+        let text = |c: &calamine::Data| match c {
+            calamine::Data::DateTime(d) => d.as_datetime().map(|t| t.date().to_string()).unwrap_or_default(),
+            other => other.to_string(),
+        };
+        return range.rows().map(|r| r.iter().map(text).collect()).collect();
+    }
+    let bytes = std::fs::read(path).expect("read");
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t.to_string(),
+        Err(_) => encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned(),
+    };
+    let first = text.lines().next().unwrap_or_default();
+    let delim = if first.contains('\t') {
+        b'\t'
+    } else if first.matches(';').count() > first.matches(',').count() {
+        b';'
+    } else {
+        b','
+    };
+    let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delim).from_reader(text.as_bytes());
+    r.records().map(|rec| rec.expect("record").iter().map(|s| s.to_string()).collect()).collect()
+}
+
+/// Every non-empty raw value of a dictionary field across a partner source's files (the column found by the
+/// dictionary's own name and aliases).
+fn raw_values(source: &str, field: &str) -> BTreeSet<String> {
+    use sna::dictionary::header_match::fold;
+    let reg = sna::dictionary::Registry::embedded().expect("registry");
+    let dict = reg.get(source).expect("dictionary");
+    let spec = &dict.fields[dict.field_index(field).expect("field")].spec;
+    let names: BTreeSet<String> = std::iter::once(&spec.name).chain(spec.aliases.iter()).map(|n| fold(n)).collect();
+    let t = truth();
+    let mut out = BTreeSet::new();
+    for f in t["partner_sources"][source]["files"].as_array().expect("files") {
+        let rows = read_raw(&demo_out().join("input").join(f.as_str().expect("path")));
+        let Some(col) = rows[0].iter().position(|h| names.contains(&fold(h))) else { continue };
+        out.extend(rows[1..].iter().filter_map(|r| r.get(col)).filter(|v| !v.trim().is_empty()).cloned());
+    }
+    out
+}
+
+/// Every value of a staged table as text.
+fn staged_text(name: &str) -> (Vec<String>, BTreeSet<String>) {
+    let df = read_parquet(&demo_out().join(format!("staged/{name}.parquet"))).expect("staged");
+    let columns = df.get_column_names().iter().map(|c| c.to_string()).collect();
+    let mut values = BTreeSet::new();
+    for column in df.columns() {
+        let s = column.cast(&DataType::String).expect("cast to text");
+        values.extend(s.str().expect("text").iter().flatten().map(str::to_string));
+    }
+    (columns, values)
+}
+
+#[test]
+fn ae_free_text_location_is_never_staged_or_echoed() {
+    let texts = raw_values("ae", "assault_location_description");
+    assert!(texts.len() > 1000, "{} free-text descriptions", texts.len());
+    let (columns, values) = staged_text("ae");
+    assert!(!columns.iter().any(|c| c.contains("description") && c.contains("location")), "{columns:?}");
+    assert!(columns.iter().any(|c| c == "assault_location_type") && columns.iter().any(|c| c == "ward_code"), "{columns:?}");
+    let leaked: Vec<&String> = values.iter().filter(|v| texts.contains(*v)).collect();
+    assert!(leaked.is_empty(), "staged A&E holds free text: {leaked:?}");
+    // Nor do the quarantined rows echo it.
+    let mut r = csv::Reader::from_path(demo_out().join("rejects/ae.csv")).expect("rejects");
+    let mut n = 0;
+    for rec in r.records() {
+        let rec = rec.expect("record");
+        n += 1;
+        for cell in rec.iter() {
+            assert!(!texts.iter().any(|t| cell.contains(t.as_str())), "rejects/ae.csv echoes free text: {cell}");
+        }
+    }
+    assert!(n > 50, "{n} A&E rejects");
+}
+
+#[test]
+fn yot_children_link_to_their_exclusions_by_pseudonym_only() {
+    let t = truth();
+    let ids = |name: &str, column: &str| -> BTreeSet<String> {
+        let df = read_parquet(&demo_out().join(format!("staged/{name}.parquet"))).expect("staged");
+        let c = df.column(column).and_then(|c| c.str().cloned()).expect("id column");
+        c.iter().flatten().map(str::to_string).collect()
+    };
+    let yot = ids("yot", "child_id");
+    let excluded = ids("exclusions", "pupil_id");
+    let both = yot.intersection(&excluded).count();
+    let planted = &t["truths"]["yot_in_exclusions_share"];
+    let share = both as f64 / yot.len() as f64;
+    assert!((share - planted["target"].as_f64().expect("target")).abs() < 0.05, "{both} of {} YOT children excluded", yot.len());
+    assert_eq!((both as u64, yot.len() as u64), (u(planted, "numerator"), u(planted, "denominator")));
+    // What links them is the keyed pseudonym: no raw identifier or date of birth reaches staged data.
+    assert!(yot.iter().chain(excluded.iter()).all(|p| p.len() == 25 && p.starts_with('P')));
+    let mut raw = raw_values("yot", "child_id");
+    raw.extend(raw_values("exclusions", "pupil_id"));
+    raw.extend(raw_values("marac", "victim_id"));
+    assert!(raw.len() > 5000, "{} raw ids", raw.len());
+    let dobs = raw_values("yot", "date_of_birth");
+    assert!(dobs.len() > 100 && dobs.iter().all(|d| d.starts_with("20")), "{dobs:?}");
+    for name in ["yot", "exclusions", "marac"] {
+        let (columns, values) = staged_text(name);
+        assert!(!columns.iter().any(|c| c.contains("birth")), "{name}: {columns:?}");
+        assert!(values.iter().all(|v| !raw.contains(v)), "{name} stages a raw identifier");
+        if name == "yot" {
+            assert!(values.iter().all(|v| !dobs.contains(v)), "yot stages a date of birth");
+        }
+    }
+}
+
+
+/// Write rows as a one-sheet workbook: numbers as numbers (unless a leading zero makes them codes), the rest as text.
+fn write_xlsx(path: &Path, rows: &[Vec<String>]) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            match v.parse::<f64>() {
+                Ok(x) if r > 0 && !v.starts_with('0') && !v.is_empty() => ws.write_number(r, c, x).map(|_| ()),
+                _ if v.is_empty() => Ok(()),
+                _ => ws.write_string(r, c, v).map(|_| ()),
+            }
+            .expect("cell");
+        }
+    }
+    wb.save(path).expect("save xlsx");
+}
+
+#[test]
+fn every_partner_source_stages_a_good_file_and_its_xlsx_version_identically() {
+    let t = truth();
+    let input = demo_out().join("input");
+    let bad: BTreeSet<(String, u64)> =
+        t["bad_rows"].as_array().expect("bad_rows").iter().map(|b| (b["file"].as_str().expect("file").to_string(), b["line"].as_u64().expect("line"))).collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sources = ["las", "ae", "yot", "marac", "exclusions"];
+    let mut good_rows = BTreeMap::new();
+    for name in sources {
+        // The source's first CSV extract without its planted bad rows: a good file.
+        let file = t["partner_sources"][name]["files"].as_array().expect("files").iter().filter_map(|f| f.as_str()).find(|f| f.ends_with(".csv")).expect("a CSV extract");
+        let rows: Vec<Vec<String>> = read_raw(&input.join(file)).into_iter().enumerate().filter(|(i, _)| !bad.contains(&(file.to_string(), *i as u64 + 1))).map(|(_, r)| r).collect();
+        let mut w = csv::Writer::from_path(dir.path().join(format!("{name}.csv"))).expect("csv");
+        for r in &rows {
+            w.write_record(r).expect("record");
+        }
+        w.flush().expect("flush");
+        write_xlsx(&dir.path().join(format!("{name}.xlsx")), &rows);
+        good_rows.insert(name, rows.len() as u64 - 1);
+    }
+    let q = |p: &str| format!("{:?}", input.join(p).display().to_string());
+    let mut staged = Vec::new();
+    for ext in ["csv", "xlsx"] {
+        let mut text = format!(
+            "[assessment]\nname = \"good files\"\narea = \"Exampleton\"\nperiod = {{ start = \"2025-04-01\", end = \"2026-03-31\" }}\ndefinition = \"london-vru\"\n\n\
+             [geography]\nwards = {}\nward_code_property = \"WD23CD\"\nward_name_property = \"WD23NM\"\nlsoa_lookup = {}\n\n\
+             [population]\nfiles = [{{ path = {}, format = \"long\" }}]\n\n[privacy]\ndemo_key = true\n",
+            q("reference/wards.geojson"),
+            q("reference/lsoa21_to_ward.csv"),
+            q("reference/population.csv")
+        );
+        for name in sources {
+            text.push_str(&format!("\n[sources.{name}]\nfiles = [\"{name}.{ext}\"]\n"));
+        }
+        let pipeline = dir.path().join(format!("{ext}.toml"));
+        std::fs::write(&pipeline, text).expect("pipeline");
+        let out = dir.path().join(format!("out-{ext}"));
+        crate::support::sna().args(["--quiet", "ingest"]).arg(&pipeline).arg("--out").arg(&out).assert().success();
+        let m = read_json(&out.join("manifest.json"));
+        for source in m["sources"].as_array().expect("sources") {
+            let name = source["source"].as_str().expect("name");
+            assert_eq!((u(source, "rows_read"), u(source, "rows_rejected")), (good_rows[name], 0), "{name}.{ext}");
+            assert!(source["files"][0]["columns_ignored"].as_array().is_some_and(|c| c.is_empty()), "{name}.{ext}");
+        }
+        staged.push(out);
+    }
+    // The workbook stages exactly what the CSV stages (only the file name differs).
+    for name in sources {
+        let read = |out: &Path| {
+            let df = read_parquet(&out.join(format!("staged/{name}.parquet"))).expect("staged");
+            df.drop("source_file").expect("source_file column")
+        };
+        let (a, b) = (read(&staged[0]), read(&staged[1]));
+        assert_eq!(a.height() as u64, good_rows[name]);
+        assert!(a.equals_missing(&b), "{name}: CSV and XLSX stage differently\n{a}\n{b}");
     }
 }
