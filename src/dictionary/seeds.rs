@@ -74,5 +74,8 @@ mod tests {
         assert_eq!(eth.get("IC3", "ethnic_group"), Some("Black"));
         assert_eq!(eth.get("m1", "ethnic_group"), Some("Mixed"));
         assert_eq!(seeds["outcome_types"].get("8", "sanction_detection"), Some("Y"));
+        assert_eq!(eth.get("bcrb", "ethnic_group"), Some("Black"));
+        assert_eq!(eth.get("WROM", "ethnic_group"), Some("White"));
+        assert_eq!(eth.get("REFU", "scheme"), Some("DfE"));
     }
 }

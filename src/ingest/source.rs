@@ -22,7 +22,7 @@ pub type KeyIndex = HashMap<String, Option<NaiveDateTime>>;
 
 /// A row ready to stage: its values, its unique key as read (before pseudonymisation), and its
 /// (ward name, location status).
-type StagedRow = (Values, Option<String>, Option<(Option<String>, String)>);
+type StagedRow = (Values, Option<String>, Option<(Option<String>, Option<String>, String)>);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
@@ -52,6 +52,8 @@ enum Slot {
     Field(usize),
     EthnicGroup(usize),
     EthnicityScheme(usize),
+    /// The resolved ward code, for a located source whose dictionary declares no ward field.
+    WardCode,
     WardName,
     LocationStatus,
 }
@@ -85,6 +87,10 @@ impl StagedSchema {
             }
         }
         if dict.file.location.is_some() {
+            let declares_ward = dict.file.location.as_ref().and_then(|l| l.ward.as_ref()).and_then(|w| dict.field_index(w)).is_some_and(|i| dict.fields[i].spec.stage);
+            if !declares_ward {
+                slots.push(("ward_code".into(), ColumnKind::Str, Slot::WardCode));
+            }
             slots.push(("ward_name".into(), ColumnKind::Str, Slot::WardName));
             slots.push(("location_status".into(), ColumnKind::Str, Slot::LocationStatus));
         }
@@ -201,6 +207,7 @@ pub fn ingest_source(
                 // Location: a point (BNG, or WGS84 converted), else LSOA, else ward code.
                 let mut status = String::new();
                 let mut ward_name = None;
+                let mut ward_code = None;
                 if dict.file.location.is_some() {
                     let point = match (float_of(&values, easting), float_of(&values, northing)) {
                         (Some(e), Some(n)) => Some((e, n)),
@@ -225,8 +232,9 @@ pub fn ingest_source(
                         values[wi] = w.map(|w| Value::Str(w.code.clone()));
                     }
                     ward_name = w.map(|w| w.name.clone());
+                    ward_code = w.map(|w| w.code.clone());
                 }
-                Ok((values, key, Some((ward_name, status))))
+                Ok((values, key, Some((ward_code, ward_name, status))))
             })();
             match result {
                 Err(r) => {
@@ -242,7 +250,7 @@ pub fn ingest_source(
                         }
                         seen.insert(k);
                     }
-                    let (ward_name, status) = loc_out.unwrap_or((None, String::new()));
+                    let (ward_code, ward_name, status) = loc_out.unwrap_or((None, None, String::new()));
                     if !status.is_empty() {
                         *report.location_status.entry(status.clone()).or_insert(0) += 1;
                     }
@@ -257,6 +265,7 @@ pub fn ingest_source(
                             Slot::Field(fi) => values[*fi].clone(),
                             Slot::EthnicGroup(fi) => Some(Value::Str(group_of(*fi).0)),
                             Slot::EthnicityScheme(fi) => Some(Value::Str(group_of(*fi).1)),
+                            Slot::WardCode => ward_code.clone().map(Value::Str),
                             Slot::WardName => ward_name.clone().map(Value::Str),
                             Slot::LocationStatus => Some(Value::Str(status.clone())),
                         };
@@ -340,4 +349,23 @@ pub fn derive_age(dict: &Dictionary, line: u64, values: &mut Values, event: Opti
 
 fn file_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dictionary::Registry;
+
+    #[test]
+    fn a_located_source_always_stages_its_ward_code() {
+        let reg = Registry::embedded().expect("registry");
+        let text = "[source]\nname='x'\ntitle='x'\n[location]\nlsoa='lsoa_code'\n[[field]]\nname='lsoa_code'\ntype='string'\n";
+        let dict = Dictionary::from_toml(text, &reg.seeds).expect("dictionary");
+        let names: Vec<&str> = StagedSchema::new(&dict).slots.iter().map(|(n, _, _)| n.as_str()).collect();
+        assert_eq!(names, ["lsoa_code", "ward_code", "ward_name", "location_status"]);
+        // A dictionary that declares the ward field stages it once, in its own place.
+        let offences = reg.get("police_offences").expect("offences");
+        let names: Vec<String> = StagedSchema::new(offences).slots.iter().map(|(n, _, _)| n.clone()).collect();
+        assert_eq!(names.iter().filter(|n| *n == "ward_code").count(), 1);
+    }
 }
