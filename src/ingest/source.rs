@@ -361,7 +361,7 @@ mod tests {
         let reg = Registry::embedded().expect("registry");
         let text = "[source]\nname='x'\ntitle='x'\n[location]\nlsoa='lsoa_code'\n[[field]]\nname='lsoa_code'\ntype='string'\n";
         let dict = Dictionary::from_toml(text, &reg.seeds).expect("dictionary");
-        let names: Vec<&str> = StagedSchema::new(&dict).slots.iter().map(|(n, _, _)| n.as_str()).collect();
+        let names: Vec<String> = StagedSchema::new(&dict).slots.iter().map(|(n, _, _)| n.clone()).collect();
         assert_eq!(names, ["lsoa_code", "ward_code", "ward_name", "location_status"]);
         // A dictionary that declares the ward field stages it once, in its own place.
         let offences = reg.get("police_offences").expect("offences");
