@@ -298,15 +298,8 @@ mod tests {
 
     const HEADER: &str = "date,geography,geography code,Age: Total,Age: Aged 4 years and under,Age: Aged 5 to 9 years,Age: Aged 10 years and over";
 
-    /// Lookup: E01000001, E01000002 -> E05000009 (in the grid); E01000003 -> E05999999 (elsewhere).
     fn setup(dir: &tempfile::TempDir) -> LsoaLookup {
-        let lk = dir.path().join("lk.csv");
-        std::fs::write(
-            &lk,
-            "LSOA21CD,WD25CD\nE01000001,E05000009\nE01000002,E05000009\nE01000003,E05999999\n",
-        )
-        .expect("write");
-        LsoaLookup::from_csv_path(&lk).expect("lookup")
+        testdata::tiny_lookup(dir.path())
     }
 
     fn write(dir: &tempfile::TempDir, text: &str) -> std::path::PathBuf {

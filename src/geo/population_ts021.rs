@@ -304,15 +304,8 @@ mod tests {
 
     const HEADER: &str = "2021 super output area - lower layer,Total: All usual residents,%,\"Asian, Asian British or Asian Welsh\",%,\"Black, Black British, Black Welsh, Caribbean or African\",%,Mixed or Multiple ethnic groups,%,White,%,Other ethnic group,%";
 
-    /// Lookup: E01000001, E01000002 -> E05000009 (in the grid); E01000003 -> E05999999 (elsewhere).
     fn setup(dir: &tempfile::TempDir) -> LsoaLookup {
-        let lk = dir.path().join("lk.csv");
-        std::fs::write(
-            &lk,
-            "LSOA21CD,WD25CD\nE01000001,E05000009\nE01000002,E05000009\nE01000003,E05999999\n",
-        )
-        .expect("write");
-        LsoaLookup::from_csv_path(&lk).expect("lookup")
+        testdata::tiny_lookup(dir.path())
     }
 
     fn write(dir: &tempfile::TempDir, text: &str) -> std::path::PathBuf {

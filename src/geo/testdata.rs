@@ -112,3 +112,11 @@ pub fn public_file(rel: &str) -> PathBuf {
     );
     p
 }
+
+/// A tiny LSOA lookup for population-reader tests: E01000001 and E01000002 -> E05000009 (in the grid);
+/// E01000003 -> E05999999 (elsewhere).
+pub fn tiny_lookup(dir: &std::path::Path) -> crate::geo::lsoa_lookup::LsoaLookup {
+    let lk = dir.join("lk.csv");
+    std::fs::write(&lk, "LSOA21CD,WD25CD\nE01000001,E05000009\nE01000002,E05000009\nE01000003,E05999999\n").expect("write");
+    crate::geo::lsoa_lookup::LsoaLookup::from_csv_path(&lk).expect("lookup")
+}
