@@ -8,10 +8,11 @@ pub mod place;
 use crate::definition::Definition;
 use crate::geo::population::{Population, PopulationCell};
 use crate::pipeline::config::Period;
+use crate::pipeline::analysis_options::AnalysisOptions;
 use crate::table_io::{read_parquet, write_table, TableIoError};
 use polars::prelude::*;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -36,9 +37,17 @@ pub struct AnalysisContext<'a> {
     /// (code, name) of every ward of the area, sorted by code.
     pub wards: Vec<(String, String)>,
     pub population_by_ward: BTreeMap<String, f64>,
+    /// Ward denominators by age band, sex and ethnic group (query with `denominator`).
+    pub population: Population,
+    /// The current period.
     pub period: Period,
+    /// The current period then the previous ones (`period_index` 0, 1, ...).
+    pub periods: Vec<Period>,
+    /// `staged/`, for sources beyond the police offences (partners, police.uk).
+    pub staged_dir: PathBuf,
     pub multiplier: f64,
     pub confidence: f64,
+    pub options: &'a AnalysisOptions,
 }
 
 /// Names of the tables written, for the manifest.
@@ -52,7 +61,7 @@ fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>, AnalysisError> {
     Ok(c.iter().map(|v| v.unwrap_or_default().to_string()).collect())
 }
 
-fn load_reference(out_dir: &Path) -> Result<(Vec<(String, String)>, BTreeMap<String, f64>), AnalysisError> {
+fn load_reference(out_dir: &Path) -> Result<(Vec<(String, String)>, Population), AnalysisError> {
     let staged = out_dir.join("staged");
     let wards_path = staged.join("wards.parquet");
     if !wards_path.is_file() {
@@ -78,9 +87,9 @@ fn load_reference(out_dir: &Path) -> Result<(Vec<(String, String)>, BTreeMap<Str
         });
         // Files split by different dimensions (age from one Census table, ethnicity from another) are
         // alternative tables of the same residents: the population's own rule picks one, never their sum.
-        Population::from_cells(cells).total_by_ward()
+        Population::from_cells(cells)
     } else {
-        BTreeMap::new()
+        Population::from_cells(Vec::new())
     };
     Ok((wards, population))
 }
@@ -89,8 +98,23 @@ pub struct AnalysisSettings<'a> {
     pub definition: &'a Definition,
     pub period: Period,
     pub previous: &'a [Period],
-    pub multiplier: f64,
-    pub confidence: f64,
+    pub options: &'a AnalysisOptions,
+}
+
+/// Where analysis tables go: `tables/<name>.parquet` and `.csv`, each with the definition's provenance.
+pub struct TableSink {
+    dir: PathBuf,
+    provenance: Vec<(String, String)>,
+    pub written: Vec<String>,
+}
+
+impl TableSink {
+    pub fn write(&mut self, name: &str, df: PolarsResult<DataFrame>) -> Result<(), AnalysisError> {
+        let mut df = df.map_err(|e| AnalysisError::polars(&format!("{name} table"), e))?;
+        write_table(&mut df, &self.dir, name, &self.provenance)?;
+        self.written.push(name.to_string());
+        Ok(())
+    }
 }
 
 pub fn run_analysis(out_dir: &Path, settings: &AnalysisSettings) -> Result<AnalysisSummary, AnalysisError> {
@@ -102,27 +126,22 @@ pub fn run_analysis(out_dir: &Path, settings: &AnalysisSettings) -> Result<Analy
     let mut periods = vec![settings.period];
     periods.extend_from_slice(settings.previous);
     let staged = inputs::load(out_dir, settings.definition, &periods)?;
-    let (wards, population_by_ward) = load_reference(out_dir)?;
+    let (wards, population) = load_reference(out_dir)?;
     let ctx = AnalysisContext {
         definition: settings.definition,
         staged,
         wards,
-        population_by_ward,
+        population_by_ward: population.total_by_ward(),
+        population,
         period: settings.period,
-        multiplier: settings.multiplier,
-        confidence: settings.confidence,
+        periods,
+        staged_dir: out_dir.join("staged"),
+        multiplier: settings.options.multiplier,
+        confidence: settings.options.confidence,
+        options: settings.options,
     };
-    let tables_dir = out_dir.join("tables");
-    let provenance = settings.definition.provenance();
-    let mut written = Vec::new();
-
-    let counts = place::count_themes(&ctx)?;
-    let rows = place::ward_rows(&ctx, &counts);
-    let mut wards = place::ward_table(&ctx, &rows).map_err(|e| AnalysisError::polars("place_wards table", e))?;
-    write_table(&mut wards, &tables_dir, "place_wards", &provenance)?;
-    written.push("place_wards".to_string());
-    let mut area = place::area_table(&ctx, &counts).map_err(|e| AnalysisError::polars("place_area_totals table", e))?;
-    write_table(&mut area, &tables_dir, "place_area_totals", &provenance)?;
-    written.push("place_area_totals".to_string());
-    Ok(AnalysisSummary { tables: written })
+    let mut sink = TableSink { dir: out_dir.join("tables"), provenance: settings.definition.provenance(), written: Vec::new() };
+    // One call per table family; each module writes its own tables.
+    place::write_tables(&ctx, &mut sink)?;
+    Ok(AnalysisSummary { tables: sink.written })
 }

@@ -2,7 +2,7 @@
 //! residents with confidence intervals, ranked, with shares; and area totals that keep unlocated and
 //! outside-area records (they count in the area, never in a ward).
 
-use super::{AnalysisContext, AnalysisError};
+use super::{AnalysisContext, AnalysisError, TableSink};
 use crate::definition::apply::theme_column;
 use crate::stats::{crude_rate, RateEstimate};
 use polars::prelude::*;
@@ -17,6 +17,15 @@ pub struct ThemeCounts {
     pub offences_outside_area: u64,
     pub offences_unlocated: u64,
     pub victims_total: u64,
+}
+
+/// Ward and area tables for every theme.
+pub fn write_tables(ctx: &AnalysisContext, sink: &mut TableSink) -> Result<(), AnalysisError> {
+    let counts = count_themes(ctx)?;
+    let rows = ward_rows(ctx, &counts);
+    sink.write("place_wards", ward_table(ctx, &rows))?;
+    sink.write("place_area_totals", area_table(ctx, &counts))?;
+    Ok(())
 }
 
 /// Count offences and victims per ward for every theme in one pass over the current period.

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
+use super::analysis_options::AnalysisOptions;
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -35,7 +36,7 @@ struct RawPipeline {
     #[serde(default)]
     privacy: RawPrivacy,
     #[serde(default)]
-    analysis: RawAnalysis,
+    analysis: Option<toml::Table>,
     #[serde(default)]
     output: Option<RawOutput>,
 }
@@ -143,28 +144,6 @@ impl Default for RawPrivacy {
 
 fn default_suppress_below() -> u32 {
     5
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAnalysis {
-    #[serde(default = "default_multiplier")]
-    multiplier: f64,
-    #[serde(default = "default_confidence")]
-    confidence: f64,
-}
-
-impl Default for RawAnalysis {
-    fn default() -> Self {
-        RawAnalysis { multiplier: default_multiplier(), confidence: default_confidence() }
-    }
-}
-
-fn default_multiplier() -> f64 {
-    1000.0
-}
-fn default_confidence() -> f64 {
-    0.95
 }
 
 #[derive(Debug, Deserialize)]
@@ -324,8 +303,7 @@ pub struct Pipeline {
     pub population: Vec<PopulationFile>,
     pub sources: Vec<SourceConfig>,
     pub privacy: PrivacyConfig,
-    pub multiplier: f64,
-    pub confidence: f64,
+    pub analysis: AnalysisOptions,
     pub output_dir: PathBuf,
 }
 
@@ -474,12 +452,9 @@ impl Pipeline {
         if pv.round_to > 0 && pv.round_to != 5 && pv.round_to != 10 {
             return Err(invalid("[privacy] round_to", format!("{} must be 0, 5 or 10", pv.round_to)));
         }
-        let an = raw.analysis;
-        if !(an.confidence > 0.0 && an.confidence < 1.0) {
-            return Err(invalid("[analysis] confidence", format!("{} must be between 0 and 1, e.g. 0.95", an.confidence)));
-        }
-        if !(an.multiplier > 0.0) {
-            return Err(invalid("[analysis] multiplier", "must be positive, e.g. 1000".into()));
+        let mut analysis = AnalysisOptions::from_overrides(raw.analysis.as_ref()).map_err(|(k, m)| invalid(&k, m))?;
+        if let Some(w) = analysis.harm_weights.clone() {
+            analysis.harm_weights = Some(existing("[analysis] harm_weights", &w)?.display().to_string());
         }
         let output_dir = resolve(raw.output.map(|o| o.dir).as_deref().unwrap_or("out"));
 
@@ -496,8 +471,7 @@ impl Pipeline {
             population,
             sources,
             privacy: PrivacyConfig { key, suppress_below: pv.suppress_below, round_to: pv.round_to },
-            multiplier: an.multiplier,
-            confidence: an.confidence,
+            analysis,
             output_dir,
         })
     }

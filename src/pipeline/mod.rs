@@ -1,5 +1,6 @@
 //! The pipeline file, the orchestration of the three stages, and the run manifest.
 
+pub mod analysis_options;
 pub mod config;
 pub mod demo;
 pub mod manifest;

@@ -142,14 +142,14 @@ pub fn analyse(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
     progress.say(&format!("[2/3] analyse: definition {} ({}), period {}", def.name(), def.short_hash(), p.period.label()));
     let summary = run_analysis(
         out,
-        &AnalysisSettings { definition: &def, period: p.period, previous: &p.previous, multiplier: p.multiplier, confidence: p.confidence },
+        &AnalysisSettings { definition: &def, period: p.period, previous: &p.previous, options: &p.analysis },
     )?;
     let mut m = Manifest::load(out);
     m.set(
         "definition",
         json!({ "name": def.name(), "version": def.file.definition.version, "sha256": def.sha256, "origin": def.origin }),
     );
-    m.set("analysis", json!({ "multiplier": p.multiplier, "confidence": p.confidence, "tables": summary.tables }));
+    m.set("analysis", json!({ "options": p.analysis, "tables": summary.tables }));
     m.set_timing("analyse", started.elapsed().as_secs_f64());
     m.write(out).map_err(|e| SnaError::io("writing manifest.json", e))?;
     progress.say(&format!("  analyse done: {} tables in {}", summary.tables.len(), out.join("tables").display()));

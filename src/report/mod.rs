@@ -41,7 +41,7 @@ pub fn run_report(out: &Path, s: &ReportSettings) -> Result<Vec<String>, ReportE
             .map(|w| WardBar { code: w.code.clone(), name: w.name.clone(), count: w.offences, rate: w.rate, lower: w.lower, upper: w.upper })
             .collect();
         let title = format!("{}: offences by ward, {}", theme.label, p.period.short_label());
-        let subtitle = format!("Rate per 1,000 residents with {:.0}% confidence intervals", p.confidence * 100.0);
+        let subtitle = format!("Rate per 1,000 residents with {:.0}% confidence intervals", p.analysis.confidence * 100.0);
         let caption = format!(
             "Source: police recorded crime, {}. Definition: {} ({}). {} offences could not be placed in a ward.",
             p.period.label(),
@@ -57,7 +57,7 @@ pub fn run_report(out: &Path, s: &ReportSettings) -> Result<Vec<String>, ReportE
             caption: &caption,
             area_rate: areas.get(&theme.key).and_then(|a| a.rate),
             area_label: &area_label,
-            confidence: p.confidence,
+            confidence: p.analysis.confidence,
             bars: &bars,
         };
         let stem = format!("place_wards_{}", theme.key);

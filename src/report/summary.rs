@@ -66,7 +66,7 @@ pub fn render(s: &ReportSettings, wards: &BTreeMap<String, Vec<WardFigures>>, ar
         let (Some(w), Some(a)) = (wards.get(&theme.key), areas.get(&theme.key)) else { continue };
         let _ = writeln!(md, "### {}\n", theme.label);
         let _ = writeln!(md, "{} offences in {}.\n", thousands(a.offences), p.period.label());
-        for finding in [top_wards(&theme.label, w, a, 2), highest_rate(&p.area, w, a, p.confidence), unplaced(a)].into_iter().flatten() {
+        for finding in [top_wards(&theme.label, w, a, 2), highest_rate(&p.area, w, a, p.analysis.confidence), unplaced(a)].into_iter().flatten() {
             let _ = writeln!(md, "- {finding}");
         }
         let _ = writeln!(md, "\n![{} by ward](../charts/place_wards_{}.png)\n", theme.label, theme.key);
@@ -85,8 +85,8 @@ pub fn render(s: &ReportSettings, wards: &BTreeMap<String, Vec<WardFigures>>, ar
     let _ = writeln!(
         md,
         "- Rates are offences per {} residents; {:.0}% confidence intervals use Byar's method for counts of 10 or more and the exact Poisson method below 10.",
-        thousands(p.multiplier as u64),
-        p.confidence * 100.0
+        thousands(p.analysis.multiplier as u64),
+        p.analysis.confidence * 100.0
     );
     let _ = writeln!(md, "- Ward shares use all offences in the area as the denominator, including those that could not be placed in a ward.");
     md
