@@ -28,10 +28,11 @@ pub const SEEDS: &[(&str, &str)] = &[
 ];
 
 /// (preset name, TOML text) for every built-in serious-violence definition.
-pub const DEFINITIONS: &[(&str, &str)] = &[(
-    "london-vru",
-    include_str!("../pipelines/definitions/london-vru.toml"),
-)];
+pub const DEFINITIONS: &[(&str, &str)] = &[
+    ("london-vru", include_str!("../pipelines/definitions/london-vru.toml")),
+    ("richmond", include_str!("../pipelines/definitions/richmond.toml")),
+    ("avon-somerset", include_str!("../pipelines/definitions/avon-somerset.toml")),
+];
 
 /// The pipeline `sna demo` runs, with paths relative to the synthetic borough's folder.
 pub const DEMO_PIPELINE: &str = include_str!("../pipelines/demo.toml");

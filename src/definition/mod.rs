@@ -100,6 +100,11 @@ impl Definition {
             for c in &theme.categories {
                 known_cat(c, &format!("themes.{key}.categories"))?;
             }
+            if let Some(b) = &theme.base {
+                if b != "in_scope" && b != "all" {
+                    return Err(invalid(format!("themes.{key}.base: \"{b}\" must be in_scope or all")));
+                }
+            }
             for p in &theme.persons {
                 if p != "victim" && p != "suspect" {
                     return Err(invalid(format!("themes.{key}.persons: \"{p}\" must be victim or suspect")));
@@ -163,8 +168,14 @@ mod tests {
         let seeds = embedded_seeds().expect("seeds");
         let d = Definition::from_preset("london-vru", &seeds["ho_codes"]).expect("preset");
         let keys: Vec<String> = d.themes().into_iter().map(|t| t.key).collect();
-        assert_eq!(keys, ["serious_violence", "under_25", "domestic_abuse", "sexual_violence"]);
+        assert_eq!(keys, ["serious_violence", "under_25", "domestic_abuse", "sexual_violence", "knife_enabled"]);
         assert_eq!(d.sha256.len(), 64);
+        // Every preset loads, and each has its own hash.
+        let hashes: std::collections::BTreeSet<String> = crate::embedded::DEFINITIONS
+            .iter()
+            .map(|(name, _)| Definition::from_preset(name, &seeds["ho_codes"]).expect(name).sha256)
+            .collect();
+        assert_eq!(hashes.len(), crate::embedded::DEFINITIONS.len());
     }
 
     #[test]

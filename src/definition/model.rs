@@ -47,6 +47,9 @@ pub struct DefinitionMeta {
 pub struct Category {
     pub label: String,
     pub ho_codes: Vec<String>,
+    /// The codes belong to the category only when this offence flag is set (e.g. alcohol-related assault).
+    #[serde(default)]
+    pub requires_flag: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -56,12 +59,23 @@ pub struct SeriousViolence {
     /// When set, a listed offence is serious violence only if it falls in one of these themes.
     #[serde(default)]
     pub within_themes: Vec<String>,
+    /// Offences with any of these flags are in scope whatever their code (knife- or gun-enabled crime).
+    #[serde(default)]
+    pub also_flags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Theme {
     pub label: String,
+    /// "in_scope" (default): drawn from serious-violence offences; "all": from every offence (for themes a
+    /// definition commits to beyond its serious-violence scope, e.g. domestic abuse in Avon and Somerset).
+    #[serde(default)]
+    pub base: Option<String>,
+    /// Location types that take an offence out of the theme (e.g. dwelling, for public-space violence). An
+    /// offence with no recorded location type is also left out, as it cannot be shown to be in public.
+    #[serde(default)]
+    pub exclude_location_types: Vec<String>,
     /// An offence flag that must be true (e.g. flag_domestic).
     #[serde(default)]
     pub flag: Option<String>,
