@@ -3,7 +3,14 @@
 //! every table records the definition name and hash.
 
 pub mod inputs;
+pub mod partners;
+pub mod quality;
+pub mod people;
+pub mod response;
 pub mod place;
+pub mod place_concentration;
+pub mod place_hotspots;
+pub mod time;
 
 use crate::definition::Definition;
 use crate::geo::population::{Population, PopulationCell};
@@ -143,5 +150,10 @@ pub fn run_analysis(out_dir: &Path, settings: &AnalysisSettings) -> Result<Analy
     let mut sink = TableSink { dir: out_dir.join("tables"), provenance: settings.definition.provenance(), written: Vec::new() };
     // One call per table family; each module writes its own tables.
     place::write_tables(&ctx, &mut sink)?;
+    people::write_tables(&ctx, &mut sink)?;
+    response::write_tables(&ctx, &mut sink)?;
+    time::write_tables(&ctx, &mut sink)?;
+    partners::write_tables(&ctx, &mut sink)?;
+    quality::write_tables(&ctx, &mut sink)?;
     Ok(AnalysisSummary { tables: sink.written })
 }

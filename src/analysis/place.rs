@@ -25,6 +25,11 @@ pub fn write_tables(ctx: &AnalysisContext, sink: &mut TableSink) -> Result<(), A
     let rows = ward_rows(ctx, &counts);
     sink.write("place_wards", ward_table(ctx, &rows))?;
     sink.write("place_area_totals", area_table(ctx, &counts))?;
+    sink.write("place_concentration", super::place_concentration::table(ctx, &rows, &counts))?;
+    sink.write("place_lorenz", super::place_concentration::lorenz_table(ctx, &rows))?;
+    if let Some(hotspots) = super::place_hotspots::table(ctx, &rows)? {
+        sink.write("place_hotspots", hotspots)?;
+    }
     Ok(())
 }
 
@@ -95,6 +100,23 @@ pub struct WardRow {
     pub count_rank: u32,
     pub share: f64,
     pub cumulative_share: f64,
+    /// "higher" / "lower" when the ward's interval excludes the area rate, "similar" when it includes it.
+    pub vs_area: Option<&'static str>,
+}
+
+/// Method named in the `vs_area_method` column.
+pub const VS_AREA_METHOD: &str = "ward confidence interval compared with the area rate";
+
+/// Is the ward's interval wholly above, wholly below, or around the area rate?
+pub fn compare_with_area(rate: Option<&RateEstimate>, area_rate: Option<f64>) -> Option<&'static str> {
+    let (r, a) = (rate?, area_rate?);
+    Some(if r.lower.is_some_and(|l| l > a) {
+        "higher"
+    } else if r.upper < a {
+        "lower"
+    } else {
+        "similar"
+    })
 }
 
 fn rate(ctx: &AnalysisContext, count: u64, population: f64) -> Option<RateEstimate> {
@@ -108,6 +130,8 @@ pub fn ward_rows(ctx: &AnalysisContext, counts: &BTreeMap<String, ThemeCounts>) 
     let mut rows = Vec::new();
     for t in ctx.definition.themes() {
         let Some(c) = counts.get(&t.key) else { continue };
+        let area_pop: f64 = ctx.population_by_ward.values().sum();
+        let area_rate = rate(ctx, c.offences_total, area_pop).map(|r| r.rate);
         let mut theme_rows: Vec<WardRow> = ctx
             .wards
             .iter()
@@ -123,6 +147,7 @@ pub fn ward_rows(ctx: &AnalysisContext, counts: &BTreeMap<String, ThemeCounts>) 
                     victims: c.victims_by_ward.get(code).copied().unwrap_or(0),
                     population,
                     rate: rate(ctx, offences, population),
+                    vs_area: compare_with_area(rate(ctx, offences, population).as_ref(), area_rate),
                     rank: 0,
                     count_rank: 0,
                     share: if c.offences_total > 0 { offences as f64 / c.offences_total as f64 } else { 0.0 },
@@ -179,6 +204,8 @@ pub fn ward_table(ctx: &AnalysisContext, rows: &[WardRow]) -> PolarsResult<DataF
         "count_rank" => rows.iter().map(|r| r.count_rank).collect::<Vec<_>>(),
         "share" => rows.iter().map(|r| r.share).collect::<Vec<_>>(),
         "cumulative_share" => rows.iter().map(|r| r.cumulative_share).collect::<Vec<_>>(),
+        "vs_area" => rows.iter().map(|r| r.vs_area.map(str::to_string)).collect::<Vec<_>>(),
+        "vs_area_method" => vec![VS_AREA_METHOD.to_string(); n],
     )
 }
 

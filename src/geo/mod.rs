@@ -1,6 +1,7 @@
 //! Reference geography: ward boundaries, point-in-ward location, LSOA lookups, resolution of extract
 //! locations, and ward population denominators. All geometry is held in British National Grid metres.
 
+pub mod contiguity;
 pub mod crs;
 mod csvread;
 pub mod error;

@@ -9,6 +9,7 @@
 use crate::error::{Result, SnaError};
 use crate::geo::population::{Population, PopulationLoadReport};
 use crate::geo::{population_ts007a, population_ts021};
+use crate::geo::contiguity::queen_contiguity;
 use crate::geo::Geography;
 use crate::pipeline::config::{Pipeline, PopulationFormat};
 use crate::table_io::write_parquet;
@@ -43,6 +44,8 @@ pub struct ReferenceReport {
     pub population_tables: Vec<String>,
     /// Wards with no residents from any file: their rates are unavailable, not zero.
     pub wards_without_population: Vec<String>,
+    /// Wards with no neighbour under queen contiguity (reported, and flagged in hotspot tables).
+    pub island_wards: Vec<String>,
 }
 
 pub fn stage_reference(p: &Pipeline, geography: &Geography, out: &Path) -> Result<ReferenceReport> {
@@ -59,6 +62,28 @@ pub fn stage_reference(p: &Pipeline, geography: &Geography, out: &Path) -> Resul
     .map_err(polars_err("staging wards"))?;
     write_parquet(&mut wards_df, &out.join("staged").join("wards.parquet"), &vec![("source".into(), "wards".into())])
         .map_err(|e| SnaError::Usage(e.to_string()))?;
+
+    // Ward adjacency for hotspot statistics (only with boundaries; a lookup-only area has none).
+    let mut islands = Vec::new();
+    if wards.has_boundaries() {
+        let tolerance = p.analysis.contiguity_tolerance_m;
+        let c = queen_contiguity(wards, tolerance);
+        let pairs: Vec<(String, String)> = c
+            .neighbours
+            .iter()
+            .enumerate()
+            .flat_map(|(i, ns)| ns.iter().map(move |&j| (i, j)))
+            .map(|(i, j)| (wards.wards[i].code.clone(), wards.wards[j].code.clone()))
+            .collect();
+        islands = c.islands.iter().map(|&i| wards.wards[i].code.clone()).collect();
+        let mut df = df!(
+            "ward_code" => pairs.iter().map(|p| p.0.clone()).collect::<Vec<_>>(),
+            "neighbour_code" => pairs.iter().map(|p| p.1.clone()).collect::<Vec<_>>(),
+        )
+        .map_err(polars_err("staging ward neighbours"))?;
+        let provenance = vec![("source".into(), "ward contiguity".into()), ("method".into(), format!("queen, tolerance {tolerance} m"))];
+        write_parquet(&mut df, &out.join("staged").join("ward_neighbours.parquet"), &provenance).map_err(|e| SnaError::Usage(e.to_string()))?;
+    }
 
     let mut population = Population::default();
     let mut reports = Vec::new();
@@ -119,6 +144,7 @@ pub fn stage_reference(p: &Pipeline, geography: &Geography, out: &Path) -> Resul
         residents,
         population_tables,
         wards_without_population,
+        island_wards: islands,
     })
 }
 

@@ -1,7 +1,10 @@
 //! Integration tests: drive the real `sna` binary end to end. One test binary (modules below) so polars
 //! is linked once.
 
+mod analysis_time;
 mod bad_inputs;
+mod analysis_partners;
+mod analysis_place;
 mod cli_errors;
 mod demo_end_to_end;
 mod keys_and_stages;

@@ -1,0 +1,630 @@
+//! People: victims and suspects of each theme by age band, sex and ethnic group in the current period, as
+//! counts, shares and rates per 1,000 residents of the same group; rate ratios against the reference group
+//! (`reference_group`: an ethnic group such as "White", or "rest" = every other stated group); the share under
+//! 25 and the age split within under-25s; completeness of ethnicity recording.
+//!
+//! Counting unit: a person record linked to an offence (one row per victim or suspect per offence), as police
+//! extracts and published SNAs count "victims". Besides the definition's themes, every table has the
+//! pseudo-theme `all_offences` (every recorded offence in the period, whatever the definition says), which is
+//! what "victims of crime" findings use, and `<theme>_all_offences` for each flag theme (domestic abuse over
+//! every recorded offence with the domestic flag; see [`theme_list`]).
+//!
+//! Age bands (fixed here, not configurable): 0-9, 10-17, 18-24, 25-34, 35-44, 45-54, 55-64, 65+ and unknown.
+//! Denominators come from the population's own (5-year) bands summed over the whole area; 10-17 and 18-24 do
+//! not align with 5-year bands (10-14, 15-19, 20-24), so those rows carry a count and share but no rate, and
+//! the `note` says why (rates for 0-24 as a whole are in `people_ethnicity`, age group "under 25"). A
+//! denominator the population can only estimate (e.g. Black residents aged 0-24 from separate age and
+//! ethnic-group tables, assuming independence) is marked in `population_method` / `population_estimated`.
+
+use super::{AnalysisContext, AnalysisError, TableSink};
+use crate::definition::apply::theme_column;
+use crate::geo::population::{AgeFilter, CategoryFilter};
+use crate::stats::{crude_rate, rate_ratio, wilson_interval, ProportionEstimate, RateEstimate, RateRatio};
+use polars::prelude::*;
+use std::collections::HashMap;
+
+/// Pseudo-theme: every recorded offence of the period.
+pub const ALL_OFFENCES: &str = "all_offences";
+pub const ALL_OFFENCES_LABEL: &str = "All recorded offences";
+
+/// Age bands of the people tables: label, first age, last age (None = open-ended).
+pub const AGE_BANDS: &[(&str, u32, Option<u32>)] = &[
+    ("0-9", 0, Some(9)),
+    ("10-17", 10, Some(17)),
+    ("18-24", 18, Some(24)),
+    ("25-34", 25, Some(34)),
+    ("35-44", 35, Some(44)),
+    ("45-54", 45, Some(54)),
+    ("55-64", 55, Some(64)),
+    ("65+", 65, None),
+];
+pub const UNKNOWN_AGE: &str = "unknown";
+/// Ethnic groups reported, in order; "Not stated" has no population.
+pub const ETHNIC_GROUPS: &[&str] = &["Asian", "Black", "Mixed", "White", "Other", "Not stated"];
+pub const NOT_STATED: &str = "Not stated";
+pub const SEXES: &[&str] = &["F", "M", "X", "U"];
+const REST: &str = "rest";
+
+/// Which offences a reporting theme holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ThemeSource {
+    /// The definition's flag column (`serious_violence` or `theme_<key>`).
+    Definition(String),
+    /// Every recorded offence.
+    All,
+    /// Every recorded offence with this offence flag set, whatever its category.
+    Flag(String),
+}
+
+/// A reporting theme: a definition theme, `all_offences`, or `<key>_all_offences` for a flag theme.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThemeSel {
+    pub key: String,
+    pub label: String,
+    pub source: ThemeSource,
+}
+
+/// The definition's themes (serious violence first); then `all_offences`; then, for every definition theme
+/// drawn from serious-violence offences and marked by an offence flag (domestic abuse), the same flag over all
+/// recorded offences (`domestic_abuse_all_offences`), which is what "domestic abuse offences" means in most
+/// SNAs and police performance figures.
+pub fn theme_list(ctx: &AnalysisContext) -> Vec<ThemeSel> {
+    let def = ctx.definition;
+    let mut out: Vec<ThemeSel> = def
+        .themes()
+        .into_iter()
+        .map(|t| ThemeSel { source: ThemeSource::Definition(theme_column(&t.key)), key: t.key, label: t.label })
+        .collect();
+    out.push(ThemeSel { key: ALL_OFFENCES.into(), label: ALL_OFFENCES_LABEL.into(), source: ThemeSource::All });
+    for t in def.themes() {
+        let Some(theme) = def.file.themes.get(&t.key) else { continue };
+        if let (Some(flag), false) = (&theme.flag, theme.base.as_deref() == Some("all")) {
+            out.push(ThemeSel {
+                key: format!("{}_{ALL_OFFENCES}", t.key),
+                label: format!("{} (all recorded offences)", t.label),
+                source: ThemeSource::Flag(flag.clone()),
+            });
+        }
+    }
+    out
+}
+
+/// One offence of the configured periods.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OffenceRow {
+    pub crime_ref: String,
+    /// 0 = current period.
+    pub period: i32,
+    /// committed_from in epoch milliseconds.
+    pub t_ms: Option<i64>,
+    pub sanction_detection: bool,
+    /// In each theme of `theme_list`, in its order.
+    pub themes: Vec<bool>,
+}
+
+/// One victim or suspect record linked to an offence of `offences`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonRow {
+    /// Index into the offence list.
+    pub offence: usize,
+    pub person_id: Option<String>,
+    pub age: Option<i64>,
+    pub sex: String,
+    pub ethnic_group: String,
+    pub scheme: String,
+}
+
+fn err(what: &str) -> impl Fn(PolarsError) -> AnalysisError + '_ {
+    move |e| AnalysisError::polars(what, e)
+}
+
+fn opt_str(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>, AnalysisError> {
+    match df.column(name) {
+        Err(_) => Ok(vec![None; df.height()]),
+        Ok(c) => {
+            let c = c.cast(&DataType::String).map_err(err(name))?;
+            Ok(c.str().map_err(err(name))?.iter().map(|v| v.map(str::to_string)).collect())
+        }
+    }
+}
+
+fn opt_i64(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>, AnalysisError> {
+    match df.column(name) {
+        Err(_) => Ok(vec![None; df.height()]),
+        Ok(c) => {
+            let c = c.cast(&DataType::Int64).map_err(err(name))?;
+            Ok(c.i64().map_err(err(name))?.iter().collect())
+        }
+    }
+}
+
+fn opt_bool(df: &DataFrame, name: &str) -> Result<Vec<bool>, AnalysisError> {
+    match df.column(name) {
+        Err(_) => Ok(vec![false; df.height()]),
+        Ok(c) => {
+            let c = c.cast(&DataType::Boolean).map_err(err(name))?;
+            Ok(c.bool().map_err(err(name))?.iter().map(|v| v == Some(true)).collect())
+        }
+    }
+}
+
+/// Offences of every configured period with their theme flags (aligned with `themes`).
+pub fn load_offences(ctx: &AnalysisContext, themes: &[ThemeSel]) -> Result<Vec<OffenceRow>, AnalysisError> {
+    let lf = ctx.staged.offences.clone();
+    let names: Vec<String> = lf
+        .clone()
+        .collect_schema()
+        .map_err(err("offence schema"))?
+        .iter_names()
+        .map(|n| n.to_string())
+        .collect();
+    let mut cols = vec![col("crime_ref").cast(DataType::String), col("period_index").cast(DataType::Int32)];
+    if names.iter().any(|n| n == "committed_from") {
+        cols.push(col("committed_from").dt().timestamp(TimeUnit::Milliseconds).alias("t_ms"));
+    }
+    if names.iter().any(|n| n == "sanction_detection") {
+        cols.push(col("sanction_detection"));
+    }
+    let mut flag_cols = Vec::new();
+    for (i, t) in themes.iter().enumerate() {
+        let source = match &t.source {
+            ThemeSource::All => None,
+            ThemeSource::Definition(c) | ThemeSource::Flag(c) => Some(c),
+        };
+        match source {
+            // A flag the extract does not carry marks no offence.
+            Some(c) if names.iter().any(|n| n == c) => {
+                let alias = format!("__theme_{i}");
+                cols.push(col(c.as_str()).cast(DataType::Boolean).fill_null(lit(false)).alias(alias.as_str()));
+                flag_cols.push(Some(alias));
+            }
+            Some(_) => flag_cols.push(Some(String::new())),
+            None => flag_cols.push(None),
+        }
+    }
+    let df = lf.select(cols).collect().map_err(err("collecting offences for people and response"))?;
+    let refs = opt_str(&df, "crime_ref")?;
+    let period = opt_i64(&df, "period_index")?;
+    let t_ms = opt_i64(&df, "t_ms")?;
+    let sd = opt_bool(&df, "sanction_detection")?;
+    let mut flags = Vec::new();
+    for c in &flag_cols {
+        flags.push(match c {
+            Some(c) => opt_bool(&df, c)?,
+            None => vec![true; df.height()],
+        });
+    }
+    Ok((0..df.height())
+        .filter_map(|i| {
+            let crime_ref = refs[i].clone()?;
+            let period = period[i]? as i32;
+            Some(OffenceRow {
+                crime_ref,
+                period,
+                t_ms: t_ms[i],
+                sanction_detection: sd[i],
+                themes: flags.iter().map(|f| f[i]).collect(),
+            })
+        })
+        .collect())
+}
+
+/// Person records (victims or suspects) whose crime_ref is one of `offences`.
+pub fn load_persons(persons: LazyFrame, offences: &[OffenceRow]) -> Result<Vec<PersonRow>, AnalysisError> {
+    let df = persons.collect().map_err(err("collecting person records"))?;
+    let index: HashMap<&str, usize> = offences.iter().enumerate().map(|(i, o)| (o.crime_ref.as_str(), i)).collect();
+    let refs = opt_str(&df, "crime_ref")?;
+    let ids = opt_str(&df, "person_id")?;
+    let ages = opt_i64(&df, "age")?;
+    let sexes = opt_str(&df, "sex")?;
+    let groups = opt_str(&df, "ethnic_group")?;
+    let schemes = opt_str(&df, "ethnicity_scheme")?;
+    let mut out = Vec::new();
+    for i in 0..df.height() {
+        let Some(&offence) = refs[i].as_deref().and_then(|r| index.get(r)) else { continue };
+        out.push(PersonRow {
+            offence,
+            person_id: ids[i].clone().filter(|s| !s.trim().is_empty()),
+            age: ages[i].filter(|a| *a >= 0),
+            sex: sexes[i].clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "U".into()),
+            ethnic_group: groups[i].clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| NOT_STATED.into()),
+            scheme: schemes[i].clone().unwrap_or_else(|| "none".into()),
+        });
+    }
+    Ok(out)
+}
+
+/// An area denominator: value (None when the population cannot answer), its method and why not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PopInfo {
+    pub value: Option<f64>,
+    pub method: Option<String>,
+    pub estimated: bool,
+    pub note: Option<String>,
+}
+
+fn area_pop(ctx: &AnalysisContext, age: &AgeFilter, sex: &CategoryFilter, eth: &CategoryFilter) -> PopInfo {
+    match ctx.population.area_denominator(age, sex, eth) {
+        Ok(d) => PopInfo { value: Some(d.value), method: Some(d.method.to_string()), estimated: d.method.is_estimate(), note: None },
+        Err(e) => PopInfo { value: None, method: None, estimated: false, note: Some(format!("no denominator: {e}")) },
+    }
+}
+
+fn no_pop(note: &str) -> PopInfo {
+    PopInfo { value: None, method: None, estimated: false, note: Some(note.to_string()) }
+}
+
+/// Rate per `multiplier` residents over `periods` periods of exposure; None without a positive denominator.
+fn rate_of(ctx: &AnalysisContext, count: u64, pop: &PopInfo, periods: f64) -> Option<RateEstimate> {
+    pop.value.filter(|v| *v > 0.0).and_then(|v| crude_rate(count, v * periods, ctx.multiplier, ctx.confidence).ok())
+}
+
+fn age_filter(lo: u32, hi: Option<u32>) -> AgeFilter {
+    match hi {
+        Some(h) => AgeFilter::between(lo, h),
+        None => AgeFilter::at_least(lo),
+    }
+}
+
+pub fn age_band_of(age: Option<i64>) -> &'static str {
+    let Some(a) = age else { return UNKNOWN_AGE };
+    for (label, lo, hi) in AGE_BANDS {
+        if a >= i64::from(*lo) && hi.is_none_or(|h| a <= i64::from(h)) {
+            return label;
+        }
+    }
+    UNKNOWN_AGE
+}
+
+/// Common leading columns of a row.
+#[derive(Debug, Clone)]
+struct Head {
+    theme: String,
+    theme_label: String,
+    role: &'static str,
+}
+
+/// Persons of a theme in the given periods.
+fn persons_in<'a>(persons: &'a [PersonRow], offences: &[OffenceRow], theme: usize, periods: &[i32]) -> Vec<&'a PersonRow> {
+    persons
+        .iter()
+        .filter(|p| {
+            let o = &offences[p.offence];
+            o.themes.get(theme).copied().unwrap_or(false) && periods.contains(&o.period)
+        })
+        .collect()
+}
+
+pub fn write_tables(ctx: &AnalysisContext, sink: &mut TableSink) -> Result<(), AnalysisError> {
+    let themes = theme_list(ctx);
+    let offences = load_offences(ctx, &themes)?;
+    let victims = load_persons(ctx.staged.victims.clone(), &offences)?;
+    let suspects = load_persons(ctx.staged.suspects.clone(), &offences)?;
+    let roles: [(&'static str, &[PersonRow]); 2] = [("victim", &victims), ("suspect", &suspects)];
+    let all_periods: Vec<i32> = (0..ctx.periods.len() as i32).collect();
+
+    let mut age = RateTable::default();
+    let mut sex = RateTable::default();
+    let mut eth = EthTable::default();
+    let mut under25 = PropTable::default();
+    let mut completeness = PropTable::default();
+    for (ti, t) in themes.iter().enumerate() {
+        for (role, persons) in roles {
+            let head = Head { theme: t.key.clone(), theme_label: t.label.clone(), role };
+            let current = persons_in(persons, &offences, ti, &[0]);
+            age_rows(ctx, &head, &current, &mut age);
+            sex_rows(ctx, &head, &current, &mut sex);
+            for (scope, periods) in [("current period", vec![0]), ("all periods", all_periods.clone())] {
+                let ps = persons_in(persons, &offences, ti, &periods);
+                for (age_group, u25) in [("all ages", false), ("under 25", true)] {
+                    let ps: Vec<&PersonRow> =
+                        ps.iter().copied().filter(|p| !u25 || p.age.is_some_and(|a| a < 25)).collect();
+                    eth_rows(ctx, &head, scope, periods.len(), age_group, &ps, &mut eth);
+                }
+            }
+            under25_rows(ctx, &head, &current, &mut under25);
+            completeness_rows(ctx, &head, &current, &mut completeness);
+        }
+    }
+    sink.write("people_age", age.frame(ctx, "age_band"))?;
+    sink.write("people_sex", sex.frame(ctx, "sex"))?;
+    sink.write("people_ethnicity", eth.frame(ctx))?;
+    sink.write("people_under25", under25.frame(ctx))?;
+    sink.write("people_completeness", completeness.frame(ctx))?;
+    Ok(())
+}
+
+// ---- count x rate tables (age, sex) ------------------------------------------------------------------------
+
+#[derive(Default)]
+struct RateTable {
+    head: Vec<Head>,
+    group: Vec<String>,
+    count: Vec<u64>,
+    total: Vec<u64>,
+    share: Vec<Option<ProportionEstimate>>,
+    pop: Vec<PopInfo>,
+    rate: Vec<Option<RateEstimate>>,
+}
+
+impl RateTable {
+    fn push(&mut self, ctx: &AnalysisContext, head: &Head, group: &str, count: u64, total: u64, pop: PopInfo) {
+        self.rate.push(rate_of(ctx, count, &pop, 1.0));
+        self.head.push(head.clone());
+        self.group.push(group.to_string());
+        self.count.push(count);
+        self.total.push(total);
+        self.share.push(wilson_interval(count, total, ctx.confidence).ok());
+        self.pop.push(pop);
+    }
+
+    fn frame(&self, ctx: &AnalysisContext, group_name: &str) -> PolarsResult<DataFrame> {
+        let n = self.head.len();
+        let def = ctx.definition;
+        let sh = |f: &dyn Fn(&ProportionEstimate) -> f64| self.share.iter().map(|s| s.as_ref().map(f)).collect::<Vec<_>>();
+        let rt = |f: &dyn Fn(&RateEstimate) -> Option<f64>| self.rate.iter().map(|r| r.as_ref().and_then(f)).collect::<Vec<_>>();
+        df!(
+            "definition" => vec![def.name().to_string(); n],
+            "definition_sha256" => vec![def.sha256.clone(); n],
+            "period_start" => vec![ctx.period.start.to_string(); n],
+            "period_end" => vec![ctx.period.end.to_string(); n],
+            "theme" => self.head.iter().map(|h| h.theme.clone()).collect::<Vec<_>>(),
+            "theme_label" => self.head.iter().map(|h| h.theme_label.clone()).collect::<Vec<_>>(),
+            "role" => self.head.iter().map(|h| h.role.to_string()).collect::<Vec<_>>(),
+            group_name => self.group.clone(),
+            "count" => self.count.clone(),
+            "total" => self.total.clone(),
+            "share" => sh(&|p| p.proportion),
+            "share_lower" => sh(&|p| p.lower),
+            "share_upper" => sh(&|p| p.upper),
+            "share_method" => self.share.iter().map(|s| s.as_ref().map(|p| p.method.to_string())).collect::<Vec<_>>(),
+            "population" => self.pop.iter().map(|p| p.value).collect::<Vec<_>>(),
+            "population_method" => self.pop.iter().map(|p| p.method.clone()).collect::<Vec<_>>(),
+            "population_estimated" => self.pop.iter().map(|p| p.estimated).collect::<Vec<_>>(),
+            "rate" => rt(&|r| Some(r.rate)),
+            "lower" => rt(&|r| r.lower),
+            "upper" => rt(&|r| Some(r.upper)),
+            "method" => self.rate.iter().map(|r| r.as_ref().map(|r| r.method.as_str().to_string())).collect::<Vec<_>>(),
+            "confidence" => vec![ctx.confidence; n],
+            "multiplier" => vec![ctx.multiplier; n],
+            "note" => self.pop.iter().map(|p| p.note.clone()).collect::<Vec<_>>(),
+        )
+    }
+}
+
+fn age_rows(ctx: &AnalysisContext, head: &Head, ps: &[&PersonRow], out: &mut RateTable) {
+    let total = ps.len() as u64;
+    for (label, lo, hi) in AGE_BANDS {
+        let count = ps.iter().filter(|p| age_band_of(p.age) == *label).count() as u64;
+        let mut pop = area_pop(ctx, &age_filter(*lo, *hi), &CategoryFilter::Any, &CategoryFilter::Any);
+        if pop.value.is_none() {
+            pop.note = Some(format!(
+                "no rate: the population's age bands do not give residents aged {label} ({})",
+                pop.note.unwrap_or_default()
+            ));
+        }
+        out.push(ctx, head, label, count, total, pop);
+    }
+    let count = ps.iter().filter(|p| p.age.is_none()).count() as u64;
+    out.push(ctx, head, UNKNOWN_AGE, count, total, no_pop("age not recorded: no denominator"));
+}
+
+fn sex_rows(ctx: &AnalysisContext, head: &Head, ps: &[&PersonRow], out: &mut RateTable) {
+    let total = ps.len() as u64;
+    for s in SEXES {
+        let count = ps.iter().filter(|p| p.sex.eq_ignore_ascii_case(s)).count() as u64;
+        let pop = if matches!(*s, "F" | "M") {
+            area_pop(ctx, &AgeFilter::Any, &CategoryFilter::is(s), &CategoryFilter::Any)
+        } else {
+            no_pop("the population has no residents recorded as X (other) or U (unknown)")
+        };
+        out.push(ctx, head, s, count, total, pop);
+    }
+}
+
+// ---- ethnicity: rates and rate ratios ----------------------------------------------------------------------
+
+#[derive(Default)]
+struct EthTable {
+    head: Vec<Head>,
+    scope: Vec<String>,
+    periods: Vec<u32>,
+    age_group: Vec<String>,
+    group: Vec<String>,
+    count: Vec<u64>,
+    total: Vec<u64>,
+    pop: Vec<PopInfo>,
+    rate: Vec<Option<RateEstimate>>,
+    is_reference: Vec<bool>,
+    rr: Vec<Option<RateRatio>>,
+}
+
+fn eth_matches(p: &PersonRow, group: &str) -> bool {
+    p.ethnic_group.trim().eq_ignore_ascii_case(group)
+}
+
+fn eth_rows(ctx: &AnalysisContext, head: &Head, scope: &str, periods: usize, age_group: &str, ps: &[&PersonRow], out: &mut EthTable) {
+    let age = if age_group == "under 25" { AgeFilter::between(0, 24) } else { AgeFilter::Any };
+    let exposure = periods as f64;
+    let known: Vec<&str> = ETHNIC_GROUPS.iter().copied().filter(|g| *g != NOT_STATED).collect();
+    let count_of = |g: &str| ps.iter().filter(|p| eth_matches(p, g)).count() as u64;
+    let pop_of = |g: &str| area_pop(ctx, &age, &CategoryFilter::Any, &CategoryFilter::is(g));
+    let reference = ctx.options.reference_group.trim();
+    let rest = reference.eq_ignore_ascii_case(REST);
+    // The fixed reference group's count and denominator.
+    let fixed_ref = (!rest).then(|| (count_of(reference), pop_of(reference)));
+    for g in ETHNIC_GROUPS {
+        let count = count_of(g);
+        let pop = if *g == NOT_STATED { no_pop("ethnicity not stated: no denominator") } else { pop_of(g) };
+        let rate = rate_of(ctx, count, &pop, exposure);
+        let is_reference = !rest && g.eq_ignore_ascii_case(reference);
+        let rr = if *g == NOT_STATED || is_reference {
+            None
+        } else {
+            let (x2, n2) = match &fixed_ref {
+                Some((x, p)) => (*x, p.value),
+                None => {
+                    let others: Vec<String> = known.iter().filter(|o| *o != g).map(|o| o.to_string()).collect();
+                    let x: u64 = others.iter().map(|o| count_of(o)).sum();
+                    (x, area_pop(ctx, &age, &CategoryFilter::Any, &CategoryFilter::OneOf(others)).value)
+                }
+            };
+            match (pop.value, n2) {
+                (Some(n1), Some(n2)) if n1 > 0.0 && n2 > 0.0 => {
+                    rate_ratio(count, n1 * exposure, x2, n2 * exposure, ctx.confidence).ok()
+                }
+                _ => None,
+            }
+        };
+        out.head.push(head.clone());
+        out.scope.push(scope.to_string());
+        out.periods.push(periods as u32);
+        out.age_group.push(age_group.to_string());
+        out.group.push(g.to_string());
+        out.count.push(count);
+        out.total.push(ps.len() as u64);
+        out.pop.push(pop);
+        out.rate.push(rate);
+        out.is_reference.push(is_reference);
+        out.rr.push(rr);
+    }
+}
+
+impl EthTable {
+    fn frame(&self, ctx: &AnalysisContext) -> PolarsResult<DataFrame> {
+        let n = self.head.len();
+        let def = ctx.definition;
+        let rt = |f: &dyn Fn(&RateEstimate) -> Option<f64>| self.rate.iter().map(|r| r.as_ref().and_then(f)).collect::<Vec<_>>();
+        let rr = |f: &dyn Fn(&RateRatio) -> Option<f64>| self.rr.iter().map(|r| r.as_ref().and_then(f)).collect::<Vec<_>>();
+        let start = ctx.periods.last().map_or(ctx.period.start, |p| p.start);
+        df!(
+            "definition" => vec![def.name().to_string(); n],
+            "definition_sha256" => vec![def.sha256.clone(); n],
+            "scope" => self.scope.clone(),
+            "periods" => self.periods.clone(),
+            "period_start" => self.scope.iter().map(|s| if s == "all periods" { start.to_string() } else { ctx.period.start.to_string() }).collect::<Vec<_>>(),
+            "period_end" => vec![ctx.period.end.to_string(); n],
+            "theme" => self.head.iter().map(|h| h.theme.clone()).collect::<Vec<_>>(),
+            "theme_label" => self.head.iter().map(|h| h.theme_label.clone()).collect::<Vec<_>>(),
+            "role" => self.head.iter().map(|h| h.role.to_string()).collect::<Vec<_>>(),
+            "age_group" => self.age_group.clone(),
+            "ethnic_group" => self.group.clone(),
+            "count" => self.count.clone(),
+            "total" => self.total.clone(),
+            "share" => self.count.iter().zip(&self.total).map(|(c, t)| (*t > 0).then(|| *c as f64 / *t as f64)).collect::<Vec<_>>(),
+            "population" => self.pop.iter().map(|p| p.value).collect::<Vec<_>>(),
+            "population_method" => self.pop.iter().map(|p| p.method.clone()).collect::<Vec<_>>(),
+            "population_estimated" => self.pop.iter().map(|p| p.estimated).collect::<Vec<_>>(),
+            "rate" => rt(&|r| Some(r.rate)),
+            "lower" => rt(&|r| r.lower),
+            "upper" => rt(&|r| Some(r.upper)),
+            "method" => self.rate.iter().map(|r| r.as_ref().map(|r| r.method.as_str().to_string())).collect::<Vec<_>>(),
+            "reference_group" => vec![ctx.options.reference_group.clone(); n],
+            "is_reference" => self.is_reference.clone(),
+            "rate_ratio" => rr(&|r| r.estimate),
+            "rate_ratio_lower" => rr(&|r| Some(r.lower)),
+            "rate_ratio_upper" => rr(&|r| r.upper),
+            "rate_ratio_method" => self.rr.iter().map(|r| r.as_ref().map(|r| r.method.as_str().to_string())).collect::<Vec<_>>(),
+            "significant" => self.rr.iter().map(|r| r.as_ref().map(|r| r.significant)).collect::<Vec<_>>(),
+            "confidence" => vec![ctx.confidence; n],
+            "multiplier" => vec![ctx.multiplier; n],
+            "note" => self.pop.iter().map(|p| p.note.clone()).collect::<Vec<_>>(),
+        )
+    }
+}
+
+// ---- proportions (under 25, completeness) ------------------------------------------------------------------
+
+#[derive(Default)]
+struct PropTable {
+    head: Vec<Head>,
+    measure: Vec<String>,
+    numerator: Vec<u64>,
+    denominator: Vec<u64>,
+    est: Vec<Option<ProportionEstimate>>,
+    note: Vec<Option<String>>,
+}
+
+impl PropTable {
+    fn push(&mut self, ctx: &AnalysisContext, head: &Head, measure: &str, x: u64, n: u64, note: Option<&str>) {
+        self.head.push(head.clone());
+        self.measure.push(measure.to_string());
+        self.numerator.push(x);
+        self.denominator.push(n);
+        self.est.push(wilson_interval(x, n, ctx.confidence).ok());
+        self.note.push(note.map(str::to_string).or_else(|| (n == 0).then(|| "no records: share undefined".to_string())));
+    }
+
+    fn frame(&self, ctx: &AnalysisContext) -> PolarsResult<DataFrame> {
+        let n = self.head.len();
+        let def = ctx.definition;
+        let e = |f: &dyn Fn(&ProportionEstimate) -> f64| self.est.iter().map(|s| s.as_ref().map(f)).collect::<Vec<_>>();
+        df!(
+            "definition" => vec![def.name().to_string(); n],
+            "definition_sha256" => vec![def.sha256.clone(); n],
+            "period_start" => vec![ctx.period.start.to_string(); n],
+            "period_end" => vec![ctx.period.end.to_string(); n],
+            "theme" => self.head.iter().map(|h| h.theme.clone()).collect::<Vec<_>>(),
+            "theme_label" => self.head.iter().map(|h| h.theme_label.clone()).collect::<Vec<_>>(),
+            "role" => self.head.iter().map(|h| h.role.to_string()).collect::<Vec<_>>(),
+            "measure" => self.measure.clone(),
+            "numerator" => self.numerator.clone(),
+            "denominator" => self.denominator.clone(),
+            "share" => e(&|p| p.proportion),
+            "lower" => e(&|p| p.lower),
+            "upper" => e(&|p| p.upper),
+            "method" => self.est.iter().map(|s| s.as_ref().map(|p| p.method.to_string())).collect::<Vec<_>>(),
+            "confidence" => vec![ctx.confidence; n],
+            "note" => self.note.clone(),
+        )
+    }
+}
+
+fn under25_rows(ctx: &AnalysisContext, head: &Head, ps: &[&PersonRow], out: &mut PropTable) {
+    let known = ps.iter().filter(|p| p.age.is_some()).count() as u64;
+    let in_range = |lo: i64, hi: i64| ps.iter().filter(|p| p.age.is_some_and(|a| a >= lo && a <= hi)).count() as u64;
+    let u25 = in_range(0, 24);
+    out.push(ctx, head, "under 25 (of known age)", u25, known, None);
+    out.push(ctx, head, "aged 0-9 (of under 25)", in_range(0, 9), u25, None);
+    out.push(ctx, head, "aged 10-17 (of under 25)", in_range(10, 17), u25, None);
+    out.push(ctx, head, "aged 18-24 (of under 25)", in_range(18, 24), u25, None);
+    out.push(ctx, head, "age unknown (of all)", ps.len() as u64 - known, ps.len() as u64, None);
+}
+
+fn completeness_rows(ctx: &AnalysisContext, head: &Head, ps: &[&PersonRow], out: &mut PropTable) {
+    let n = ps.len() as u64;
+    let not_stated = ps.iter().filter(|p| eth_matches(p, NOT_STATED)).count() as u64;
+    let ic = ps.iter().filter(|p| p.scheme.eq_ignore_ascii_case("IC")).count() as u64;
+    let sde = ps.iter().filter(|p| p.scheme.eq_ignore_ascii_case("SDE")).count() as u64;
+    out.push(ctx, head, "ethnicity not stated", not_stated, n, None);
+    out.push(ctx, head, "ethnicity stated", n - not_stated, n, None);
+    out.push(ctx, head, "self-defined (SDE) code", sde, n, None);
+    out.push(
+        ctx,
+        head,
+        "officer-observed (IC) code",
+        ic,
+        n,
+        Some("IC codes have no Mixed group: people of mixed ethnicity coded IC count in another group, so Mixed is undercounted"),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn age_bands_cover_every_age() {
+        assert_eq!(age_band_of(None), UNKNOWN_AGE);
+        assert_eq!(age_band_of(Some(0)), "0-9");
+        assert_eq!(age_band_of(Some(9)), "0-9");
+        assert_eq!(age_band_of(Some(10)), "10-17");
+        assert_eq!(age_band_of(Some(17)), "10-17");
+        assert_eq!(age_band_of(Some(18)), "18-24");
+        assert_eq!(age_band_of(Some(24)), "18-24");
+        assert_eq!(age_band_of(Some(25)), "25-34");
+        assert_eq!(age_band_of(Some(64)), "55-64");
+        assert_eq!(age_band_of(Some(65)), "65+");
+        assert_eq!(age_band_of(Some(110)), "65+");
+    }
+}
