@@ -9,6 +9,7 @@ pub mod people;
 pub mod response;
 pub mod place;
 pub mod place_concentration;
+pub mod place_harm;
 pub mod place_hotspots;
 pub mod time;
 
@@ -30,6 +31,8 @@ pub enum AnalysisError {
     Polars { context: String, source: PolarsError },
     #[error(transparent)]
     Table(#[from] TableIoError),
+    #[error("{0}")]
+    Input(String),
 }
 
 impl AnalysisError {

@@ -378,13 +378,16 @@ fn hour_weekday_table(ctx: &AnalysisContext, rows: &[HowRow]) -> PolarsResult<Da
 /// to build, about O(1) per query, never O(n x m).
 pub struct OffenceGrid {
     cell_m: f64,
-    cells: HashMap<(i64, i64), Vec<(i64, f64, f64)>>,
+    cells: HashMap<(i64, i64), Vec<Offence>>,
 }
+
+/// (committed_from in ms, easting, northing)
+type Offence = (i64, f64, f64);
 
 impl OffenceGrid {
     /// `points`: (time in ms, easting, northing). `cell_m` must be the search radius (or larger).
     pub fn new(points: impl IntoIterator<Item = (i64, f64, f64)>, cell_m: f64) -> OffenceGrid {
-        let mut cells: HashMap<(i64, i64), Vec<(i64, f64, f64)>> = HashMap::new();
+        let mut cells: HashMap<(i64, i64), Vec<Offence>> = HashMap::new();
         for (t, e, n) in points {
             cells.entry(Self::key(e, n, cell_m)).or_default().push((t, e, n));
         }

@@ -64,9 +64,7 @@ pub fn marac(ctx: &AnalysisContext, df: &DataFrame, shares: &mut Vec<ShareRow>, 
         let assessed = count(&|i| repeats[i].is_some());
         let repeat = count(&|i| repeats[i] == Some(true));
         shares.push(ShareRow::new(ctx, "marac", "female_victim", &scope, female, n, "referrals whose victim is recorded female (X and U in the denominator)"));
-        let mut d = ShareRow::new(ctx, "marac", "victim_disability", &scope, disabled, n, "referrals whose victim is recorded as having a disability (not recorded counts as no)");
-        d.excluded = 0;
-        shares.push(d);
+        shares.push(ShareRow::new(ctx, "marac", "victim_disability", &scope, disabled, n, "referrals whose victim is recorded as having a disability (not recorded counts as no)"));
         let mut r = ShareRow::new(
             ctx,
             "marac",
@@ -189,6 +187,9 @@ fn reason_list() -> Vec<(String, String, bool)> {
         .collect()
 }
 
+/// Exclusions, violence-related exclusions, pupils, pupils with a violence-related exclusion.
+type GroupTally<'a> = (u64, u64, BTreeSet<&'a str>, BTreeSet<&'a str>);
+
 #[derive(Debug, Clone)]
 pub struct GroupRow {
     scope: Scope,
@@ -231,8 +232,7 @@ pub fn exclusions(
     for scope in scopes(ctx) {
         let rows: Vec<usize> = (0..df.height()).filter(|&i| scope.contains(dates[i])).collect();
         let n = rows.len() as u64;
-        // group -> (exclusions, violent, pupils, violent pupils)
-        let mut by_group: BTreeMap<String, (u64, u64, BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+        let mut by_group: BTreeMap<String, GroupTally> = BTreeMap::new();
         let mut all = (0u64, 0u64, BTreeSet::new(), BTreeSet::new());
         for &i in &rows {
             let v = is_violent(i);

@@ -296,6 +296,14 @@ fn persons_in<'a>(persons: &'a [PersonRow], offences: &[OffenceRow], theme: usiz
 }
 
 pub fn write_tables(ctx: &AnalysisContext, sink: &mut TableSink) -> Result<(), AnalysisError> {
+    for (name, df) in tables(ctx)? {
+        sink.write(name, df)?;
+    }
+    Ok(())
+}
+
+/// The people tables, by name.
+pub fn tables(ctx: &AnalysisContext) -> Result<Vec<(&'static str, PolarsResult<DataFrame>)>, AnalysisError> {
     let themes = theme_list(ctx);
     let offences = load_offences(ctx, &themes)?;
     let victims = load_persons(ctx.staged.victims.clone(), &offences)?;
@@ -326,12 +334,13 @@ pub fn write_tables(ctx: &AnalysisContext, sink: &mut TableSink) -> Result<(), A
             completeness_rows(ctx, &head, &current, &mut completeness);
         }
     }
-    sink.write("people_age", age.frame(ctx, "age_band"))?;
-    sink.write("people_sex", sex.frame(ctx, "sex"))?;
-    sink.write("people_ethnicity", eth.frame(ctx))?;
-    sink.write("people_under25", under25.frame(ctx))?;
-    sink.write("people_completeness", completeness.frame(ctx))?;
-    Ok(())
+    Ok(vec![
+        ("people_age", age.frame(ctx, "age_band")),
+        ("people_sex", sex.frame(ctx, "sex")),
+        ("people_ethnicity", eth.frame(ctx)),
+        ("people_under25", under25.frame(ctx)),
+        ("people_completeness", completeness.frame(ctx)),
+    ])
 }
 
 // ---- count x rate tables (age, sex) ------------------------------------------------------------------------
@@ -398,10 +407,15 @@ fn age_rows(ctx: &AnalysisContext, head: &Head, ps: &[&PersonRow], out: &mut Rat
         let count = ps.iter().filter(|p| age_band_of(p.age) == *label).count() as u64;
         let mut pop = area_pop(ctx, &age_filter(*lo, *hi), &CategoryFilter::Any, &CategoryFilter::Any);
         if pop.value.is_none() {
-            pop.note = Some(format!(
-                "no rate: the population's age bands do not give residents aged {label} ({})",
-                pop.note.unwrap_or_default()
-            ));
+            let why = pop.note.take().unwrap_or_default();
+            pop.note = Some(if why.contains("does not align") {
+                format!(
+                    "no rate: ages {label} do not align with the population's age bands (only a count and share); \
+                     rates for ages 0-24 are in people_ethnicity, age group \"under 25\""
+                )
+            } else {
+                format!("no rate: {why}")
+            });
         }
         out.push(ctx, head, label, count, total, pop);
     }
@@ -446,7 +460,12 @@ fn eth_matches(p: &PersonRow, group: &str) -> bool {
 fn eth_rows(ctx: &AnalysisContext, head: &Head, scope: &str, periods: usize, age_group: &str, ps: &[&PersonRow], out: &mut EthTable) {
     let age = if age_group == "under 25" { AgeFilter::between(0, 24) } else { AgeFilter::Any };
     let exposure = periods as f64;
-    let known: Vec<&str> = ETHNIC_GROUPS.iter().copied().filter(|g| *g != NOT_STATED).collect();
+    // Groups the population has: a "rest" denominator can only name these.
+    let known: Vec<&str> = ETHNIC_GROUPS
+        .iter()
+        .copied()
+        .filter(|g| *g != NOT_STATED && ctx.population.cells.iter().any(|c| c.ethnic_group.trim().eq_ignore_ascii_case(g)))
+        .collect();
     let count_of = |g: &str| ps.iter().filter(|p| eth_matches(p, g)).count() as u64;
     let pop_of = |g: &str| area_pop(ctx, &age, &CategoryFilter::Any, &CategoryFilter::is(g));
     let reference = ctx.options.reference_group.trim();
@@ -610,8 +629,274 @@ fn completeness_rows(ctx: &AnalysisContext, head: &Head, ps: &[&PersonRow], out:
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::analysis::inputs::Staged;
+    use crate::definition::Definition;
+    use crate::dictionary::seeds::embedded_seeds;
+    use crate::geo::population::{Population, PopulationCell};
+    use crate::pipeline::analysis_options::AnalysisOptions;
+    use crate::pipeline::config::Period;
+    use crate::stats::z_for_confidence;
+    use chrono::NaiveDate;
+
+    /// A victim or suspect of the hand-built extract: (crime_ref, person_id, age, sex, ethnic group, scheme).
+    pub type P = (&'static str, Option<&'static str>, Option<i64>, &'static str, &'static str, &'static str);
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("date")
+    }
+
+    pub fn definition() -> Definition {
+        let seeds = embedded_seeds().expect("seeds");
+        Definition::from_preset("london-vru", &seeds["ho_codes"]).expect("preset")
+    }
+
+    pub fn options(reference: &str) -> AnalysisOptions {
+        let mut o = AnalysisOptions::from_overrides(None).expect("defaults");
+        o.reference_group = reference.to_string();
+        o
+    }
+
+    /// Offences (crime_ref, period, day of 2025, sanction detected, domestic) already flagged: every one is
+    /// serious violence and in every theme except domestic abuse, which follows `domestic`.
+    pub fn persons_frame(rows: &[P]) -> LazyFrame {
+        df!(
+            "crime_ref" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            "person_id" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            "age" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            "sex" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            "ethnic_group" => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+            "ethnicity_scheme" => rows.iter().map(|r| r.5).collect::<Vec<_>>(),
+        )
+        .expect("persons")
+        .lazy()
+    }
+
+    pub fn offences_frame(rows: &[(&str, i32, i64, bool, bool)]) -> LazyFrame {
+        let n = rows.len();
+        let ms = |day: i64| date(2025, 1, 1).and_hms_opt(12, 0, 0).expect("t").and_utc().timestamp_millis() + day * 86_400_000;
+        df!(
+            "crime_ref" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            "period_index" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            "committed_from" => rows.iter().map(|r| ms(r.2)).collect::<Vec<_>>(),
+            "sanction_detection" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            "flag_domestic" => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+            "serious_violence" => vec![true; n],
+            "theme_under_25" => vec![true; n],
+            "theme_domestic_abuse" => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+            "theme_sexual_violence" => vec![true; n],
+            "theme_knife_enabled" => vec![true; n],
+        )
+        .expect("offences")
+        .lazy()
+        .with_column(col("committed_from").cast(DataType::Datetime(TimeUnit::Milliseconds, None)))
+    }
+
+    /// One ward: Black 1,000 aged 0-24 and 2,000 aged 25+; White 4,000 and 8,000.
+    pub fn population() -> Population {
+        let cell = |band: &str, group: &str, n: f64| PopulationCell {
+            ward_code: "E05000001".into(),
+            age_band: band.into(),
+            sex: "all".into(),
+            ethnic_group: group.into(),
+            population: n,
+        };
+        Population::from_cells(vec![
+            cell("0-24", "Black", 1000.0),
+            cell("25+", "Black", 2000.0),
+            cell("0-24", "White", 4000.0),
+            cell("25+", "White", 8000.0),
+        ])
+    }
+
+    pub fn with_ctx<T>(
+        offences: LazyFrame,
+        victims: LazyFrame,
+        suspects: LazyFrame,
+        reference: &str,
+        f: impl FnOnce(&AnalysisContext) -> T,
+    ) -> T {
+        let def = definition();
+        let opts = options(reference);
+        let periods = vec![
+            Period { start: date(2025, 4, 1), end: date(2026, 3, 31) },
+            Period { start: date(2024, 4, 1), end: date(2025, 3, 31) },
+        ];
+        let population = population();
+        let ctx = AnalysisContext {
+            definition: &def,
+            staged: Staged { offences, victims, suspects },
+            wards: vec![("E05000001".into(), "Ward".into())],
+            population_by_ward: population.total_by_ward(),
+            population,
+            period: periods[0],
+            periods,
+            staged_dir: std::path::PathBuf::new(),
+            multiplier: opts.multiplier,
+            confidence: opts.confidence,
+            options: &opts,
+        };
+        f(&ctx)
+    }
+
+    /// Hand-built extract: 10 Black victims aged 20 (F), 20 White victims aged 15 (M) and one of unknown age
+    /// and ethnicity in the current period; one more Black victim aged 20 in the previous period.
+    fn extract() -> (LazyFrame, LazyFrame, LazyFrame) {
+        let refs: Vec<&'static str> = (0..32).map(|i| &*Box::leak(format!("C{i:02}").into_boxed_str())).collect();
+        let mut offences = Vec::new();
+        let mut victims: Vec<P> = Vec::new();
+        for (i, r) in refs.iter().enumerate() {
+            offences.push((*r, if i == 31 { 1 } else { 0 }, i as i64, false, false));
+            victims.push(match i {
+                0..=9 | 31 => (*r, Some("B"), Some(20), "F", "Black", "SDE"),
+                10..=29 => (*r, Some("W"), Some(15), "M", "White", "SDE"),
+                _ => (*r, None, None, "U", NOT_STATED, "none"),
+            });
+        }
+        (offences_frame(&offences), persons_frame(&victims), persons_frame(&[("C00", Some("S"), Some(30), "M", "Black", "IC")]))
+    }
+
+    fn table(tables: Vec<(&'static str, PolarsResult<DataFrame>)>, name: &str) -> DataFrame {
+        tables.into_iter().find(|(n, _)| *n == name).map(|(_, d)| d.expect("frame")).expect("table")
+    }
+
+    /// The row of `df` where every (column, value) string filter holds.
+    fn row(df: &DataFrame, filters: &[(&str, &str)]) -> DataFrame {
+        let mut lf = df.clone().lazy();
+        for (c, v) in filters {
+            lf = lf.filter(col(*c).cast(DataType::String).eq(lit(*v)));
+        }
+        let out = lf.collect().expect("filter");
+        assert_eq!(out.height(), 1, "{filters:?}: {out}");
+        out
+    }
+
+    fn f(df: &DataFrame, c: &str) -> Option<f64> {
+        df.column(c).expect(c).cast(&DataType::Float64).expect("f64").f64().expect("f64").get(0)
+    }
+
+    fn s(df: &DataFrame, c: &str) -> Option<String> {
+        df.column(c).expect(c).cast(&DataType::String).expect("str").str().expect("str").get(0).map(str::to_string)
+    }
+
+    fn close(a: Option<f64>, b: f64) {
+        let a = a.expect("value");
+        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} vs {b}");
+    }
+
+    #[test]
+    fn ethnicity_rates_and_rate_ratios_against_white() {
+        let (o, v, su) = extract();
+        let t = with_ctx(o, v, su, "White", |ctx| tables(ctx).expect("tables"));
+        let eth = table(t, "people_ethnicity");
+        let sel = |scope: &str, age: &str, g: &str| {
+            row(&eth, &[("scope", scope), ("theme", "serious_violence"), ("role", "victim"), ("age_group", age), ("ethnic_group", g)])
+        };
+        // Black under 25: 10 / 1,000 = 10 per 1,000; White 20 / 4,000 = 5; RR 2, log-normal.
+        let b = sel("current period", "under 25", "Black");
+        close(f(&b, "count"), 10.0);
+        close(f(&b, "population"), 1000.0);
+        close(f(&b, "rate"), 10.0);
+        close(f(&b, "rate_ratio"), 2.0);
+        let z = z_for_confidence(0.95).expect("z");
+        let half = z * (1.0f64 / 10.0 + 1.0 / 20.0).sqrt();
+        close(f(&b, "rate_ratio_lower"), (2.0f64.ln() - half).exp());
+        close(f(&b, "rate_ratio_upper"), (2.0f64.ln() + half).exp());
+        assert_eq!(s(&b, "rate_ratio_method").as_deref(), Some("Log-normal"));
+        assert_eq!(s(&b, "significant").as_deref(), Some("false"));
+        assert_eq!(s(&b, "method").as_deref(), Some("Byars"));
+        assert_eq!(s(&b, "population_estimated").as_deref(), Some("false"));
+        let w = sel("current period", "under 25", "White");
+        assert_eq!(s(&w, "is_reference").as_deref(), Some("true"));
+        assert_eq!(f(&w, "rate_ratio"), None);
+        // All ages: 10 / 3,000 against 20 / 12,000.
+        let b = sel("current period", "all ages", "Black");
+        close(f(&b, "rate"), 10.0 / 3.0);
+        close(f(&b, "rate_ratio"), 2.0);
+        // Pooled periods: 11 Black victims over 2 periods of 1,000 residents.
+        let b = sel("all periods", "under 25", "Black");
+        close(f(&b, "count"), 11.0);
+        close(f(&b, "rate"), 5.5);
+        close(f(&b, "rate_ratio"), 2.2);
+        // No Mixed residents: a count with no rate and a note; Not stated has no denominator.
+        let m = sel("current period", "all ages", "Mixed");
+        assert_eq!(f(&m, "rate"), None);
+        assert!(s(&m, "note").is_some_and(|n| n.contains("no denominator")));
+        let ns = sel("current period", "all ages", NOT_STATED);
+        close(f(&ns, "count"), 1.0);
+        assert_eq!(f(&ns, "rate_ratio"), None);
+    }
+
+    #[test]
+    fn zero_count_uses_exact_conditional_and_rest_reference() {
+        // No White victims: Black against White falls back to the exact conditional interval.
+        let (o, _, su) = extract();
+        let v = persons_frame(&[("C00", Some("B"), Some(20), "F", "Black", "SDE")]);
+        let t = with_ctx(o.clone(), v, su.clone(), "White", |ctx| tables(ctx).expect("tables"));
+        let eth = table(t, "people_ethnicity");
+        let b = row(&eth, &[("scope", "current period"), ("theme", "serious_violence"), ("role", "victim"), ("age_group", "under 25"), ("ethnic_group", "Black")]);
+        assert_eq!(s(&b, "rate_ratio_method").as_deref(), Some("Exact conditional"));
+        assert_eq!(f(&b, "rate_ratio_upper"), None);
+        // Reference "rest": Black against everyone else in the population (White here).
+        let (_, v, _) = extract();
+        let t = with_ctx(o, v, su, "rest", |ctx| tables(ctx).expect("tables"));
+        let eth = table(t, "people_ethnicity");
+        let w = row(&eth, &[("scope", "current period"), ("theme", "serious_violence"), ("role", "victim"), ("age_group", "under 25"), ("ethnic_group", "White")]);
+        assert_eq!(s(&w, "is_reference").as_deref(), Some("false"));
+        close(f(&w, "rate_ratio"), 0.5);
+    }
+
+    #[test]
+    fn sex_age_under25_and_completeness() {
+        let (o, v, su) = extract();
+        let t = with_ctx(o, v, su, "White", |ctx| tables(ctx).expect("tables"));
+        let base = [("theme", "serious_violence"), ("role", "victim")];
+        let sex = table(t.clone(), "people_sex");
+        let fem = row(&sex, &[base[0], base[1], ("sex", "F")]);
+        close(f(&fem, "count"), 10.0);
+        close(f(&fem, "total"), 31.0);
+        let w = wilson_interval(10, 31, 0.95).expect("wilson");
+        close(f(&fem, "share_lower"), w.lower);
+        // The population has no sex split here: no rate, and a note.
+        assert_eq!(f(&fem, "rate"), None);
+        let age = table(t.clone(), "people_age");
+        let a = row(&age, &[base[0], base[1], ("age_band", "10-17")]);
+        close(f(&a, "count"), 20.0);
+        assert_eq!(f(&a, "rate"), None);
+        assert!(s(&a, "note").is_some_and(|n| n.contains("do not align")));
+        let u = row(&age, &[base[0], base[1], ("age_band", UNKNOWN_AGE)]);
+        close(f(&u, "count"), 1.0);
+        let u25 = table(t.clone(), "people_under25");
+        let r = row(&u25, &[base[0], base[1], ("measure", "under 25 (of known age)")]);
+        close(f(&r, "numerator"), 30.0);
+        close(f(&r, "denominator"), 30.0);
+        close(f(&r, "upper"), 1.0);
+        let r = row(&u25, &[base[0], base[1], ("measure", "aged 10-17 (of under 25)")]);
+        close(f(&r, "share"), 20.0 / 30.0);
+        let w = wilson_interval(20, 30, 0.95).expect("wilson");
+        close(f(&r, "lower"), w.lower);
+        assert_eq!(s(&r, "method").as_deref(), Some("Wilson"));
+        let comp = table(t, "people_completeness");
+        let r = row(&comp, &[base[0], base[1], ("measure", "ethnicity not stated")]);
+        close(f(&r, "numerator"), 1.0);
+        close(f(&r, "denominator"), 31.0);
+        let r = row(&comp, &[base[0], ("role", "suspect"), ("measure", "officer-observed (IC) code")]);
+        close(f(&r, "share"), 1.0);
+        assert!(s(&r, "note").is_some_and(|n| n.contains("no Mixed")));
+    }
+
+    #[test]
+    fn flag_themes_over_all_offences() {
+        let (o, v, su) = extract();
+        with_ctx(o, v, su, "White", |ctx| {
+            let keys: Vec<String> = theme_list(ctx).into_iter().map(|t| t.key).collect();
+            assert!(keys.contains(&"all_offences".to_string()));
+            assert!(keys.contains(&"domestic_abuse_all_offences".to_string()));
+            // Knife-enabled is a flag theme too; sexual violence (categories) is not.
+            assert!(!keys.contains(&"sexual_violence_all_offences".to_string()));
+        });
+    }
 
     #[test]
     fn age_bands_cover_every_age() {

@@ -27,6 +27,9 @@ pub fn write_tables(ctx: &AnalysisContext, sink: &mut TableSink) -> Result<(), A
     sink.write("place_area_totals", area_table(ctx, &counts))?;
     sink.write("place_concentration", super::place_concentration::table(ctx, &rows, &counts))?;
     sink.write("place_lorenz", super::place_concentration::lorenz_table(ctx, &rows))?;
+    if let Some(path) = &ctx.options.harm_weights {
+        sink.write("place_harm", super::place_harm::table(ctx, std::path::Path::new(path))?)?;
+    }
     if let Some(hotspots) = super::place_hotspots::table(ctx, &rows)? {
         sink.write("place_hotspots", hotspots)?;
     }

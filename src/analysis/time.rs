@@ -30,6 +30,14 @@ pub struct TimeRows {
     pub themes: Vec<ThemeRef>,
 }
 
+impl TimeRows {
+    /// (committed_from, committed_to, period_index) of the theme's offences, in file order.
+    pub fn of_theme(&self, theme: usize) -> impl Iterator<Item = (i64, Option<i64>, i32)> + '_ {
+        let flags: &[bool] = self.flags.get(theme).map(|f| f.as_slice()).unwrap_or(&[]);
+        flags.iter().zip(self.from.iter().zip(self.to.iter().zip(&self.period))).filter(|(f, _)| **f).map(|(_, (a, (b, c)))| (*a, *b, *c))
+    }
+}
+
 pub fn write_tables(ctx: &AnalysisContext, sink: &mut TableSink) -> Result<(), AnalysisError> {
     let rows = load_rows(ctx)?;
     sink.write("time_hour_weekday", hour_weekday_table(ctx, &rows))?;
@@ -84,14 +92,10 @@ pub struct HourProfile {
 
 pub fn hour_profile(rows: &TimeRows, theme: usize, period: i32) -> HourProfile {
     let mut p = HourProfile { weights: [0.0; HOURS_PER_WEEK], start_counts: [0; HOURS_PER_WEEK], offences: 0, start_hour_only: 0, whole_week: 0 };
-    let Some(flags) = rows.flags.get(theme) else { return p };
-    for i in 0..rows.from.len() {
-        if !flags[i] || rows.period[i] != period {
-            continue;
-        }
+    for (from, to, _) in rows.of_theme(theme).filter(|r| r.2 == period) {
         p.offences += 1;
-        p.start_counts[aoristic::hour_of_week(rows.from[i])] += 1;
-        match spread(rows.from[i], rows.to[i], &mut p.weights) {
+        p.start_counts[aoristic::hour_of_week(from)] += 1;
+        match spread(from, to, &mut p.weights) {
             Spread::StartHour => p.start_hour_only += 1,
             Spread::WholeWeek => p.whole_week += 1,
             Spread::Span => {}
@@ -188,7 +192,7 @@ pub fn month_slots(periods: &[Period]) -> Vec<MonthSlot> {
             let (a, b) = (m.max(p.start), last.min(p.end));
             let days = (b - a).num_days() + 1;
             let e = covered.entry(m).or_insert((i, 0));
-            // The newest period wins a shared month's label only if it covers its start.
+            // A month shared by two periods is labelled with the one holding its first day.
             if p.contains(m) {
                 e.0 = i;
             }
@@ -214,14 +218,8 @@ fn month_of(ms: i64) -> Option<NaiveDate> {
 /// all 12 are complete months of the configured periods.
 pub fn month_counts(rows: &TimeRows, theme: usize, slots: &[MonthSlot]) -> Vec<(u64, Option<u64>)> {
     let mut by_month: BTreeMap<NaiveDate, u64> = BTreeMap::new();
-    if let Some(flags) = rows.flags.get(theme) {
-        for i in 0..rows.from.len() {
-            if flags[i] {
-                if let Some(m) = month_of(rows.from[i]) {
-                    *by_month.entry(m).or_insert(0) += 1;
-                }
-            }
-        }
+    for m in rows.of_theme(theme).filter_map(|r| month_of(r.0)) {
+        *by_month.entry(m).or_insert(0) += 1;
     }
     let counts: Vec<u64> = slots.iter().map(|s| by_month.get(&s.start).copied().unwrap_or(0)).collect();
     (0..slots.len())
@@ -302,13 +300,9 @@ pub fn periods_table(ctx: &AnalysisContext, rows: &TimeRows) -> PolarsResult<Dat
     let (mut pct, mut ratio, mut lower, mut upper, mut p_value, mut significant, mut method) = (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
     for (k, t) in rows.themes.iter().enumerate() {
         let mut counts = vec![0u64; np];
-        if let Some(flags) = rows.flags.get(k) {
-            for i in 0..rows.from.len() {
-                if let Some(c) = usize::try_from(rows.period[i]).ok().and_then(|p| counts.get_mut(p)) {
-                    if flags[i] {
-                        *c += 1;
-                    }
-                }
+        for (_, _, p) in rows.of_theme(k) {
+            if let Some(c) = usize::try_from(p).ok().and_then(|p| counts.get_mut(p)) {
+                *c += 1;
             }
         }
         for (i, p) in ctx.periods.iter().enumerate() {
@@ -389,14 +383,11 @@ pub fn early_hours_window(w: &TimeWindow) -> PolarsResult<WeeklyWindow> {
 
 /// (offences in the window, offences) for one theme in a period, by committed_from.
 pub fn window_count(rows: &TimeRows, theme: usize, period: i32, window: &WeeklyWindow) -> (u64, u64) {
-    let Some(flags) = rows.flags.get(theme) else { return (0, 0) };
     let (mut x, mut n) = (0, 0);
-    for i in 0..rows.from.len() {
-        if flags[i] && rows.period[i] == period {
-            n += 1;
-            if window.contains(rows.from[i]) {
-                x += 1;
-            }
+    for (from, _, _) in rows.of_theme(theme).filter(|r| r.2 == period) {
+        n += 1;
+        if window.contains(from) {
+            x += 1;
         }
     }
     (x, n)

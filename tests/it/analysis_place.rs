@@ -108,3 +108,39 @@ fn switching_definition_changes_the_counts_and_the_recorded_hash() {
     assert!(totals[1] > totals[0], "{totals:?}");
     assert_ne!(totals[2], totals[0], "{totals:?}");
 }
+
+#[test]
+fn harm_weights_from_the_analysts_file_weight_each_offence_and_report_missing_codes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(out.join("staged")).expect("mkdir");
+    for e in std::fs::read_dir(demo_out().join("staged")).expect("dir") {
+        let p = e.expect("entry").path();
+        std::fs::copy(&p, out.join("staged").join(p.file_name().expect("name"))).expect("copy");
+    }
+    // Every HO code weighs 2.5 days except 8N, which is left out to show it is reported, not zeroed.
+    let codes: Vec<String> = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/ho_codes.csv"))
+        .expect("seed")
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next().map(str::to_string))
+        .filter(|c| c != "8N")
+        .collect();
+    let weights = dir.path().join("weights.csv");
+    std::fs::write(&weights, format!("ho_code,weight\n{}", codes.iter().map(|c| format!("{c},2.5\n")).collect::<String>())).expect("weights");
+    let text = std::fs::read_to_string(demo_out().join("input/pipeline.toml")).expect("pipeline");
+    let p = demo_out().join("input/pipeline-harm.toml");
+    std::fs::write(&p, format!("{text}\n[analysis]\nharm_weights = \"{}\"\n", weights.display())).expect("write");
+    sna().args(["--quiet", "analyse"]).arg(&p).arg("--out").arg(&out).assert().success();
+    let harm = read_parquet(&out.join("tables/place_harm.parquet")).expect("place_harm");
+    let offences = harm.column("offences").and_then(|c| c.u64().cloned()).expect("offences");
+    let weighted = harm.column("harm_weighted").and_then(|c| c.f64().cloned()).expect("harm");
+    let missing = harm.column("offences_without_weight").and_then(|c| c.u64().cloned()).expect("missing");
+    let mut any_missing = 0;
+    for i in 0..harm.height() {
+        let (o, h, m) = (offences.get(i).unwrap_or(0), weighted.get(i).unwrap_or(0.0), missing.get(i).unwrap_or(0));
+        assert!((h - 2.5 * (o - m) as f64).abs() < 1e-9, "row {i}: {o} offences, {m} unweighted, harm {h}");
+        any_missing += m;
+    }
+    assert!(any_missing > 0, "8N offences are reported as unweighted");
+}
