@@ -430,7 +430,14 @@ impl OffenceGrid {
 /// out of the denominator and counted in `excluded`.
 fn hidden_violence(ctx: &AnalysisContext, las: &DataFrame, shares: &mut Vec<ShareRow>) -> Result<(), AnalysisError> {
     let hv = &ctx.options.hidden_violence;
-    let police = load(ctx, "police_offences")?;
+    // Only the three columns the join needs: the offence table can be the largest staged file.
+    let path = ctx.staged_dir.join("police_offences.parquet");
+    let police = if path.is_file() {
+        let lf = super::inputs::scan(&path)?.select([col("committed_from"), col("easting"), col("northing")]);
+        Some(lf.collect().map_err(perr("reading police offences for the hidden-violence join"))?)
+    } else {
+        None
+    };
     let mut points = Vec::new();
     if let Some(p) = &police {
         let (t, e, n) = (millis(p, "committed_from")?, floats(p, "easting")?, floats(p, "northing")?);

@@ -15,6 +15,11 @@
 //! the `note` says why (rates for 0-24 as a whole are in `people_ethnicity`, age group "under 25"). A
 //! denominator the population can only estimate (e.g. Black residents aged 0-24 from separate age and
 //! ethnic-group tables, assuming independence) is marked in `population_method` / `population_estimated`.
+//!
+//! `people_ethnicity` has two scopes: "current period" and "all periods" (every configured period pooled;
+//! rates are then per 1,000 residents per period, the population counted once per period). Rate ratios use
+//! `crate::stats::rate_ratio` (log-normal, or the exact conditional interval when a count is zero; the method
+//! is named in `rate_ratio_method`); `significant` is true when the interval excludes 1.
 
 use super::{AnalysisContext, AnalysisError, TableSink};
 use crate::definition::apply::theme_column;
@@ -717,13 +722,23 @@ pub(crate) mod tests {
         reference: &str,
         f: impl FnOnce(&AnalysisContext) -> T,
     ) -> T {
+        with_ctx_pop(offences, victims, suspects, reference, population(), f)
+    }
+
+    pub fn with_ctx_pop<T>(
+        offences: LazyFrame,
+        victims: LazyFrame,
+        suspects: LazyFrame,
+        reference: &str,
+        population: Population,
+        f: impl FnOnce(&AnalysisContext) -> T,
+    ) -> T {
         let def = definition();
         let opts = options(reference);
         let periods = vec![
             Period { start: date(2025, 4, 1), end: date(2026, 3, 31) },
             Period { start: date(2024, 4, 1), end: date(2025, 3, 31) },
         ];
-        let population = population();
         let ctx = AnalysisContext {
             definition: &def,
             staged: Staged { offences, victims, suspects },
@@ -884,6 +899,38 @@ pub(crate) mod tests {
         let r = row(&comp, &[base[0], ("role", "suspect"), ("measure", "officer-observed (IC) code")]);
         close(f(&r, "share"), 1.0);
         assert!(s(&r, "note").is_some_and(|n| n.contains("no Mixed")));
+    }
+
+    #[test]
+    fn estimated_denominators_are_marked() {
+        // Separate age and ethnic-group tables (as Census TS007A + TS021): Black residents aged 0-24 can only
+        // be estimated, 5,000 x 3,000 / 15,000 = 1,000, and the table says so.
+        let cell = |band: &str, group: &str, n: f64| PopulationCell {
+            ward_code: "E05000001".into(),
+            age_band: band.into(),
+            sex: "all".into(),
+            ethnic_group: group.into(),
+            population: n,
+        };
+        let pop = Population::from_cells(vec![
+            cell("0-24", "all", 5000.0),
+            cell("25+", "all", 10000.0),
+            cell("all", "Black", 3000.0),
+            cell("all", "White", 12000.0),
+        ]);
+        let (o, v, su) = extract();
+        let t = with_ctx_pop(o, v, su, "White", pop, |ctx| tables(ctx).expect("tables"));
+        let eth = table(t, "people_ethnicity");
+        let sel = |age: &str| {
+            row(&eth, &[("scope", "current period"), ("theme", "serious_violence"), ("role", "victim"), ("age_group", age), ("ethnic_group", "Black")])
+        };
+        let b = sel("under 25");
+        close(f(&b, "population"), 1000.0);
+        assert_eq!(s(&b, "population_estimated").as_deref(), Some("true"));
+        assert!(s(&b, "population_method").is_some_and(|m| m.starts_with("estimated assuming independence")));
+        let b = sel("all ages");
+        close(f(&b, "population"), 3000.0);
+        assert_eq!(s(&b, "population_estimated").as_deref(), Some("false"));
     }
 
     #[test]

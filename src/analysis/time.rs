@@ -20,7 +20,9 @@ use std::collections::BTreeMap;
 pub const AORISTIC_METHOD: &str =
     "Aoristic (Ratcliffe 2002): uniform over committed_from..committed_to by time in each hour; no end: start hour; 168 h or more: 1/168 per hour";
 
-/// Offence times and theme flags, in file order (so sums are reproducible).
+/// Offence times and theme flags, sorted by committed_from then committed_to. Offences that tie on both add
+/// identical weights, so the floating-point sums do not depend on the order polars returns rows in (joins
+/// in the definition step need not keep file order).
 pub struct TimeRows {
     pub from: Vec<i64>,
     pub to: Vec<Option<i64>>,
@@ -31,7 +33,7 @@ pub struct TimeRows {
 }
 
 impl TimeRows {
-    /// (committed_from, committed_to, period_index) of the theme's offences, in file order.
+    /// (committed_from, committed_to, period_index) of the theme's offences, in time order.
     pub fn of_theme(&self, theme: usize) -> impl Iterator<Item = (i64, Option<i64>, i32)> + '_ {
         let flags: &[bool] = self.flags.get(theme).map(|f| f.as_slice()).unwrap_or(&[]);
         flags.iter().zip(self.from.iter().zip(self.to.iter().zip(&self.period))).filter(|(f, _)| **f).map(|(_, (a, (b, c)))| (*a, *b, *c))
@@ -66,11 +68,13 @@ pub fn load_rows(ctx: &AnalysisContext) -> Result<TimeRows, AnalysisError> {
         flag_cols.push(get(&name)?.bool().map_err(|e| AnalysisError::polars(&name, e))?.clone());
     }
     let mut rows = TimeRows { from: Vec::new(), to: Vec::new(), period: Vec::new(), flags: vec![Vec::new(); themes.len()], themes };
-    for i in 0..df.height() {
-        // period_index is only set when committed_from is, but stay safe.
-        let (Some(f), Some(p)) = (from_c.get(i), period_c.get(i)) else { continue };
+    // period_index is only set when committed_from is, but stay safe.
+    let mut order: Vec<(i64, Option<i64>, usize)> = (0..df.height()).filter_map(|i| from_c.get(i).map(|f| (f, to_c.get(i), i))).collect();
+    order.sort_unstable();
+    for (f, to, i) in order {
+        let Some(p) = period_c.get(i) else { continue };
         rows.from.push(f);
-        rows.to.push(to_c.get(i));
+        rows.to.push(to);
         rows.period.push(p);
         for (k, c) in flag_cols.iter().enumerate() {
             rows.flags[k].push(c.get(i) == Some(true));
