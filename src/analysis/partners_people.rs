@@ -5,7 +5,7 @@
 
 use super::{bools, ints, millis, scopes, strings, CountRow, Scope, ShareRow, MS_PER_DAY};
 use crate::analysis::{AnalysisContext, AnalysisError};
-use crate::stats::{wilson_interval, ProportionEstimate};
+use crate::stats::{crude_rate, rate_ratio, wilson_interval, ProportionEstimate, RateEstimate, RateRatio};
 use polars::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -299,9 +299,76 @@ pub fn exclusions(
     Ok((group_rows, reason_rows))
 }
 
+/// Pupils on roll by (year label, ethnic group), from `staged/pupils.parquet` when the pipeline gave one.
+fn pupil_headcounts(ctx: &AnalysisContext) -> Option<BTreeMap<(String, String), f64>> {
+    let df = crate::table_io::read_parquet(&ctx.staged_dir.join("pupils.parquet")).ok()?;
+    let years = df.column("year").ok()?.str().ok()?.clone();
+    let groups = df.column("ethnic_group").ok()?.str().ok()?.clone();
+    let counts = df.column("headcount").ok()?.f64().ok()?.clone();
+    let mut out = BTreeMap::new();
+    for i in 0..df.height() {
+        if let (Some(y), Some(g), Some(c)) = (years.get(i), groups.get(i), counts.get(i)) {
+            *out.entry((y.to_string(), g.to_string())).or_insert(0.0) += c;
+        }
+    }
+    Some(out)
+}
+
+/// Headcount of a group over the years a scope covers: a year label `2025-26` counts when its 1 April
+/// falls inside the scope (the same financial years as the police periods).
+fn headcount_in(hc: &BTreeMap<(String, String), f64>, scope: &Scope, group: &str) -> Option<f64> {
+    let mut total = 0.0;
+    let mut found = false;
+    for ((year, g), c) in hc {
+        let start = year.get(..4).and_then(|y| y.parse::<i32>().ok()).and_then(|y| chrono::NaiveDate::from_ymd_opt(y, 4, 1));
+        if start.is_some_and(|d| scope.start <= d && d <= scope.end) && (group == "All" || g == group) {
+            total += c;
+            found = true;
+        }
+    }
+    found.then_some(total)
+}
+
+/// Exclusion rates are per 100 pupils, as the DfE publishes them.
+const PER_PUPILS: f64 = 100.0;
+
 pub fn group_table(ctx: &AnalysisContext, rows: &[GroupRow]) -> PolarsResult<DataFrame> {
     let n = rows.len();
     let est = |f: &dyn Fn(&ProportionEstimate) -> f64| rows.iter().map(|r| r.estimate.as_ref().map(f)).collect::<Vec<Option<f64>>>();
+    let hc = pupil_headcounts(ctx);
+    let reference = ctx.options.reference_group.as_str();
+    // Violence-related exclusions per 100 pupils on roll, and the ratio to the reference group.
+    let heads: Vec<Option<f64>> = rows.iter().map(|r| hc.as_ref().and_then(|h| headcount_in(h, &r.scope, &r.group))).collect();
+    let rates: Vec<Option<RateEstimate>> = rows
+        .iter()
+        .zip(&heads)
+        .map(|(r, h)| h.filter(|h| *h > 0.0).and_then(|h| crude_rate(r.violence_related, h, PER_PUPILS, ctx.confidence).ok()))
+        .collect();
+    let ratios: Vec<Option<RateRatio>> = rows
+        .iter()
+        .zip(&heads)
+        .map(|(r, h)| {
+            let h = (*h)?;
+            if r.group == "All" || r.group == reference {
+                return None;
+            }
+            let (x2, n2) = if reference == "rest" {
+                let all = rows.iter().zip(&heads).find(|(o, _)| o.scope.name == r.scope.name && o.group == "All")?;
+                (all.0.violence_related.checked_sub(r.violence_related)?, (*all.1)? - h)
+            } else {
+                let refr = rows.iter().zip(&heads).find(|(o, _)| o.scope.name == r.scope.name && o.group == reference)?;
+                (refr.0.violence_related, (*refr.1)?)
+            };
+            rate_ratio(r.violence_related, h, x2, n2, ctx.confidence).ok()
+        })
+        .collect();
+    let note = if hc.is_some() {
+        format!("violence-related exclusions per {PER_PUPILS} pupils on roll ([population] pupils), summed over the years in scope; ratio against {reference}")
+    } else {
+        "no pupils-on-roll file ([population] pupils): counts and shares only".to_string()
+    };
+    let rate = |f: &dyn Fn(&RateEstimate) -> Option<f64>| rates.iter().map(|r| r.as_ref().and_then(f)).collect::<Vec<Option<f64>>>();
+    let rr = |f: &dyn Fn(&RateRatio) -> Option<f64>| ratios.iter().map(|r| r.as_ref().and_then(f)).collect::<Vec<Option<f64>>>();
     df!(
         "definition" => vec![ctx.definition.name().to_string(); n],
         "definition_sha256" => vec![ctx.definition.sha256.clone(); n],
@@ -319,8 +386,19 @@ pub fn group_table(ctx: &AnalysisContext, rows: &[GroupRow]) -> PolarsResult<Dat
         "upper" => est(&|e| e.upper),
         "method" => rows.iter().map(|r| r.estimate.as_ref().map(|e| e.method.to_string())).collect::<Vec<_>>(),
         "confidence" => vec![ctx.confidence; n],
-        "rate_per_pupil" => vec![None::<f64>; n],
-        "rate_note" => vec!["pupils-on-roll denominators are not a pipeline input yet: counts and shares only".to_string(); n],
+        "pupils_on_roll" => heads,
+        "rate_per_pupil" => rate(&|e| Some(e.rate)),
+        "rate_lower" => rate(&|e| e.lower),
+        "rate_upper" => rate(&|e| Some(e.upper)),
+        "rate_method" => rates.iter().map(|r| r.as_ref().map(|e| e.method.as_str().to_string())).collect::<Vec<_>>(),
+        "multiplier" => vec![PER_PUPILS; n],
+        "reference_group" => vec![reference.to_string(); n],
+        "rate_ratio" => rr(&|e| e.estimate),
+        "rate_ratio_lower" => rr(&|e| Some(e.lower)),
+        "rate_ratio_upper" => rr(&|e| e.upper),
+        "rate_ratio_method" => ratios.iter().map(|r| r.as_ref().map(|e| e.method.as_str().to_string())).collect::<Vec<_>>(),
+        "rate_ratio_significant" => ratios.iter().map(|r| r.as_ref().map(|e| e.significant)).collect::<Vec<_>>(),
+        "rate_note" => vec![note; n],
     )
 }
 

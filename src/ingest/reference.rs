@@ -36,6 +36,8 @@ pub struct PopulationFileReport {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReferenceReport {
+    /// Rows of pupil headcounts staged (0 when no `[population] pupils` file).
+    pub pupil_rows: usize,
     pub wards: usize,
     pub population: Vec<PopulationFileReport>,
     /// The area's residents: per ward, the least-split table (see `crate::geo::population`), summed.
@@ -138,7 +140,12 @@ pub fn stage_reference(p: &Pipeline, geography: &Geography, out: &Path) -> Resul
     .map_err(polars_err("staging population"))?;
     write_parquet(&mut pop_df, &out.join("staged").join("population.parquet"), &vec![("source".into(), "population".into())])
         .map_err(|e| SnaError::Usage(e.to_string()))?;
+    let pupil_rows = match &p.pupils {
+        Some(path) => stage_pupils(path, out)?,
+        None => 0,
+    };
     Ok(ReferenceReport {
+        pupil_rows,
         wards: wards.wards.len(),
         population: reports,
         residents,
@@ -169,4 +176,29 @@ fn load_population_file(
         PopulationFormat::CensusTs007a => population_ts007a::load(path, lookup()?, wards)?,
         PopulationFormat::NomisTs021 => population_ts021::load(path, lookup()?, wards)?,
     })
+}
+
+/// Pupils on roll (`year,ethnic_group,headcount`; year like 2025-26) into `staged/pupils.parquet`, the
+/// denominators of exclusion rates. Any unreadable row stops the run: a wrong denominator is worse than none.
+fn stage_pupils(path: &Path, out: &Path) -> Result<usize> {
+    let bad = |m: String| SnaError::Usage(format!("{}: {m}", path.display()));
+    let mut r = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+    let headers: Vec<String> = r.headers().map_err(|e| bad(e.to_string()))?.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_lowercase()).collect();
+    let col = |name: &str| headers.iter().position(|h| h == name).ok_or_else(|| bad(format!("no column {name} (expected year,ethnic_group,headcount)")));
+    let (y, g, h) = (col("year")?, col("ethnic_group")?, col("headcount")?);
+    let (mut years, mut groups, mut counts) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.map_err(|e| bad(format!("line {}: {e}", i + 2)))?;
+        let count: f64 = rec.get(h).unwrap_or("").trim().parse().map_err(|_| bad(format!("line {}: headcount is not a number", i + 2)))?;
+        if !(count.is_finite() && count >= 0.0) {
+            return Err(bad(format!("line {}: headcount must be zero or more", i + 2)));
+        }
+        years.push(rec.get(y).unwrap_or("").trim().to_string());
+        groups.push(rec.get(g).unwrap_or("").trim().to_string());
+        counts.push(count);
+    }
+    let n = years.len();
+    let mut df = df!("year" => years, "ethnic_group" => groups, "headcount" => counts).map_err(|e| bad(e.to_string()))?;
+    write_parquet(&mut df, &out.join("staged").join("pupils.parquet"), &vec![("source".into(), "pupils".into())]).map_err(|e| bad(e.to_string()))?;
+    Ok(n)
 }

@@ -96,7 +96,11 @@ enum OneOrMany {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPopulation {
+    #[serde(default)]
     files: Vec<RawPopulationFile>,
+    /// Pupils on roll by year and ethnic group (`year,ethnic_group,headcount`), for exclusion rates.
+    #[serde(default)]
+    pupils: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -301,6 +305,8 @@ pub struct Pipeline {
     pub definition: DefinitionRef,
     pub geography: GeographyConfig,
     pub population: Vec<PopulationFile>,
+    /// Pupil headcounts for exclusion rates (`[population] pupils`).
+    pub pupils: Option<PathBuf>,
     pub sources: Vec<SourceConfig>,
     pub privacy: PrivacyConfig,
     pub analysis: AnalysisOptions,
@@ -398,6 +404,7 @@ impl Pipeline {
         };
 
         let mut population = Vec::new();
+        let pupils = raw.population.as_ref().and_then(|p| p.pupils.clone()).map(|f| existing("[population] pupils", &f)).transpose()?;
         for (i, f) in raw.population.map(|p| p.files).unwrap_or_default().into_iter().enumerate() {
             let key = format!("[population] files[{i}]");
             let Some(format) = PopulationFormat::from_name(&f.format) else {
@@ -469,6 +476,7 @@ impl Pipeline {
             definition,
             geography,
             population,
+            pupils,
             sources,
             privacy: PrivacyConfig { key, suppress_below: pv.suppress_below, round_to: pv.round_to },
             analysis,

@@ -243,3 +243,24 @@ fn a_partner_source_not_supplied_is_skipped_and_quality_lists_what_was_present()
     let covered: BTreeSet<String> = table_in(&out, "quality_completeness").iter().map(|r| r["source"].clone()).collect();
     assert!(!covered.contains("las") && !covered.contains("marac") && covered.contains("ae"), "{covered:?}");
 }
+
+#[test]
+fn violence_related_exclusion_rates_per_pupil_recover_the_planted_black_white_ratio() {
+    let truth = crate::support::read_json(&crate::support::demo_out().join("input/truth.json"));
+    let planted = &truth["truths"]["black_white_violent_exclusion_rate_ratio"];
+    let df = sna::table_io::read_parquet(&crate::support::demo_out().join("tables/partners_exclusions_groups.parquet")).expect("groups");
+    let scope = df.column("scope").and_then(|c| c.str().cloned()).expect("scope");
+    let group = df.column("ethnic_group").and_then(|c| c.str().cloned()).expect("group");
+    let get = |name: &str| df.column(name).and_then(|c| c.cast(&polars::prelude::DataType::Float64)).expect(name).f64().expect("f64").clone();
+    let (ratio, lower, upper, pupils, violent) = (get("rate_ratio"), get("rate_ratio_lower"), get("rate_ratio_upper"), get("pupils_on_roll"), get("violence_related"));
+    let row = (0..df.height()).find(|&i| scope.get(i) == Some("all_periods") && group.get(i) == Some("Black")).expect("Black, all periods");
+    let white = (0..df.height()).find(|&i| scope.get(i) == Some("all_periods") && group.get(i) == Some("White")).expect("White, all periods");
+    // Denominators are the generator's pupil-years; numerators the staged violence-related exclusions.
+    assert_eq!(pupils.get(row), planted["black_pupils"].as_f64());
+    assert_eq!(pupils.get(white), planted["white_pupils"].as_f64());
+    let (r, l, u) = (ratio.get(row).expect("ratio"), lower.get(row).expect("lower"), upper.get(row).expect("upper"));
+    let target = planted["target"].as_f64().expect("target");
+    assert!(l < target && target < u && l > 1.0, "ratio {r} ({l} to {u}) against planted {target}");
+    let expected = (violent.get(row).expect("b") / pupils.get(row).expect("bp")) / (violent.get(white).expect("w") / pupils.get(white).expect("wp"));
+    assert!((r - expected).abs() < 1e-12);
+}
