@@ -27,12 +27,18 @@ pub const SEEDS: &[(&str, &str)] = &[
     ("police_uk_crime_types", include_str!("../seeds/police_uk_crime_types.csv")),
 ];
 
+/// Titles and one-line descriptions of the analysis tables, in report order (TOML, `[[table]]` entries).
+pub const REPORT_TABLES: &str = include_str!("../seeds/report_tables.toml");
+
 /// (preset name, TOML text) for every built-in serious-violence definition.
 pub const DEFINITIONS: &[(&str, &str)] = &[
     ("london-vru", include_str!("../pipelines/definitions/london-vru.toml")),
     ("richmond", include_str!("../pipelines/definitions/richmond.toml")),
     ("avon-somerset", include_str!("../pipelines/definitions/avon-somerset.toml")),
 ];
+
+/// Public-tier rules: which analysis tables are published and how (read by `report::public`).
+pub const PUBLIC_TABLES: &str = include_str!("../seeds/public_tables.toml");
 
 /// The pipeline `sna demo` runs, with paths relative to the synthetic borough's folder.
 pub const DEMO_PIPELINE: &str = include_str!("../pipelines/demo.toml");

@@ -3,8 +3,14 @@
 
 pub mod charts;
 pub mod findings;
+pub mod maps;
+pub mod markdown_tables;
+pub mod findings_dimensions;
+pub mod public;
 pub mod summary;
+pub mod table_rows;
 pub mod tables;
+pub mod workbook;
 
 use crate::definition::Definition;
 use crate::pipeline::config::Pipeline;
@@ -72,10 +78,14 @@ pub fn run_report(out: &Path, s: &ReportSettings) -> Result<Vec<String>, ReportE
             Err(e) => return Err(e.into()),
         }
     }
+    written.extend(maps::write_maps(out, s)?);
     let summary_path = out.join("report").join("summary.md");
     let text = summary::render(s, &wards, &areas, out);
     crate::fsutil::write_atomic(&summary_path, text.as_bytes())
         .map_err(|source| ReportError::Io { path: summary_path.display().to_string(), source })?;
     written.push("report/summary.md".to_string());
+    written.extend(workbook::write_workbook(out, s)?);
+    written.extend(markdown_tables::write_markdown_tables(out)?);
+    written.extend(public::write_public_tables(out, &s.pipeline.privacy)?);
     Ok(written)
 }

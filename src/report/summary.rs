@@ -46,16 +46,46 @@ fn data_accounting(out: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The CRIS-to-CONNECT change (late February / March 2024) breaks the domestic-abuse and hate flags: say so
+/// whenever the periods compared straddle it.
+fn spans_connect_change(p: &crate::pipeline::config::Pipeline) -> bool {
+    let change = chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap_or_default();
+    let periods = p.all_periods();
+    let start = periods.iter().map(|x| x.start).min();
+    let end = periods.iter().map(|x| x.end).max();
+    matches!((start, end), (Some(s), Some(e)) if s < change && change <= e)
+}
+
+const CONNECT_CAVEAT: &str = "The Metropolitan Police moved from CRIS to CONNECT in March 2024: domestic-abuse (and hate) flags before and after the change are not comparable, so trends in domestic abuse across it should be read with care.";
+
+fn bullets(md: &mut String, heading: &str, items: Vec<String>) {
+    if items.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "**{heading}**\n");
+    for i in items {
+        let _ = writeln!(md, "- {i}");
+    }
+    let _ = writeln!(md);
+}
+
 pub fn render(s: &ReportSettings, wards: &BTreeMap<String, Vec<WardFigures>>, areas: &BTreeMap<String, AreaFigures>, out: &Path) -> String {
+    use super::findings_dimensions as fd;
+    use super::table_rows::Rows;
     let p = s.pipeline;
     let d = s.definition;
+    let load = |name: &str| Rows::load(out, name).unwrap_or_default();
+    let (periods, nte, hours) = (load("time_periods"), load("time_nte"), load("time_hour_weekday"));
+    let (under25, sex, eth, completeness) = (load("people_under25"), load("people_sex"), load("people_ethnicity"), load("people_completeness"));
+    let (sanctions, shares) = (load("response_sanction_detection"), load("partners_shares"));
+    let connect = spans_connect_change(p);
     let mut md = String::new();
     let _ = writeln!(md, "# {}\n", p.name);
     let _ = writeln!(md, "- Area: {}", p.area);
-    let _ = writeln!(md, "- Period: {}", p.period.label());
+    let _ = writeln!(md, "- Period: {}{}", p.period.label(), if p.previous.is_empty() { String::new() } else { format!(" (compared with the {} previous period(s))", p.previous.len()) });
     let _ = writeln!(md, "- Definition: {} version {} (sha256 {})", d.name(), d.file.definition.version, d.short_hash());
     let _ = writeln!(md, "- Restricted: unsuppressed figures for the partnership; not for publication.\n");
-    let _ = writeln!(md, "## Findings\n");
+    let _ = writeln!(md, "## Summary of the Strategic Needs Assessment\n");
     if wards.is_empty() {
         let _ = writeln!(
             md,
@@ -64,30 +94,62 @@ pub fn render(s: &ReportSettings, wards: &BTreeMap<String, Vec<WardFigures>>, ar
     }
     for theme in d.themes() {
         let (Some(w), Some(a)) = (wards.get(&theme.key), areas.get(&theme.key)) else { continue };
+        let key = theme.key.as_str();
         let _ = writeln!(md, "### {}\n", theme.label);
         let _ = writeln!(md, "{} offences in {}.\n", thousands(a.offences), p.period.label());
-        for finding in [top_wards(&theme.label, w, a, 2), highest_rate(&p.area, w, a, p.analysis.confidence), unplaced(a)].into_iter().flatten() {
-            let _ = writeln!(md, "- {finding}");
+        bullets(&mut md, "Locations", [top_wards(&theme.label, w, a, 2), highest_rate(&p.area, w, a, p.analysis.confidence), unplaced(a)].into_iter().flatten().collect());
+        bullets(&mut md, "Times", [fd::night_time(&nte, key, &theme.label), fd::peak_hours(&hours, key)].into_iter().flatten().collect());
+        let age_group = if key.starts_with("under_25") { "under 25" } else { "all ages" };
+        let mut people: Vec<String> = [fd::young_people(&under25, key, "victim"), fd::young_people(&under25, key, "suspect"), fd::female_share(&sex, key, &theme.label, "victim")]
+            .into_iter()
+            .flatten()
+            .collect();
+        for group in ["Asian", "Black", "Mixed", "Other", "White"] {
+            if let Some(f) = fd::disproportionality(&eth, key, "victim", group, age_group) {
+                people.push(f);
+            }
         }
-        let _ = writeln!(md, "\n![{} by ward](../charts/place_wards_{}.png)\n", theme.label, theme.key);
+        people.extend(fd::ethnicity_missing(&completeness, key, "victim"));
+        bullets(&mut md, "Victims and offenders", people);
+        let mut trends: Vec<String> = fd::trend(&periods, key, &theme.label).into_iter().collect();
+        if connect && key.contains("domestic") && !trends.is_empty() {
+            trends.push(CONNECT_CAVEAT.to_string());
+        }
+        bullets(&mut md, "Trends", trends);
+        bullets(&mut md, "Response", fd::sanction_detection(&sanctions, key, &theme.label).into_iter().collect());
+        let _ = writeln!(md, "![{} by ward](../charts/place_wards_{}.png)\n", theme.label, theme.key);
     }
-    let _ = writeln!(md, "## Data\n");
+    let partner = fd::partner_shares(&shares);
+    if !partner.is_empty() {
+        let _ = writeln!(md, "## Partner data\n");
+        for f in partner {
+            let _ = writeln!(md, "- {f}");
+        }
+        let _ = writeln!(md);
+    }
+    let _ = writeln!(md, "## Data quality and caveats\n");
+    if connect {
+        let _ = writeln!(md, "- {CONNECT_CAVEAT}");
+    }
+    let _ = writeln!(md, "- Findings resting on fewer than 10 offences or people are marked; rates on them are unreliable.\n");
     let _ = writeln!(md, "| source | rows read | staged | quarantined | reasons |\n|---|---|---|---|---|");
     for row in data_accounting(out) {
         let _ = writeln!(md, "{row}");
     }
     let _ = writeln!(md, "\nQuarantined rows are listed with file, line, reason and field in `rejects/`.\n");
-    let _ = writeln!(md, "## Method\n");
+    let _ = writeln!(md, "## Methodology\n");
     let _ = writeln!(md, "- Definition text: \"{}\"", d.file.definition.text);
     if !d.file.definition.notes.is_empty() {
         let _ = writeln!(md, "- Definition notes: {}", d.file.definition.notes);
     }
     let _ = writeln!(
         md,
-        "- Rates are offences per {} residents; {:.0}% confidence intervals use Byar's method for counts of 10 or more and the exact Poisson method below 10.",
+        "- Rates are offences per {} residents; {:.0}% confidence intervals use Byar's method for counts of 10 or more and the exact Poisson method below 10. Proportions use Wilson score intervals; rate ratios a log-normal interval (exact conditional when a count is zero); changes between periods an exact conditional (binomial) test.",
         thousands(p.analysis.multiplier as u64),
         p.analysis.confidence * 100.0
     );
-    let _ = writeln!(md, "- Ward shares use all offences in the area as the denominator, including those that could not be placed in a ward.");
+    let _ = writeln!(md, "- Ward shares use all offences in the area as the denominator, including those that could not be placed in a ward. A ward is called higher or lower than the area only when its interval excludes the area rate.");
+    let _ = writeln!(md, "- Times are spread over each offence's recorded window (aoristic); the night-time economy is {} nights {} to {}.", p.analysis.nte.days.join(", "), p.analysis.nte.start, p.analysis.nte.end);
+    let _ = writeln!(md, "- Public tables suppress counts from 1 to {} (and any cell that could be recovered from totals).", p.privacy.suppress_below.saturating_sub(1));
     md
 }

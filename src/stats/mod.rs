@@ -12,6 +12,7 @@ pub mod getis_ord;
 pub mod multiple_testing;
 pub mod rate_ratio;
 pub mod rates;
+pub mod suppression;
 pub mod wilson;
 
 pub use change::{ChangeOptions, PeriodChange, period_change, period_change_with};

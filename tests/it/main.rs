@@ -10,5 +10,8 @@ mod cli_errors;
 mod demo_end_to_end;
 mod keys_and_stages;
 mod real_public_data;
+mod report_maps;
+mod report_findings;
+mod report_tables;
 mod support;
 mod validate;

@@ -1,0 +1,93 @@
+//! Ward maps on the demo output: every map PNG is a real image of sensible size, SVGs are complete, and the
+//! GeoJSON opens as a WGS84 FeatureCollection with one feature per ward and the statistics as properties.
+
+use crate::support::demo_out;
+use std::path::PathBuf;
+
+const THEMES_MIN: usize = 1;
+const WARDS: usize = 20;
+
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |s: &[u8]| u32::from_be_bytes([s[0], s[1], s[2], s[3]]);
+    (be(&bytes[16..20]), be(&bytes[20..24]))
+}
+
+fn maps_dir() -> PathBuf {
+    let dir = demo_out().join("maps");
+    assert!(dir.is_dir(), "{} missing", dir.display());
+    dir
+}
+
+fn names(ext: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(maps_dir())
+        .expect("maps dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(ext) && !n.starts_with('.'))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_map_png_and_svg_is_valid() {
+    let pngs = names(".png");
+    let rates = pngs.iter().filter(|n| n.starts_with("place_rates_")).count();
+    let hots = pngs.iter().filter(|n| n.starts_with("place_hotspots_")).count();
+    assert!(rates >= THEMES_MIN, "{pngs:?}");
+    assert_eq!(hots, rates, "a hotspot map per theme: {pngs:?}");
+    for n in &pngs {
+        let bytes = std::fs::read(maps_dir().join(n)).expect("read png");
+        let (w, h) = png_size(&bytes);
+        assert!((800..=2400).contains(&w) && (400..=2400).contains(&h), "{n}: {w}x{h}");
+        assert!(bytes.len() > 20_000, "{n}: only {} bytes", bytes.len());
+        let svg = std::fs::read_to_string(maps_dir().join(n.replace(".png", ".svg"))).expect("matching svg");
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{n} svg");
+        assert!(svg.contains("Source: police recorded crime"), "{n} caption");
+        assert!(svg.contains(">\nN\n<"), "{n} north arrow");
+        assert!(svg.contains(" km\n") || svg.contains(" m\n"), "{n} scale bar");
+        if n.starts_with("place_rates_") {
+            assert!(svg.contains("quintiles") || svg.contains("quantiles") || svg.contains("same rate"), "{n} class method");
+        } else {
+            assert!(svg.contains("Benjamini-Hochberg") && svg.contains("0.05"), "{n} adjustment and alpha");
+        }
+    }
+    assert!(names("").iter().all(|n| !n.starts_with(".tmp-")), "temporary files left");
+}
+
+#[test]
+fn geojson_has_one_feature_per_ward_with_statistics() {
+    let files = names(".geojson");
+    assert_eq!(files.len(), names(".png").iter().filter(|n| n.starts_with("place_rates_")).count(), "{files:?}");
+    for n in &files {
+        let v = crate::support::read_json(&maps_dir().join(n));
+        assert_eq!(v["type"], "FeatureCollection");
+        let features = v["features"].as_array().expect("features");
+        assert_eq!(features.len(), WARDS, "{n}");
+        let theme = n.trim_start_matches("place_wards_").trim_end_matches(".geojson");
+        let mut codes = std::collections::BTreeSet::new();
+        for f in features {
+            let p = f["properties"].as_object().expect("properties");
+            assert_eq!(p["theme"], theme);
+            assert!(codes.insert(p["code"].as_str().expect("code").to_string()));
+            for key in ["name", "offences", "population", "rate", "lower", "upper", "vs_area", "gi_star_z", "p_adjusted", "class"] {
+                assert!(p.contains_key(key), "{n}: {key} missing");
+            }
+            assert!(p["offences"].is_u64(), "{n}: offences");
+            assert!(p["rate"].is_f64(), "{n}: demo wards all have residents");
+            let class = p["class"].as_str().expect("class");
+            assert!(["hot", "cold", "not significant"].contains(&class), "{class}");
+            assert_eq!(f["geometry"]["type"], "MultiPolygon");
+            for poly in f["geometry"]["coordinates"].as_array().expect("coords") {
+                for ring in poly.as_array().expect("rings") {
+                    for pt in ring.as_array().expect("points") {
+                        let (lon, lat) = (pt[0].as_f64().expect("lon"), pt[1].as_f64().expect("lat"));
+                        assert!((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat), "{lon},{lat}");
+                        assert!((-8.0..=2.0).contains(&lon) && (49.0..=61.0).contains(&lat), "not in GB: {lon},{lat}");
+                    }
+                }
+            }
+        }
+    }
+}
