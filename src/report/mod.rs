@@ -2,10 +2,12 @@
 //! accounting), writes `charts/` and `report/`.
 
 pub mod charts;
+pub mod charts_from_tables;
 pub mod findings;
 pub mod maps;
 pub mod markdown_tables;
 pub mod findings_dimensions;
+pub mod html;
 pub mod public;
 pub mod summary;
 pub mod table_rows;
@@ -78,12 +80,16 @@ pub fn run_report(out: &Path, s: &ReportSettings) -> Result<Vec<String>, ReportE
             Err(e) => return Err(e.into()),
         }
     }
+    written.extend(charts_from_tables::write_charts(out, s)?);
     written.extend(maps::write_maps(out, s)?);
     let summary_path = out.join("report").join("summary.md");
     let text = summary::render(s, &wards, &areas, out);
     crate::fsutil::write_atomic(&summary_path, text.as_bytes())
         .map_err(|source| ReportError::Io { path: summary_path.display().to_string(), source })?;
     written.push("report/summary.md".to_string());
+    html::write_index(&out.join("report"), &s.pipeline.name, &text)
+        .map_err(|source| ReportError::Io { path: out.join("report/index.html").display().to_string(), source })?;
+    written.push("report/index.html".to_string());
     written.extend(workbook::write_workbook(out, s)?);
     written.extend(markdown_tables::write_markdown_tables(out)?);
     written.extend(public::write_public_tables(out, &s.pipeline.privacy)?);

@@ -296,21 +296,24 @@ pub fn methods_lines(s: &ReportSettings) -> Vec<String> {
     let a = &s.pipeline.analysis;
     let conf = pct(a.confidence);
     let privacy = &s.pipeline.privacy;
-    let mut suppression = format!(
-        "Public tier (public/): counts from 1 to {} are suppressed (primary suppression), with secondary suppression so \
-         no suppressed count can be recovered from row or column totals; rates, confidence intervals and percentages \
-         based on a suppressed count are suppressed too",
-        privacy.suppress_below.saturating_sub(1)
-    );
+    let mut suppression = if privacy.suppress_below > 1 {
+        format!(
+            "Public tier (public/): counts from 1 to {} are suppressed (primary suppression), with secondary suppression \
+             so no suppressed count can be recovered from row or column totals; rates, confidence intervals and \
+             percentages based on a suppressed count are suppressed too",
+            privacy.suppress_below - 1
+        )
+    } else {
+        "Public tier (public/): no suppression threshold is set ([privacy] suppress_below)".to_string()
+    };
     if privacy.round_to > 1 {
         suppression.push_str(&format!("; published counts are rounded to the nearest {}", privacy.round_to));
     }
     suppression.push_str(". This workbook is the restricted version and is not suppressed.");
     vec![
         format!(
-            "Rates: per 1,000 residents (per {} for school exclusions) with {conf} confidence intervals: exact Poisson \
-             (Gamma) limits for counts under 10, Byar's approximation from 10 upwards.",
-            "100 pupils"
+            "Rates: per 1,000 residents (per 100 pupils for school exclusions) with {conf} confidence intervals: exact \
+             Poisson (Gamma) limits for counts under 10, Byar's approximation from 10 upwards."
         ),
         format!("Proportions and shares: Wilson score intervals ({conf})."),
         format!(
@@ -478,24 +481,29 @@ fn write_readme(ws: &mut Worksheet, out: &Path, s: &ReportSettings, sheets: &[Sh
     Ok(())
 }
 
+/// An empty workbook whose document properties are fixed by its arguments: the creation time is `created`
+/// (the end of the assessment period) rather than the clock, so the same tables give the same bytes
+/// (rust_xlsxwriter already fixes the zip entries' timestamps).
+fn new_workbook(created: chrono::NaiveDate, title: &str, comment: &str) -> Result<Workbook, XlsxError> {
+    use chrono::Datelike;
+    let created = ExcelDateTime::from_ymd(created.year().clamp(1900, 9999) as u16, created.month() as u8, created.day() as u8)?;
+    let mut wb = Workbook::new();
+    wb.set_properties(
+        &DocProperties::new().set_title(title).set_author("sna").set_comment(comment).set_creation_datetime(&created),
+    );
+    Ok(wb)
+}
+
 /// Build the workbook in memory.
 fn build(out: &Path, s: &ReportSettings, path: &Path) -> Result<Workbook, ReportError> {
     let xe = xerr(path);
     let tables = present_tables(out)?;
-    let mut wb = Workbook::new();
-    // A fixed creation time (the end of the assessment period) so the same tables give the same bytes.
-    let end = s.pipeline.period.end;
-    let created = {
-        use chrono::Datelike;
-        ExcelDateTime::from_ymd(end.year().clamp(1900, 9999) as u16, end.month() as u8, end.day() as u8).map_err(&xe)?
-    };
-    wb.set_properties(
-        &DocProperties::new()
-            .set_title(format!("{}: tables", s.pipeline.name))
-            .set_author("sna")
-            .set_comment(format!("Definition {} {}", s.definition.name(), s.definition.sha256))
-            .set_creation_datetime(&created),
-    );
+    let mut wb = new_workbook(
+        s.pipeline.period.end,
+        &format!("{}: tables", s.pipeline.name),
+        &format!("Definition {} {}", s.definition.name(), s.definition.sha256),
+    )
+    .map_err(&xe)?;
     let mut used = BTreeSet::new();
     let readme_name = sheet_name("README", &mut used);
     wb.add_worksheet().set_name(&readme_name).map_err(&xe)?;
@@ -574,6 +582,53 @@ mod tests {
             kinds,
             vec![Text, Count, Count, OneDp, OneDp, OneDp, Percent, Percent, TwoDp, TwoDp, PValue, General, Bool]
         );
+    }
+
+    fn big_wards_table(n_wards: usize, themes: &[&str]) -> DataFrame {
+        let n = n_wards * themes.len();
+        let theme: Vec<String> = (0..n).map(|i| themes[i / n_wards].to_string()).collect();
+        let code: Vec<String> = (0..n).map(|i| format!("E05{:06}", i % n_wards)).collect();
+        let offences: Vec<i64> = (0..n).map(|i| (i * 7 % 500) as i64).collect();
+        let population: Vec<f64> = (0..n).map(|i| 8000.0 + (i % 97) as f64 * 50.0).collect();
+        let rate: Vec<f64> = offences.iter().zip(&population).map(|(o, p)| *o as f64 * 1000.0 / p).collect();
+        let lower: Vec<Option<f64>> = rate.iter().map(|r| if *r > 0.0 { Some(r * 0.8) } else { None }).collect();
+        let upper: Vec<f64> = rate.iter().map(|r| r * 1.2 + 0.5).collect();
+        let share: Vec<f64> = offences.iter().map(|o| *o as f64 / 100_000.0).collect();
+        df!(
+            "theme" => theme, "ward_code" => code, "offences" => offences, "population" => population,
+            "rate" => rate, "lower" => lower, "upper" => upper, "share" => share,
+        )
+        .expect("frame")
+    }
+
+    fn save_to_bytes(df: &DataFrame) -> Vec<u8> {
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 3, 31).expect("date");
+        let mut wb = new_workbook(date, "t", "c").expect("workbook");
+        let path = Path::new("mem.xlsx");
+        write_table_sheet(wb.add_worksheet().set_name("place_wards").expect("name"), df, path).expect("sheet");
+        wb.save_to_buffer().expect("saved")
+    }
+
+    #[test]
+    fn big_tables_are_written_quickly_and_deterministically() {
+        let df = big_wards_table(700, &["serious_violence", "under_25", "domestic_abuse", "sexual_violence", "knife"]);
+        let t = std::time::Instant::now();
+        let a = save_to_bytes(&df);
+        let elapsed = t.elapsed();
+        let b = save_to_bytes(&df);
+        assert!(elapsed.as_secs() < 20, "3,500-row sheet took {elapsed:?}");
+        assert_eq!(a, b, "two builds give the same bytes");
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("big.xlsx");
+        std::fs::write(&path, &a).expect("write");
+        use calamine::{open_workbook, Data, Reader, Xlsx};
+        let mut x: Xlsx<_> = open_workbook(&path).expect("opens");
+        let range = x.worksheet_range("place_wards").expect("sheet");
+        assert_eq!(range.height(), 3501);
+        assert_eq!(range.get_value((0, 4)), Some(&Data::String("rate".into())));
+        assert!(matches!(range.get_value((1, 2)), Some(Data::Float(_)) | Some(Data::Int(_))));
+        // A null bound is an empty cell.
+        assert!(matches!(range.get_value((1, 5)), None | Some(Data::Empty)));
     }
 
     #[test]

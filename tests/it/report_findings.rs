@@ -50,3 +50,17 @@ fn no_finding_says_higher_without_an_interval_or_test_behind_it() {
         }
     }
 }
+
+#[test]
+fn the_html_report_is_offline_and_references_only_files_that_exist() {
+    let report = demo_out().join("report");
+    let html = std::fs::read_to_string(report.join("index.html")).expect("index.html");
+    assert!(html.contains("Summary of the Strategic Needs Assessment"));
+    assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("<script"), "no network, no scripts");
+    let refs = sna::report::html::references(&html);
+    assert!(refs.iter().any(|r| r.ends_with(".png")), "the charts are shown");
+    for r in refs {
+        let target = report.join(&r);
+        assert!(target.is_file(), "index.html references {r}, which does not exist");
+    }
+}

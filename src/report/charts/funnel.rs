@@ -103,18 +103,26 @@ pub fn render_funnel(chart: &FunnelChart, png_path: &Path, svg_path: &Path) -> R
     let y_max = pts.iter().map(|p| p.2).fold(chart.area_rate, f64::max);
     // Show limits up to a little beyond the data, but never let them dominate the scale.
     let y_axis = Axis::nice(0.0, y_max * 1.15, 6.0);
-    let x_axis = Axis::nice(0.0, x_max * 1.02, 6.0);
+    let x_axis = Axis::nice(0.0, x_max * 1.02, 8.0);
     let left = common::y_tick_px(&y_axis, false).map_err(&lerr)?;
-    let legend = vec![
-        (Key::Dot(flag_colour(FunnelFlag::Within)), "Ward within limits".to_string()),
-        (Key::Dot(flag_colour(FunnelFlag::AboveOuter)), format!("Above {}", chart.outer_label)),
-        (Key::Dot(flag_colour(FunnelFlag::AboveInner)), format!("Above {} only", chart.inner_label)),
-        (Key::Dot(flag_colour(FunnelFlag::BelowInner)), format!("Below {} only", chart.inner_label)),
-        (Key::Dot(flag_colour(FunnelFlag::BelowOuter)), format!("Below {}", chart.outer_label)),
+    let flags = [
+        (FunnelFlag::AboveOuter, format!("Above {}", chart.outer_label)),
+        (FunnelFlag::AboveInner, format!("Above {} only", chart.inner_label)),
+        (FunnelFlag::Within, "Within limits".to_string()),
+        (FunnelFlag::BelowInner, format!("Below {} only", chart.inner_label)),
+        (FunnelFlag::BelowOuter, format!("Below {}", chart.outer_label)),
+    ];
+    // Only the categories present, so the legend stays short.
+    let mut legend: Vec<(Key, String)> = flags
+        .into_iter()
+        .filter(|(fl, _)| pts.iter().any(|(i, _, _)| chart.points[*i].flag == *fl))
+        .map(|(fl, label)| (Key::Dot(flag_colour(fl)), label))
+        .collect();
+    legend.extend([
         (Key::Line(palette::BLACK), chart.area_label.clone()),
         (Key::Dashed(palette::TEXT_MUTED), chart.inner_label.clone()),
         (Key::Line(palette::TEXT_MUTED), chart.outer_label.clone()),
-    ];
+    ]);
     let t = FrameText { title: &chart.title, subtitle: &chart.subtitle, caption: &chart.caption, y_label: &chart.y_label, x_label: &chart.x_label };
     let frame = Frame::new(&t, &legend, left, 16, PLOT_H, common::TICK_LEN + 24).map_err(&lerr)?;
     let mut outside: Vec<(usize, f64)> = pts
@@ -123,8 +131,29 @@ pub fn render_funnel(chart: &FunnelChart, png_path: &Path, svg_path: &Path) -> R
         .map(|(i, _, r)| (*i, (r - chart.area_rate).abs()))
         .collect();
     outside.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let labelled = outside.into_iter().take(chart.max_labels).map(|(i, _)| i).collect();
-    let prepared = Prepared { chart, frame, x_axis, y_axis, labelled };
+    let mut prepared = Prepared { chart, frame, x_axis, y_axis, labelled: Vec::new() };
+    // Label the most extreme wards first, skipping any label that would overlap one already
+    // placed or a point other than its own.
+    let mut boxes: Vec<(i32, i32, i32, i32)> = Vec::new();
+    let dots: Vec<(i32, i32)> = pts.iter().map(|(_, n, r)| prepared.xy(*n, *r)).collect();
+    let f = &prepared.frame;
+    for (i, _) in outside {
+        if prepared.labelled.len() >= chart.max_labels {
+            break;
+        }
+        let Some(r) = usable(chart.points[i].rate) else { continue };
+        let (x, y) = prepared.xy(chart.points[i].population, r);
+        let w = common::text_width(&chart.points[i].label, VALUE_SIZE, FontStyle::Normal).map_err(&lerr)?;
+        let right = x <= (f.plot_left + f.plot_right) / 2;
+        let (x0, x1) = if right { (x + 9, x + 9 + w) } else { (x - 9 - w, x - 9) };
+        let b = (x0 - 2, y - 9, x1 + 2, y + 9);
+        let hits_box = boxes.iter().any(|o| b.0 < o.2 && o.0 < b.2 && b.1 < o.3 && o.1 < b.3);
+        let hits_dot = dots.iter().any(|&(dx, dy)| (dx, dy) != (x, y) && dx + 6 > b.0 && dx - 6 < b.2 && dy + 6 > b.1 && dy - 6 < b.3);
+        if !hits_box && !hits_dot {
+            boxes.push(b);
+            prepared.labelled.push(i);
+        }
+    }
     common::write_chart(&prepared, prepared.frame.size(), png_path, svg_path)
 }
 

@@ -50,6 +50,7 @@ pub fn ramp(t: f64) -> RGBColor {
 const CELL_H: i32 = 44;
 const LEGEND_H: i32 = 16;
 const LEGEND_STEPS: usize = 40;
+const X_TITLE_H: i32 = 24;
 
 struct Prepared<'a> {
     chart: &'a HeatmapChart,
@@ -87,13 +88,14 @@ pub fn render_heatmap(chart: &HeatmapChart, png_path: &Path, svg_path: &Path) ->
     }
     let plot_h = CELL_H * chart.rows.len() as i32;
     // Under the plot: column labels, then the legend bar and its tick labels.
-    let below = TICK_LEN + 24 + 18 + LEGEND_H + 26;
+    // The x-axis title is drawn here, between the column labels and the legend.
+    let below = TICK_LEN + 24 + X_TITLE_H + 14 + LEGEND_H + 26;
     let t = FrameText {
         title: &chart.title,
         subtitle: &chart.subtitle,
         caption: &chart.caption,
         y_label: &chart.y_label,
-        x_label: &chart.x_label,
+        x_label: "",
     };
     let frame = Frame::new(&t, &[], left, 12, plot_h, below).map_err(&lerr)?;
     // Thin out column labels so they never collide.
@@ -108,7 +110,7 @@ pub fn render_heatmap(chart: &HeatmapChart, png_path: &Path, svg_path: &Path) ->
         .max()
         .unwrap_or(0);
     let col_step = ((f64::from(widest + 6) / col_w).ceil() as usize).max(1);
-    let legend_top = frame.plot_bottom + TICK_LEN + 24 + 18;
+    let legend_top = frame.plot_bottom + TICK_LEN + 24 + X_TITLE_H + 14;
     let cell_dp = common::value_decimals(vmax);
     let prepared = Prepared { chart, frame, row_labels, col_step, vmax, axis, legend_top, cell_dp };
     common::write_chart(&prepared, prepared.frame.size(), png_path, svg_path)
@@ -161,6 +163,7 @@ impl Scene for Prepared<'_> {
             p.text(label, (x, f.plot_bottom + TICK_LEN + 3), TICK_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Center, VPos::Top)?;
         }
 
+        p.text(&c.x_label, ((f.plot_left + f.plot_right) / 2, f.plot_bottom + TICK_LEN + 26), common::AXIS_TITLE_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Center, VPos::Top)?;
         // Legend: a continuous bar from 0 to the axis maximum, with its name on the left.
         let lw = ((f.plot_right - f.plot_left) / 2).max(200);
         let lx0 = f.plot_right - lw;

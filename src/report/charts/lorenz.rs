@@ -24,8 +24,12 @@ pub struct LorenzChart {
     pub points: Vec<(f64, f64)>,
     /// Gini coefficient, printed on the chart when present.
     pub gini: Option<f64>,
-    /// Mark where the curve crosses 50% of offences.
+    /// Mark the fewest units (points) holding at least half of the offences. Assumes one point
+    /// per unit, as `stats::lorenz_curve` gives.
     pub mark_half: bool,
+    /// Singular and plural name of a unit, e.g. "ward", "wards".
+    pub unit_word: String,
+    pub unit_plural: String,
 }
 
 const PLOT_H: i32 = 560;
@@ -65,9 +69,10 @@ pub fn render_lorenz(chart: &LorenzChart, png_path: &Path, svg_path: &Path) -> R
     if chart.mark_half {
         legend.push((Key::Dotted(palette::REFERENCE), "Half of all offences".to_string()));
     }
-    let t = FrameText { title: &chart.title, subtitle: &chart.subtitle, caption: &chart.caption, y_label: &chart.y_label, x_label: &chart.x_label };
+    // The x-axis title is drawn under the square plot rather than centred on the frame.
+    let t = FrameText { title: &chart.title, subtitle: &chart.subtitle, caption: &chart.caption, y_label: &chart.y_label, x_label: "" };
     // A square plot, left-aligned, leaves room on the right for the annotation.
-    let frame = Frame::new(&t, &legend, left, 0, PLOT_H, common::TICK_LEN + 24).map_err(&lerr)?;
+    let frame = Frame::new(&t, &legend, left, 0, PLOT_H, common::TICK_LEN + 24 + 26).map_err(&lerr)?;
     let plot_w = PLOT_H.min(frame.plot_right - frame.plot_left);
     let prepared = Prepared { chart, frame, axis, points, plot_w };
     common::write_chart(&prepared, prepared.frame.size(), png_path, svg_path)
@@ -82,12 +87,10 @@ impl Prepared<'_> {
         )
     }
 
-    /// Share of units at which the curve first reaches `target` value share (interpolated).
-    fn crossing(&self, target: f64) -> Option<f64> {
-        self.points.windows(2).find_map(|w| {
-            let ((x0, y0), (x1, y1)) = (w[0], w[1]);
-            (y0 < target && y1 >= target).then(|| x0 + (x1 - x0) * (target - y0) / (y1 - y0).max(1e-12))
-        })
+    /// The first point (fewest wards) at which the curve reaches `target` value share, with
+    /// its index (= number of wards when every point is one ward).
+    fn crossing(&self, target: f64) -> Option<(usize, (f64, f64))> {
+        self.points.iter().copied().enumerate().find(|(_, (x, y))| *x > 0.0 && *y >= target - 1e-12)
     }
 }
 
@@ -108,6 +111,7 @@ impl Scene for Prepared<'_> {
             p.text(&s, (x, f.plot_bottom + common::TICK_LEN + 3), common::TICK_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Center, VPos::Top)?;
         }
         p.rect_outline((f.plot_left, f.plot_top), (right, f.plot_bottom), &palette::AXIS)?;
+        p.text(&self.chart.x_label, ((f.plot_left + right) / 2, f.plot_bottom + common::TICK_LEN + 26), common::AXIS_TITLE_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Center, VPos::Top)?;
         // Area between the curve and the line of equality.
         let mut area: Vec<(i32, i32)> = self.points.iter().map(|&pt| self.xy(pt)).collect();
         area.push(self.xy((1.0, 1.0)));
@@ -118,10 +122,17 @@ impl Scene for Prepared<'_> {
 
         let mut notes = Vec::new();
         if self.chart.mark_half {
-            if let Some(x) = self.crossing(0.5) {
-                let (px, py) = self.xy((x, 0.5));
+            if let Some((k, (x, y))) = self.crossing(0.5) {
+                let (px, py) = self.xy((x, y));
                 p.dotted(vec![(f.plot_left, py), (px, py), (px, f.plot_bottom)], &palette::REFERENCE, 2)?;
-                notes.push(format!("Half of all offences are in {}% of wards.", common::format_number(x * 100.0, 0)));
+                let units = if k == 1 { "unit".to_string() } else { format!("{k} units") };
+                let units = if self.chart.unit_word.is_empty() { units } else { units.replace("unit", &self.chart.unit_word) };
+                notes.push(format!(
+                    "Half of all offences: the {units} with most offences ({}% of {}) hold {}%.",
+                    common::format_number(x * 100.0, 0),
+                    if self.chart.unit_word.is_empty() { "units" } else { &self.chart.unit_plural },
+                    common::format_number(y * 100.0, 0)
+                ));
             }
         }
         if let Some(g) = common::finite(self.chart.gini) {
@@ -166,6 +177,8 @@ mod tests {
             points,
             gini: Some(0.42),
             mark_half: true,
+            unit_word: "ward".into(),
+            unit_plural: "wards".into(),
         }
     }
 

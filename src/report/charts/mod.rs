@@ -13,7 +13,7 @@ mod ward_bars;
 pub use error::ChartError;
 pub use fonts::{FONT_FAMILY, ensure_fonts_registered};
 pub use ward_bars::{WardBar, WardBarChart, render_ward_bars};
-mod common;
+pub mod common;
 pub mod heatmap;
 pub mod series;
 pub mod group_rates;

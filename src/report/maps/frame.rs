@@ -61,7 +61,7 @@ pub(crate) struct MapWard<'a> {
 
 /// Maps with more wards than this are not labelled (the names would overlap).
 pub(crate) const MAX_LABELLED_WARDS: usize = 40;
-const LABEL_SIZE: f64 = 11.0;
+const LABEL_SIZE: f64 = 12.0;
 
 /// One legend row: a swatch and its label.
 pub(crate) struct LegendEntry {

@@ -83,11 +83,12 @@ pub(crate) fn spec<'a>(wards: &'a WardSet, stats: &WardStats, text: HotspotText)
         });
     }
     let notes = vec![
+        "Getis-Ord Gi* z-scores: each ward with its queen-contiguity neighbours, against the whole area.".to_string(),
         format!(
-            "Getis-Ord Gi* z-scores over queen-contiguity neighbours. A ward is a hot or cold spot when its {} adjusted p-value is at most {alpha} (alpha = {alpha}).",
-            text.adjust_method
+            "Hot or cold spot: {} adjusted p-value \u{2264} {alpha} (alpha), adjusting across the {} wards; positive z is hot, negative cold.",
+            text.adjust_method,
+            format_number(wards.wards.len() as f64, 0)
         ),
-        format!("Adjustment for multiple testing: {}, across the {} wards.", text.adjust_method, format_number(wards.wards.len() as f64, 0)),
     ];
     MapSpec {
         title: text.title,
