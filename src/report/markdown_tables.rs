@@ -68,11 +68,11 @@ pub fn render_table(info: &TableInfo, df: &polars::prelude::DataFrame) -> Result
     let mut shown: Vec<usize> = Vec::new();
     let mut provenance: Vec<(String, String)> = Vec::new();
     for (j, name) in names.iter().enumerate() {
-        if PROVENANCE.contains(&name.as_str()) {
-            if let Some(v) = constant_text(&cells[j]) {
-                provenance.push((name.clone(), v));
-                continue;
-            }
+        if PROVENANCE.contains(&name.as_str())
+            && let Some(v) = constant_text(&cells[j])
+        {
+            provenance.push((name.clone(), v));
+            continue;
         }
         shown.push(j);
     }
@@ -113,7 +113,9 @@ pub fn render_table(info: &TableInfo, df: &polars::prelude::DataFrame) -> Result
             .join("|")
     ));
     for i in 0..rows.min(MAX_ROWS) {
-        md.push_str(&line(shown.iter().map(|&j| format_cell(&cells[j][i], kinds[j])).collect()));
+        let row: Vec<String> =
+            shown.iter().map(|&j| cells[j].get(i).map(|c| format_cell(c, kinds[j])).unwrap_or_default()).collect();
+        md.push_str(&line(row));
     }
     if rows == 0 {
         md.push_str("\nThe table has no rows.\n");

@@ -55,12 +55,12 @@ pub fn present_tables(out: &Path) -> Result<Vec<TableInfo>, ReportError> {
         for e in entries {
             let e = e.map_err(|source| ReportError::Io { path: dir.display().to_string(), source })?;
             let p = e.path();
-            if p.is_file() && p.extension().is_some_and(|x| x == "parquet") {
-                if let Some(stem) = p.file_stem().and_then(|s| s.to_str()) {
-                    if !stem.starts_with('.') {
-                        names.insert(stem.to_string());
-                    }
-                }
+            if p.is_file()
+                && p.extension().is_some_and(|x| x == "parquet")
+                && let Some(stem) = p.file_stem().and_then(|s| s.to_str())
+                && !stem.starts_with('.')
+            {
+                names.insert(stem.to_string());
             }
         }
     }
@@ -474,7 +474,7 @@ fn write_readme(ws: &mut Worksheet, out: &Path, s: &ReportSettings, sheets: &[Sh
         let line =
             if e.info.description.is_empty() { e.info.title.clone() } else { format!("{}: {}", e.info.title, e.info.description) };
         ws.write_string_with_format(r, 1, &line, &wrap).map_err(&xe)?;
-        ws.write_string(r, 2, &format!("tables/{}.csv", e.info.name)).map_err(&xe)?;
+        ws.write_string(r, 2, format!("tables/{}.csv", e.info.name)).map_err(&xe)?;
         ws.write_number_with_format(r, 3, e.rows as f64, &count).map_err(&xe)?;
         r += 1;
     }

@@ -11,6 +11,7 @@ mod demo_end_to_end;
 mod keys_and_stages;
 mod public_tier;
 mod real_public_data;
+mod report_charts;
 mod report_maps;
 mod report_findings;
 mod report_tables;

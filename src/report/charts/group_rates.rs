@@ -99,7 +99,7 @@ pub fn render_group_rates(chart: &GroupRatesChart, png_path: &Path, svg_path: &P
         .collect();
     legend.push((Key::Whisker, chart.ci_label.clone()));
     if chart.groups.iter().any(|g| g.is_reference) {
-        legend.push((Key::Dashed(palette::TEXT_MUTED), "Reference group's rate".to_string()));
+        legend.push((Key::Dashed(palette::TEXT_MUTED), "Reference group's rate (dashed, in each series' colour)".to_string()));
     }
     let rows_h = (ROW_PX * n_series.max(1) as i32 + 10) * chart.groups.len().max(1) as i32;
     let t = FrameText { title: &chart.title, subtitle: &chart.subtitle, caption: &chart.caption, y_label: &chart.group_label, x_label: &chart.value_label };

@@ -249,7 +249,11 @@ struct Layout {
     caption_top: i32,
     bar_m: f64,
     bar_px: i32,
+    furniture_top: i32,
 }
+
+/// Height of the north arrow and scale bar block under the legend.
+const FURNITURE_H: i32 = 112;
 
 impl Layout {
     fn new(spec: &MapSpec) -> Result<Layout, String> {
@@ -281,6 +285,9 @@ impl Layout {
             + legend_labels.iter().map(|l| LEGEND_ROW.max(18 * l.len() as i32 + 9)).sum::<i32>()
             + 12
             + NOTE_LINE * note_lines.len() as i32;
+        // North arrow and scale bar sit under the legend, off the map, so they never hide a ward.
+        let furniture_top = y + legend_h + 22;
+        let legend_h = legend_h + 22 + FURNITURE_H;
 
         // Map panel, following the area's aspect ratio.
         let map_left = MARGIN_X;
@@ -303,7 +310,7 @@ impl Layout {
             top: f64::from(map_top + MAP_PAD) + (inner_h - dy * scale) / 2.0,
         };
         let map_bottom = map_top + map_h;
-        let bar_m = scale_bar_metres(0.25 * f64::from(map_w) / scale);
+        let bar_m = scale_bar_metres(f64::from(LEGEND_W - 60).min(0.3 * f64::from(map_w)) / scale);
         let bar_px = ((bar_m * scale).round() as i32).max(1);
 
         y = map_bottom.max(map_top + legend_h) + 16;
@@ -330,6 +337,7 @@ impl Layout {
             caption_top,
             bar_m,
             bar_px,
+            furniture_top,
         })
     }
 }
@@ -467,29 +475,26 @@ fn draw_labels<DB: DrawingBackend>(p: &Painter<'_, DB>, spec: &MapSpec, l: &Layo
 }
 
 fn draw_north_arrow<DB: DrawingBackend>(p: &Painter<'_, DB>, l: &Layout) -> DrawResult<DB> {
-    let cx = l.map_right - 24;
-    let top = l.map_top + 4;
+    let cx = l.legend_left + 12;
+    let top = l.furniture_top;
     p.text("N", (cx, top), 16.0, FontStyle::Bold, &palette::TEXT, HPos::Center, VPos::Top)?;
     let tip = top + 22;
     // Half-filled arrow head: the classic north arrow reads at any size.
     p.polygon(vec![(cx, tip), (cx - 9, tip + 30), (cx, tip + 22)], &palette::TEXT)?;
     p.polygon(vec![(cx, tip), (cx + 9, tip + 30), (cx, tip + 22)], &palette::BACKGROUND)?;
-    p.path(vec![(cx, tip), (cx - 9, tip + 30), (cx, tip + 22), (cx + 9, tip + 30), (cx, tip)], &palette::TEXT, 1)
+    p.path(vec![(cx, tip), (cx - 9, tip + 30), (cx, tip + 22), (cx + 9, tip + 30), (cx, tip)], &palette::TEXT, 1)?;
+    p.text("Map grid north (British National Grid)", (cx + 22, tip + 15), NOTE_SIZE, FontStyle::Normal, &palette::TEXT_MUTED, HPos::Left, VPos::Center)
 }
 
 fn draw_scale_bar<DB: DrawingBackend>(p: &Painter<'_, DB>, l: &Layout) -> DrawResult<DB> {
-    let x0 = l.map_left + 8;
-    let y1 = l.map_bottom - 10;
-    let y0 = y1 - 7;
+    let x0 = l.legend_left + 4;
+    let y0 = l.furniture_top + 86;
+    let y1 = y0 + 7;
     let half = l.bar_px / 2;
-    // A white plate behind the bar keeps it legible over ward fills.
-    let label = distance_label(l.bar_m);
-    let label_w = text_width(&label, 13.0, FontStyle::Normal).unwrap_or(40);
-    p.rect((x0 - 6, y0 - 22), (x0 + l.bar_px + label_w / 2 + 8, y1 + 5), &palette::BACKGROUND)?;
     p.rect((x0, y0), (x0 + half, y1), &palette::TEXT)?;
     p.rect_outline((x0, y0), (x0 + l.bar_px, y1), &palette::TEXT, 1)?;
     p.text("0", (x0, y0 - 3), 13.0, FontStyle::Normal, &palette::TEXT, HPos::Center, VPos::Bottom)?;
-    p.text(&label, (x0 + l.bar_px, y0 - 3), 13.0, FontStyle::Normal, &palette::TEXT, HPos::Center, VPos::Bottom)
+    p.text(&distance_label(l.bar_m), (x0 + l.bar_px, y0 - 3), 13.0, FontStyle::Normal, &palette::TEXT, HPos::Center, VPos::Bottom)
 }
 
 fn draw_legend<DB: DrawingBackend>(p: &Painter<'_, DB>, spec: &MapSpec, l: &Layout) -> DrawResult<DB> {
