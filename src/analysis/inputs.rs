@@ -44,6 +44,14 @@ pub struct Staged {
     pub suspects: LazyFrame,
 }
 
+impl Staged {
+    /// No police offence records (open data or partner sources only).
+    pub fn empty() -> Result<Staged, AnalysisError> {
+        let e = || no_persons().map_err(|e| AnalysisError::polars("empty table", e));
+        Ok(Staged { offences: e()?, victims: e()?, suspects: e()? })
+    }
+}
+
 pub fn load(out_dir: &Path, def: &Definition, periods: &[Period]) -> Result<Staged, AnalysisError> {
     let staged = out_dir.join("staged");
     let offences = scan(&staged.join("police_offences.parquet"))?;

@@ -3,6 +3,7 @@
 //! every table records the definition name and hash.
 
 pub mod inputs;
+pub mod open_data;
 pub mod partners;
 pub mod quality;
 pub mod people;
@@ -129,13 +130,11 @@ impl TableSink {
 
 pub fn run_analysis(out_dir: &Path, settings: &AnalysisSettings) -> Result<AnalysisSummary, AnalysisError> {
     // Open data and aggregate sources carry no offence records: the offence tables are then not produced
-    // (the report says so) rather than the run failing.
-    if !out_dir.join("staged").join("police_offences.parquet").is_file() {
-        return Ok(AnalysisSummary { tables: Vec::new() });
-    }
+    // (the report says so) rather than the run failing; partner, open-data and quality tables still are.
+    let have_offences = out_dir.join("staged").join("police_offences.parquet").is_file();
     let mut periods = vec![settings.period];
     periods.extend_from_slice(settings.previous);
-    let staged = inputs::load(out_dir, settings.definition, &periods)?;
+    let staged = if have_offences { inputs::load(out_dir, settings.definition, &periods)? } else { inputs::Staged::empty()? };
     let (wards, population) = load_reference(out_dir)?;
     let ctx = AnalysisContext {
         definition: settings.definition,
@@ -152,10 +151,13 @@ pub fn run_analysis(out_dir: &Path, settings: &AnalysisSettings) -> Result<Analy
     };
     let mut sink = TableSink { dir: out_dir.join("tables"), provenance: settings.definition.provenance(), written: Vec::new() };
     // One call per table family; each module writes its own tables.
-    place::write_tables(&ctx, &mut sink)?;
-    people::write_tables(&ctx, &mut sink)?;
-    response::write_tables(&ctx, &mut sink)?;
-    time::write_tables(&ctx, &mut sink)?;
+    if have_offences {
+        place::write_tables(&ctx, &mut sink)?;
+        people::write_tables(&ctx, &mut sink)?;
+        response::write_tables(&ctx, &mut sink)?;
+        time::write_tables(&ctx, &mut sink)?;
+    }
+    open_data::write_tables(&ctx, &mut sink)?;
     partners::write_tables(&ctx, &mut sink)?;
     quality::write_tables(&ctx, &mut sink)?;
     Ok(AnalysisSummary { tables: sink.written })

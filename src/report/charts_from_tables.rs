@@ -163,7 +163,7 @@ fn hour_weekday(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
         let n_text = total.map(|n| format!(" {} offences.", format_number(n, 0))).unwrap_or_default();
         let chart = HeatmapChart {
             title: format!("{}: when offences happen, {}", th.label, s.pipeline.period.short_label()),
-            subtitle: "Share of the theme's offences in each hour of the week (all 168 cells sum to 100%)".to_string(),
+            subtitle: "Share of the theme's offences in each hour of the week, in % (all 168 cells sum to 100%)".to_string(),
             caption: format!("{}{} Method: {}.", source_caption(s), n_text, method.trim_end_matches('.')),
             x_label: "Hour of day (00 = midnight to 1am)".to_string(),
             y_label: "Day of week".to_string(),
@@ -326,7 +326,7 @@ fn lorenz(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
             .filter(|&i| theme[i] == th.key)
             .filter_map(|i| Some((ws[i]?, os[i]?)))
             .collect();
-        let wards = points.len();
+        let wards = points.iter().filter(|(x, _)| *x > 0.0).count();
         let chart = LorenzChart {
             title: format!("{}: how concentrated offences are across wards, {}", th.label, s.pipeline.period.short_label()),
             subtitle: format!("Lorenz curve: wards ranked from most to fewest offences ({wards} wards)"),

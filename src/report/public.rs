@@ -312,12 +312,12 @@ pub fn readme_text(
          suppressed too (if there is none, the smallest zero; ties go to the earlier row). This repeats until no \
          group holds a single suppressed cell.\n\n",
     );
-    s.push_str(&format!(
+    s.push_str(
         "**Derived figures.** Rates, confidence intervals, shares, percentages, ranks, ratios and tests that rest on \
          a suppressed count are left blank on that row; rate ratios are blank for a whole group when its \
          reference group's count is suppressed. Cumulative shares and rolling totals are not published, since \
-         differences between neighbouring rows would reveal single cells.\n\n"
-    ));
+         differences between neighbouring rows would reveal single cells.\n\n",
+    );
     if round_to > 1 {
         s.push_str(&format!(
             "**Rounding.** Published counts are rounded to the nearest {round_to} (halves upwards). Rates, shares and \

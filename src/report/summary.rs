@@ -119,6 +119,9 @@ pub fn render(s: &ReportSettings, wards: &BTreeMap<String, Vec<WardFigures>>, ar
         bullets(&mut md, "Response", fd::sanction_detection(&sanctions, key, &theme.label).into_iter().collect());
         let _ = writeln!(md, "![{} by ward](../charts/place_wards_{}.png)\n", theme.label, theme.key);
     }
+    if let Some(section) = open_data_section(out, p) {
+        md.push_str(&section);
+    }
     let partner = fd::partner_shares(&shares);
     if !partner.is_empty() {
         let _ = writeln!(md, "## Partner data\n");
@@ -152,4 +155,49 @@ pub fn render(s: &ReportSettings, wards: &BTreeMap<String, Vec<WardFigures>>, ar
     let _ = writeln!(md, "- Times are spread over each offence's recorded window (aoristic); the night-time economy is {} nights {} to {}.", p.analysis.nte.days.join(", "), p.analysis.nte.start, p.analysis.nte.end);
     let _ = writeln!(md, "- Public tables suppress counts from 1 to {} (and any cell that could be recovered from totals).", p.privacy.suppress_below.saturating_sub(1));
     md
+}
+
+/// Open data (data.police.uk): place findings for the crime types the definition maps, stated as upper
+/// bounds, and a plain statement of the sections the open data cannot support.
+fn open_data_section(out: &Path, p: &crate::pipeline::config::Pipeline) -> Option<String> {
+    use super::table_rows::{num, text, Rows};
+    let totals = Rows::load(out, "open_area_totals")?;
+    let wards = Rows::load(out, "open_place_wards")?;
+    let proxy = totals.first(&[("crime_types", "proxy")])?;
+    let area = AreaFigures {
+        offences: num(proxy, "offences")? as u64,
+        offences_outside_area: 0,
+        offences_unlocated: num(proxy, "offences_unplaced").unwrap_or(0.0) as u64,
+        rate: None,
+    };
+    let figures: Vec<WardFigures> = wards
+        .matching(&[("crime_types", "proxy")])
+        .into_iter()
+        .filter_map(|r| {
+            Some(WardFigures {
+                code: text(r, "ward_code")?.to_string(),
+                name: text(r, "ward_name")?.to_string(),
+                offences: num(r, "offences")? as u64,
+                rate: num(r, "rate"),
+                lower: num(r, "lower"),
+                upper: num(r, "upper"),
+            })
+        })
+        .collect();
+    let mut md = String::new();
+    let _ = writeln!(md, "### Open data: data.police.uk street-level crime\n");
+    let _ = writeln!(md, "{} offences of the crime types that can hold serious violence in {} (an upper bound: {}).\n", thousands(area.offences), p.period.label(), text(proxy, "upper_bound_caveat").unwrap_or(""));
+    for f in [top_wards("Violence, sexual and robbery", &figures, &area, 2), unplaced(&area)].into_iter().flatten() {
+        let _ = writeln!(md, "- {f}");
+    }
+    let without = figures.iter().filter(|w| w.rate.is_none()).count();
+    if without > 0 {
+        let _ = writeln!(md, "- {without} of {} wards have no resident population in the denominators used, so their rates are not shown (not zero).", figures.len());
+    }
+    let _ = writeln!(
+        md,
+        "- Not available from open data: {}. The times, victims and offenders, and domestic-abuse sections therefore cannot be produced from this source.\n",
+        text(proxy, "not_available").unwrap_or("time of day, demographics and flags")
+    );
+    Some(md)
 }

@@ -149,6 +149,14 @@ fn city_of_london_police_uk_every_row_accounted_for() {
     // The run completes: no offence records, so the report says so instead of failing.
     let summary = std::fs::read_to_string(dir.path().join("out/report/summary.md")).expect("summary");
     assert!(summary.contains("No record-level police offences"), "{summary}");
+    // The open data still gives place and month profiles of the crime types that can hold serious violence,
+    // stated as upper bounds, and the summary says plainly what police.uk cannot show.
+    assert!(summary.contains("### Open data: data.police.uk street-level crime"), "{summary}");
+    assert!(summary.contains("an upper bound") && summary.contains("Not available from open data"), "{summary}");
+    let open = sna::table_io::read_parquet(&dir.path().join("out/tables/open_place_wards.parquet")).expect("open_place_wards");
+    assert_eq!(open.height(), 25 * 3, "25 wards for the proxy and each mapped crime type");
+    let months = sna::table_io::read_parquet(&dir.path().join("out/tables/open_time_months.parquet")).expect("open_time_months");
+    assert!(months.height() >= 12 * 3, "a row per month and crime-type group");
 }
 
 #[test]

@@ -140,7 +140,7 @@ impl Scene for Prepared<'_> {
         }
         let nx = right + 30;
         for (k, note) in notes.iter().enumerate() {
-            let lines = common::wrap(note, LABEL_SIZE, FontStyle::Normal, f.plot_right - nx).unwrap_or_else(|_| vec![note.clone()]);
+            let lines = common::wrap(note, LABEL_SIZE, FontStyle::Normal, f.plot_right - nx - 12).unwrap_or_else(|_| vec![note.clone()]);
             for (j, line) in lines.iter().enumerate() {
                 let y = f.plot_top + 20 + k as i32 * 60 + j as i32 * 21;
                 p.text(line, (nx, y), LABEL_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Left, VPos::Top)?;

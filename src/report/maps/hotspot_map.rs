@@ -85,9 +85,10 @@ pub(crate) fn spec<'a>(wards: &'a WardSet, stats: &WardStats, text: HotspotText)
     let notes = vec![
         "Getis-Ord Gi* z-scores: each ward with its queen-contiguity neighbours, against the whole area.".to_string(),
         format!(
-            "Hot or cold spot: {} adjusted p-value \u{2264} {alpha} (alpha), adjusting across the {} wards; positive z is hot, negative cold.",
+            "Hot or cold spot: {} adjusted p-value \u{2264} {alpha} (alpha), adjusting across the {} {}; positive z is hot, negative cold.",
             text.adjust_method,
-            format_number(wards.wards.len() as f64, 0)
+            format_number(wards.wards.len() as f64, 0),
+            plural(wards.wards.len())
         ),
     ];
     MapSpec {

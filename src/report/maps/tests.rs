@@ -91,8 +91,6 @@ fn render_both(set: &WardSet, stats: &WardStats, dir: &Path, stem: &str) -> (Vec
     let (w, h) = png_size(&fs::read(&hp).unwrap());
     assert_eq!(w, frame::WIDTH);
     assert!((400..2000).contains(&h), "height {h}");
-    let _ = fs::create_dir_all("/tmp/maps_preview");
-    for f in [&png, &hp] { let _ = fs::copy(f, format!("/tmp/maps_preview/{}", f.file_name().unwrap().to_string_lossy())); }
     (fs::read(&png).unwrap(), fs::read_to_string(&svg).unwrap())
 }
 
