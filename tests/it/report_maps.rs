@@ -91,3 +91,34 @@ fn geojson_has_one_feature_per_ward_with_statistics() {
         }
     }
 }
+
+/// A geography from the LSOA lookup has no boundaries: the report still succeeds and writes no maps.
+#[test]
+fn lookup_only_geography_writes_no_maps() {
+    let demo = demo_out();
+    let input = demo.join("input");
+    let text = std::fs::read_to_string(input.join("pipeline.toml")).expect("demo pipeline");
+    let abs = |s: &str| format!("\"{}/{s}", input.display());
+    let lookup_text: String = text
+        .lines()
+        .filter(|l| !l.starts_with("ward_code_property") && !l.starts_with("ward_name_property"))
+        .map(|l| if l.starts_with("wards = ") { "local_authorities = [\"E09000099\"]".to_string() } else { l.to_string() })
+        .map(|l| l.replace("\"reference/", &abs("reference/")).replace("\"raw/", &abs("raw/")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(lookup_text.contains("local_authorities") && lookup_text.contains("lsoa_lookup"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pipeline = dir.path().join("pipeline.toml");
+    std::fs::write(&pipeline, lookup_text).expect("write pipeline");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(out.join("tables")).expect("tables dir");
+    for e in std::fs::read_dir(demo.join("tables")).expect("demo tables") {
+        let p = e.expect("entry").path();
+        std::fs::copy(&p, out.join("tables").join(p.file_name().expect("name"))).expect("copy table");
+    }
+    std::fs::copy(demo.join("manifest.json"), out.join("manifest.json")).expect("copy manifest");
+    crate::support::sna().args(["--quiet", "report"]).arg(&pipeline).arg("--out").arg(&out).assert().success();
+    assert!(out.join("report").join("summary.md").is_file());
+    let maps = out.join("maps");
+    assert!(!maps.exists() || std::fs::read_dir(&maps).expect("maps").next().is_none(), "maps written without boundaries");
+}
