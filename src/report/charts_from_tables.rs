@@ -84,25 +84,65 @@ fn table<'a>(out: &Path, name: &'a str) -> Result<Option<Table<'a>>, ReportError
 // ---------------------------------------------------------------------------------------------
 // Output bookkeeping.
 
+/// One chart to render.
+enum Job {
+    Heat(HeatmapChart),
+    Series(SeriesChart),
+    Groups(GroupRatesChart),
+    Lorenz(LorenzChart),
+    Funnel(FunnelChart),
+}
+
+impl Job {
+    fn render(&self, png: &Path, svg: &Path) -> Result<(), ChartError> {
+        match self {
+            Job::Heat(c) => render_heatmap(c, png, svg),
+            Job::Series(c) => render_series(c, png, svg),
+            Job::Groups(c) => render_group_rates(c, png, svg),
+            Job::Lorenz(c) => render_lorenz(c, png, svg),
+            Job::Funnel(c) => render_funnel(c, png, svg),
+        }
+    }
+}
+
+/// Collects the charts to draw; [`Writer::finish`] renders them in parallel (PNG encoding
+/// dominates the cost) and reports the files written in queue order.
 struct Writer<'a> {
     out: &'a Path,
-    written: Vec<String>,
+    jobs: Vec<(String, Job)>,
 }
 
 impl Writer<'_> {
-    /// Runs `render` for `charts/<stem>.png|svg`, recording the files; `NoData` skips quietly.
-    fn chart(&mut self, stem: &str, render: impl FnOnce(&Path, &Path) -> Result<(), ChartError>) -> Result<(), ReportError> {
-        let png = self.out.join("charts").join(format!("{stem}.png"));
-        let svg = self.out.join("charts").join(format!("{stem}.svg"));
-        match render(&png, &svg) {
-            Ok(()) => {
-                self.written.push(format!("charts/{stem}.png"));
-                self.written.push(format!("charts/{stem}.svg"));
-                Ok(())
+    fn chart(&mut self, stem: String, job: Job) -> Result<(), ReportError> {
+        self.jobs.push((stem, job));
+        Ok(())
+    }
+
+    /// Renders every queued chart to `charts/<stem>.png|svg`; `NoData` skips a chart quietly.
+    fn finish(self) -> Result<Vec<String>, ReportError> {
+        use rayon::prelude::*;
+        let out = self.out;
+        let results: Vec<Result<Option<String>, ChartError>> = self
+            .jobs
+            .par_iter()
+            .map(|(stem, job)| {
+                let png = out.join("charts").join(format!("{stem}.png"));
+                let svg = out.join("charts").join(format!("{stem}.svg"));
+                match job.render(&png, &svg) {
+                    Ok(()) => Ok(Some(stem.clone())),
+                    Err(ChartError::NoData { .. }) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            })
+            .collect();
+        let mut written = Vec::new();
+        for r in results {
+            if let Some(stem) = r? {
+                written.push(format!("charts/{stem}.png"));
+                written.push(format!("charts/{stem}.svg"));
             }
-            Err(ChartError::NoData { .. }) => Ok(()),
-            Err(e) => Err(e.into()),
         }
+        Ok(written)
     }
 }
 
@@ -129,13 +169,13 @@ fn per_label(multiplier: f64) -> String {
 /// Renders every chart kind this module knows for every theme of the definition; returns the
 /// files written, relative to `out`, in a stable order.
 pub fn write_charts(out: &Path, s: &ReportSettings) -> Result<Vec<String>, ReportError> {
-    let mut w = Writer { out, written: Vec::new() };
+    let mut w = Writer { out, jobs: Vec::new() };
     hour_weekday(&mut w, s)?;
     months(&mut w, s)?;
     ethnicity(&mut w, s)?;
     lorenz(&mut w, s)?;
     funnel(&mut w, s)?;
-    Ok(w.written)
+    w.finish()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -174,7 +214,7 @@ fn hour_weekday(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
             values: grid,
             show_values: true,
         };
-        w.chart(&format!("time_hour_weekday_{}", th.key), |png, svg| render_heatmap(&chart, png, svg))?;
+        w.chart(format!("time_hour_weekday_{}", th.key), Job::Heat(chart))?;
     }
     Ok(())
 }
@@ -221,7 +261,7 @@ fn months(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
             year_start_month: start_month,
             points,
         };
-        w.chart(&format!("time_months_{}", th.key), |png, svg| render_series(&chart, png, svg))?;
+        w.chart(format!("time_months_{}", th.key), Job::Series(chart))?;
     }
     Ok(())
 }
@@ -294,7 +334,7 @@ fn ethnicity(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
                 ci_label: format!("{} confidence interval", pct(confidence)),
                 groups,
             };
-            w.chart(&format!("people_ethnicity_{role_key}_{}", th.key), |png, svg| render_group_rates(&chart, png, svg))?;
+            w.chart(format!("people_ethnicity_{role_key}_{}", th.key), Job::Groups(chart))?;
         }
     }
     Ok(())
@@ -312,12 +352,12 @@ fn lorenz(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
     let Some(t) = table(w.out, "place_lorenz")? else { return Ok(()) };
     let (theme, ws, os) = (t.strs("theme")?, t.f64s("ward_share")?, t.f64s("offence_share")?);
     let mut gini: BTreeMap<String, f64> = BTreeMap::new();
-    if let Some(c) = table(w.out, "place_concentration")? {
-        if c.has("gini") {
-            for (k, g) in c.strs("theme")?.into_iter().zip(c.f64s("gini")?) {
-                if let Some(g) = g {
-                    gini.entry(k).or_insert(g);
-                }
+    if let Some(c) = table(w.out, "place_concentration")?
+        && c.has("gini")
+    {
+        for (k, g) in c.strs("theme")?.into_iter().zip(c.f64s("gini")?) {
+            if let Some(g) = g {
+                gini.entry(k).or_insert(g);
             }
         }
     }
@@ -342,7 +382,7 @@ fn lorenz(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
             unit_word: "ward".to_string(),
             unit_plural: "wards".to_string(),
         };
-        w.chart(&format!("place_lorenz_{}", th.key), |png, svg| render_lorenz(&chart, png, svg))?;
+        w.chart(format!("place_lorenz_{}", th.key), Job::Lorenz(chart))?;
     }
     Ok(())
 }
@@ -444,7 +484,7 @@ fn funnel(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
             limits,
             max_labels: 10,
         };
-        w.chart(&format!("place_funnel_{}", th.key), |png, svg| render_funnel(&chart, png, svg))?;
+        w.chart(format!("place_funnel_{}", th.key), Job::Funnel(chart))?;
     }
     Ok(())
 }

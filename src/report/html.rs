@@ -21,13 +21,17 @@ fn escape(s: &str) -> String {
 }
 
 /// Render Markdown to a complete HTML page titled `title`.
-pub fn page(title: &str, markdown: &str) -> String {
+pub fn page(title: &str, markdown: &str, tier: super::Tier) -> String {
     use pulldown_cmark::{html, Options, Parser};
     let mut body = String::new();
     html::push_html(&mut body, Parser::new_ext(markdown, Options::ENABLE_TABLES));
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<p class=\"restricted\">Restricted: for the partnership. Unsuppressed figures; the publishable version is in <code>public/</code>.</p>\n{body}</body>\n</html>\n",
-        escape(title)
+        "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{}\n{body}</body>\n</html>\n",
+        escape(title),
+        match tier {
+            super::Tier::Restricted => "<p class=\"restricted\">Restricted: for the partnership. Unsuppressed figures; the publishable version is in <code>public/</code>.</p>",
+            super::Tier::Public => "<p class=\"restricted\">Published version: small numbers are suppressed (see the disclosure note).</p>",
+        }
     )
 }
 
@@ -48,8 +52,8 @@ pub fn references(html: &str) -> Vec<String> {
 }
 
 /// Write `report/index.html` from the summary Markdown.
-pub fn write_index(report_dir: &Path, title: &str, markdown: &str) -> std::io::Result<()> {
-    crate::fsutil::write_atomic(&report_dir.join("index.html"), page(title, markdown).as_bytes())
+pub fn write_index(report_dir: &Path, title: &str, markdown: &str, tier: super::Tier) -> std::io::Result<()> {
+    crate::fsutil::write_atomic(&report_dir.join("index.html"), page(title, markdown, tier).as_bytes())
 }
 
 #[cfg(test)]
@@ -58,7 +62,7 @@ mod tests {
 
     #[test]
     fn pages_are_self_contained_and_list_their_references() {
-        let html = page("A & B", "# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n![chart](../charts/x.png)\n");
+        let html = page("A & B", "# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n![chart](../charts/x.png)\n", crate::report::Tier::Restricted);
         assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<title>A &amp; B</title>"));
         assert!(html.contains("<table>") && html.contains("<td>1</td>"));
         assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("<script"));

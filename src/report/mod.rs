@@ -35,11 +35,20 @@ pub struct ReportSettings<'a> {
     pub definition: &'a Definition,
 }
 
-/// Build charts and the summary; returns the files written, relative to `out`.
-pub fn run_report(out: &Path, s: &ReportSettings) -> Result<Vec<String>, ReportError> {
-    let have_offence_tables = out.join("tables").join("place_wards.parquet").is_file();
-    let wards = if have_offence_tables { tables::ward_figures(out)? } else { Default::default() };
-    let areas = if have_offence_tables { tables::area_figures(out)? } else { Default::default() };
+/// Restricted outputs for the partnership, or the published tier built only from suppressed tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    Restricted,
+    Public,
+}
+
+/// Ranked ward charts per theme into `<root>/charts`; returns the files written, relative to `root`.
+fn ward_charts(
+    root: &Path,
+    s: &ReportSettings,
+    wards: &std::collections::BTreeMap<String, Vec<findings::WardFigures>>,
+    areas: &std::collections::BTreeMap<String, findings::AreaFigures>,
+) -> Result<Vec<String>, ReportError> {
     let p = s.pipeline;
     let mut written = Vec::new();
     for theme in s.definition.themes() {
@@ -69,8 +78,8 @@ pub fn run_report(out: &Path, s: &ReportSettings) -> Result<Vec<String>, ReportE
             bars: &bars,
         };
         let stem = format!("place_wards_{}", theme.key);
-        let png = out.join("charts").join(format!("{stem}.png"));
-        let svg = out.join("charts").join(format!("{stem}.svg"));
+        let png = root.join("charts").join(format!("{stem}.png"));
+        let svg = root.join("charts").join(format!("{stem}.svg"));
         match render_ward_bars(&chart, &png, &svg) {
             Ok(()) => {
                 written.push(format!("charts/{stem}.png"));
@@ -80,18 +89,44 @@ pub fn run_report(out: &Path, s: &ReportSettings) -> Result<Vec<String>, ReportE
             Err(e) => return Err(e.into()),
         }
     }
-    written.extend(charts_from_tables::write_charts(out, s)?);
-    written.extend(maps::write_maps(out, s)?);
-    let summary_path = out.join("report").join("summary.md");
-    let text = summary::render(s, &wards, &areas, out);
+    Ok(written)
+}
+
+/// `<root>/report/summary.md` and `index.html`; returns the files written, relative to `root`.
+fn summary_and_index(
+    root: &Path,
+    out: &Path,
+    s: &ReportSettings,
+    wards: &std::collections::BTreeMap<String, Vec<findings::WardFigures>>,
+    areas: &std::collections::BTreeMap<String, findings::AreaFigures>,
+    tier: Tier,
+) -> Result<Vec<String>, ReportError> {
+    let summary_path = root.join("report").join("summary.md");
+    let text = summary::render(s, wards, areas, root, out, tier);
     crate::fsutil::write_atomic(&summary_path, text.as_bytes())
         .map_err(|source| ReportError::Io { path: summary_path.display().to_string(), source })?;
-    written.push("report/summary.md".to_string());
-    html::write_index(&out.join("report"), &s.pipeline.name, &text)
-        .map_err(|source| ReportError::Io { path: out.join("report/index.html").display().to_string(), source })?;
-    written.push("report/index.html".to_string());
+    html::write_index(&root.join("report"), &s.pipeline.name, &text, tier)
+        .map_err(|source| ReportError::Io { path: root.join("report/index.html").display().to_string(), source })?;
+    Ok(vec!["report/summary.md".to_string(), "report/index.html".to_string()])
+}
+
+/// Build charts and the summary; returns the files written, relative to `out`.
+pub fn run_report(out: &Path, s: &ReportSettings) -> Result<Vec<String>, ReportError> {
+    let have_offence_tables = out.join("tables").join("place_wards.parquet").is_file();
+    let wards = if have_offence_tables { tables::ward_figures(out)? } else { Default::default() };
+    let areas = if have_offence_tables { tables::area_figures(out)? } else { Default::default() };
+    let mut written = ward_charts(out, s, &wards, &areas)?;
+    written.extend(charts_from_tables::write_charts(out, s)?);
+    written.extend(maps::write_maps(out, s)?);
+    written.extend(summary_and_index(out, out, s, &wards, &areas, Tier::Restricted)?);
     written.extend(workbook::write_workbook(out, s)?);
     written.extend(markdown_tables::write_markdown_tables(out)?);
     written.extend(public::write_public_tables(out, &s.pipeline.privacy)?);
+    // The published tier: charts and summary built only from the suppressed tables in public/tables.
+    let public_root = out.join("public");
+    let (pw, pa) = tables::figures_from_csv(&public_root);
+    for f in ward_charts(&public_root, s, &pw, &pa)?.into_iter().chain(summary_and_index(&public_root, out, s, &pw, &pa, Tier::Public)?) {
+        written.push(format!("public/{f}"));
+    }
     Ok(written)
 }

@@ -69,12 +69,21 @@ fn bullets(md: &mut String, heading: &str, items: Vec<String>) {
     let _ = writeln!(md);
 }
 
-pub fn render(s: &ReportSettings, wards: &BTreeMap<String, Vec<WardFigures>>, areas: &BTreeMap<String, AreaFigures>, out: &Path) -> String {
+/// `root` holds the `tables/` the findings read (the run folder, or `public/` for the published tier);
+/// `out` is the run folder (manifest).
+pub fn render(
+    s: &ReportSettings,
+    wards: &BTreeMap<String, Vec<WardFigures>>,
+    areas: &BTreeMap<String, AreaFigures>,
+    root: &Path,
+    out: &Path,
+    tier: super::Tier,
+) -> String {
     use super::findings_dimensions as fd;
     use super::table_rows::Rows;
     let p = s.pipeline;
     let d = s.definition;
-    let load = |name: &str| Rows::load(out, name).unwrap_or_default();
+    let load = |name: &str| Rows::load(root, name).unwrap_or_default();
     let (periods, nte, hours) = (load("time_periods"), load("time_nte"), load("time_hour_weekday"));
     let (under25, sex, eth, completeness) = (load("people_under25"), load("people_sex"), load("people_ethnicity"), load("people_completeness"));
     let (sanctions, shares) = (load("response_sanction_detection"), load("partners_shares"));
@@ -84,7 +93,18 @@ pub fn render(s: &ReportSettings, wards: &BTreeMap<String, Vec<WardFigures>>, ar
     let _ = writeln!(md, "- Area: {}", p.area);
     let _ = writeln!(md, "- Period: {}{}", p.period.label(), if p.previous.is_empty() { String::new() } else { format!(" (compared with the {} previous period(s))", p.previous.len()) });
     let _ = writeln!(md, "- Definition: {} version {} (sha256 {})", d.name(), d.file.definition.version, d.short_hash());
-    let _ = writeln!(md, "- Restricted: unsuppressed figures for the partnership; not for publication.\n");
+    match tier {
+        super::Tier::Restricted => {
+            let _ = writeln!(md, "- Restricted: unsuppressed figures for the partnership; not for publication.\n");
+        }
+        super::Tier::Public => {
+            let _ = writeln!(
+                md,
+                "- Published version: built only from suppressed tables; counts from 1 to {} and any count that could be worked out from totals are not shown, nor the rates and shares resting on them.\n",
+                p.privacy.suppress_below.saturating_sub(1)
+            );
+        }
+    }
     let _ = writeln!(md, "## Summary of the Strategic Needs Assessment\n");
     if wards.is_empty() {
         let _ = writeln!(
@@ -119,7 +139,7 @@ pub fn render(s: &ReportSettings, wards: &BTreeMap<String, Vec<WardFigures>>, ar
         bullets(&mut md, "Response", fd::sanction_detection(&sanctions, key, &theme.label).into_iter().collect());
         let _ = writeln!(md, "![{} by ward](../charts/place_wards_{}.png)\n", theme.label, theme.key);
     }
-    if let Some(section) = open_data_section(out, p) {
+    if let Some(section) = open_data_section(root, p) {
         md.push_str(&section);
     }
     let partner = fd::partner_shares(&shares);
@@ -135,11 +155,13 @@ pub fn render(s: &ReportSettings, wards: &BTreeMap<String, Vec<WardFigures>>, ar
         let _ = writeln!(md, "- {CONNECT_CAVEAT}");
     }
     let _ = writeln!(md, "- Findings resting on fewer than 10 offences or people are marked; rates on them are unreliable.\n");
-    let _ = writeln!(md, "| source | rows read | staged | quarantined | reasons |\n|---|---|---|---|---|");
-    for row in data_accounting(out) {
-        let _ = writeln!(md, "{row}");
+    if tier == super::Tier::Restricted {
+        let _ = writeln!(md, "| source | rows read | staged | quarantined | reasons |\n|---|---|---|---|---|");
+        for row in data_accounting(out) {
+            let _ = writeln!(md, "{row}");
+        }
+        let _ = writeln!(md, "\nQuarantined rows are listed with file, line, reason and field in `rejects/`.\n");
     }
-    let _ = writeln!(md, "\nQuarantined rows are listed with file, line, reason and field in `rejects/`.\n");
     let _ = writeln!(md, "## Methodology\n");
     let _ = writeln!(md, "- Definition text: \"{}\"", d.file.definition.text);
     if !d.file.definition.notes.is_empty() {

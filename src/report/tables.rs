@@ -72,3 +72,40 @@ pub fn area_figures(out: &Path) -> Result<BTreeMap<String, AreaFigures>, ReportE
         })
         .collect())
 }
+
+/// Ward and area figures from CSV tables under `root/tables` (the public tier's suppressed tables): a
+/// suppressed count (`[c]`) or blanked rate reads as missing, never as zero.
+pub fn figures_from_csv(root: &Path) -> (BTreeMap<String, Vec<WardFigures>>, BTreeMap<String, AreaFigures>) {
+    use super::table_rows::{num, text, Rows};
+    let mut wards: BTreeMap<String, Vec<WardFigures>> = BTreeMap::new();
+    if let Some(rows) = Rows::load(root, "place_wards") {
+        for r in &rows.rows {
+            let (Some(theme), Some(code), Some(name)) = (text(r, "theme"), text(r, "ward_code"), text(r, "ward_name")) else { continue };
+            wards.entry(theme.to_string()).or_default().push(WardFigures {
+                code: code.to_string(),
+                name: name.to_string(),
+                offences: num(r, "offences").map(|v| v as u64).unwrap_or(0),
+                rate: num(r, "rate"),
+                lower: num(r, "lower"),
+                upper: num(r, "upper"),
+            });
+        }
+    }
+    let mut areas = BTreeMap::new();
+    if let Some(rows) = Rows::load(root, "place_area_totals") {
+        for r in &rows.rows {
+            let (Some(theme), Some(offences)) = (text(r, "theme"), num(r, "offences")) else { continue };
+            // If either unplaced count is suppressed, neither is stated: "0" would be false and the other
+            // alone would invite subtraction.
+            let (outside, unlocated) = match (num(r, "offences_outside_area"), num(r, "offences_unlocated")) {
+                (Some(o), Some(u)) => (o as u64, u as u64),
+                _ => (0, 0),
+            };
+            areas.insert(
+                theme.to_string(),
+                AreaFigures { offences: offences as u64, offences_outside_area: outside, offences_unlocated: unlocated, rate: num(r, "rate") },
+            );
+        }
+    }
+    (wards, areas)
+}

@@ -64,3 +64,22 @@ fn the_html_report_is_offline_and_references_only_files_that_exist() {
         assert!(target.is_file(), "index.html references {r}, which does not exist");
     }
 }
+
+#[test]
+fn the_published_tier_has_its_own_summary_charts_and_page_built_from_suppressed_tables() {
+    let public = demo_out().join("public");
+    let summary = std::fs::read_to_string(public.join("report/summary.md")).expect("public summary");
+    assert!(summary.contains("Published version: built only from suppressed tables"), "{summary}");
+    assert!(!summary.contains("| source | rows read"), "the restricted data-accounting table is not published");
+    let html = std::fs::read_to_string(public.join("report/index.html")).expect("public index.html");
+    for r in sna::report::html::references(&html) {
+        assert!(public.join("report").join(&r).is_file(), "public index.html references {r}, which does not exist");
+    }
+    // Every number in a public ward chart comes from the suppressed table: a ward whose count is suppressed
+    // has no rate there, so the chart shows it as n/a.
+    let table = std::fs::read_to_string(public.join("tables/place_wards.csv")).expect("public place_wards");
+    if table.contains("[c]") {
+        let svgs: String = std::fs::read_dir(public.join("charts")).expect("charts").filter_map(|e| e.ok()).filter(|e| e.path().extension().is_some_and(|x| x == "svg")).map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect();
+        assert!(svgs.contains("n/a"), "suppressed wards are drawn as n/a");
+    }
+}

@@ -2,7 +2,7 @@
 //! GeoJSON opens as a WGS84 FeatureCollection with one feature per ward and the statistics as properties.
 
 use crate::support::demo_out;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 const THEMES_MIN: usize = 1;
 const WARDS: usize = 20;
@@ -121,4 +121,37 @@ fn lookup_only_geography_writes_no_maps() {
     assert!(out.join("report").join("summary.md").is_file());
     let maps = out.join("maps");
     assert!(!maps.exists() || std::fs::read_dir(&maps).expect("maps").next().is_none(), "maps written without boundaries");
+}
+
+/// The City of London from public data: police.uk figures (`open_place_wards`) are mapped against the real
+/// 2022 ward boundaries, 25 wards, with wards that have no resident population left without a rate.
+#[test]
+fn city_of_london_open_data_map() {
+    crate::real_public_data::public_data();
+    let pipeline = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines").join("city-of-london-2024.toml");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    crate::support::sna()
+        .args(["--quiet", "run"])
+        .arg(&pipeline)
+        .arg("--out")
+        .arg(&out)
+        .env("SNA_PSEUDONYM_KEY", "integration-test-key-0123456789")
+        .assert()
+        .success();
+    let png = std::fs::read(out.join("maps/place_rates_police_uk_proxy.png")).expect("choropleth");
+    let (w, h) = png_size(&png);
+    assert!(w >= 800 && (400..=2400).contains(&h), "{w}x{h}");
+    let svg = std::fs::read_to_string(out.join("maps/place_rates_police_uk_proxy.svg")).expect("svg");
+    assert!(svg.contains("data.police.uk") && svg.contains("london_wards_2022.geojson"));
+    let v = crate::support::read_json(&out.join("maps/place_wards_police_uk_proxy.geojson"));
+    let features = v["features"].as_array().expect("features");
+    assert_eq!(features.len(), 25, "City of London wards");
+    let offences: u64 = features.iter().map(|f| f["properties"]["offences"].as_u64().unwrap_or(0)).sum();
+    assert!(offences > 0);
+    for f in features {
+        let p = &f["properties"];
+        assert_eq!(p["rate"].is_null(), p["rate_class"].is_null(), "{p}");
+        assert!(p["population"].as_f64().is_some_and(|x| x > 0.0) || p["rate"].is_null(), "{p}");
+    }
 }

@@ -137,10 +137,10 @@ impl Scene for Prepared<'_> {
         p.line((f.plot_left, f.plot_top), (f.plot_left, f.plot_bottom), &palette::AXIS, 1)?;
         // Reference group's rate per series, as a dashed line down the whole plot.
         if let Some(r) = self.chart.groups.iter().find(|g| g.is_reference) {
-            for s in 0..self.n_series {
-                if let Some(v) = r.values.get(s).and_then(|v| usable(v.rate)) {
+            for (v, colour) in r.values.iter().zip(SERIES_COLOURS).take(self.n_series) {
+                if let Some(v) = usable(v.rate) {
                     let x = self.x(v);
-                    p.dashed(vec![(x, f.plot_top), (x, f.plot_bottom)], &SERIES_COLOURS[s], 1)?;
+                    p.dashed(vec![(x, f.plot_top), (x, f.plot_bottom)], &colour, 1)?;
                 }
             }
         }
@@ -148,7 +148,7 @@ impl Scene for Prepared<'_> {
             let style = if g.is_reference { FontStyle::Bold } else { FontStyle::Normal };
             let mid = (self.row_top(i) + self.row_top(i + 1)) / 2;
             p.text(&self.labels[i], (f.plot_left - 10, mid), LABEL_SIZE, style, &palette::TEXT, HPos::Right, VPos::Center)?;
-            for s in 0..self.n_series {
+            for (s, c) in SERIES_COLOURS.iter().enumerate().take(self.n_series) {
                 let v = g.values.get(s).copied().unwrap_or_default();
                 let y = self.series_y(i, s);
                 let Some(rate) = usable(v.rate) else {
@@ -162,11 +162,10 @@ impl Scene for Prepared<'_> {
                     p.line((x0, y - 4), (x0, y + 4), &palette::WHISKER, 1)?;
                     p.line((x1, y - 4), (x1, y + 4), &palette::WHISKER, 1)?;
                 }
-                let c = SERIES_COLOURS[s];
                 if s % 2 == 0 {
-                    p.dot((self.x(rate), y), 6, &c, &palette::BLACK)?;
+                    p.dot((self.x(rate), y), 6, c, &palette::BLACK)?;
                 } else {
-                    p.diamond((self.x(rate), y), 7, &c)?;
+                    p.diamond((self.x(rate), y), 7, c)?;
                 }
             }
         }

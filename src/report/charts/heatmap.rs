@@ -139,13 +139,13 @@ impl Scene for Prepared<'_> {
                     None => NO_DATA,
                 };
                 p.rect((x0, y0), (x1, y0 + CELL_H), &fill)?;
-                if c.show_values {
-                    if let Some(v) = common::finite(v) {
-                        let t = if self.axis.max > 0.0 { v / self.axis.max } else { 0.0 };
-                        let color = if t > 0.55 { palette::BACKGROUND } else { palette::TEXT };
-                        let s = format_number(v, self.cell_dp);
-                        p.text(&s, ((x0 + x1) / 2, y0 + CELL_H / 2), VALUE_SIZE, FontStyle::Normal, &color, HPos::Center, VPos::Center)?;
-                    }
+                if c.show_values
+                    && let Some(v) = common::finite(v)
+                {
+                    let t = if self.axis.max > 0.0 { v / self.axis.max } else { 0.0 };
+                    let color = if t > 0.55 { palette::BACKGROUND } else { palette::TEXT };
+                    let s = format_number(v, self.cell_dp);
+                    p.text(&s, ((x0 + x1) / 2, y0 + CELL_H / 2), VALUE_SIZE, FontStyle::Normal, &color, HPos::Center, VPos::Center)?;
                 }
             }
             // Thin white lines between cells keep the grid legible.

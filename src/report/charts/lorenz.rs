@@ -121,8 +121,10 @@ impl Scene for Prepared<'_> {
         p.polyline(curve, &palette::BLUE, 3)?;
 
         let mut notes = Vec::new();
-        if self.chart.mark_half {
-            if let Some((k, (x, y))) = self.crossing(0.5) {
+        if self.chart.mark_half
+            && let Some((k, (x, y))) = self.crossing(0.5)
+        {
+            {
                 let (px, py) = self.xy((x, y));
                 p.dotted(vec![(f.plot_left, py), (px, py), (px, f.plot_bottom)], &palette::REFERENCE, 2)?;
                 let units = if k == 1 { "unit".to_string() } else { format!("{k} units") };

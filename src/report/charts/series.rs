@@ -178,7 +178,7 @@ impl Scene for Prepared<'_> {
         p.line((f.plot_left, f.plot_bottom), (f.plot_right, f.plot_bottom), &palette::AXIS, 1)?;
         for (i, pt) in pts.iter().enumerate() {
             let offset = (pt.month + 12 - self.start_month) % 12;
-            if offset as usize % self.label_step != 0 {
+            if !(offset as usize).is_multiple_of(self.label_step) {
                 continue;
             }
             let x = (self.slot_x(i) + self.slot_x(i + 1)) / 2;

@@ -369,6 +369,9 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
     }
 }
 
+/// A polygon in pixels: exterior ring and holes.
+type PixelPolygon = (Vec<(i32, i32)>, Vec<Vec<(i32, i32)>>);
+
 fn closed(mut pts: Vec<(i32, i32)>) -> Vec<(i32, i32)> {
     if let Some(&first) = pts.first() {
         pts.push(first);
@@ -390,7 +393,7 @@ fn draw_map<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, spec: &MapSpec, l
     // Fills, largest ward first so a ward inside another's hole is drawn over it; holes are cleared.
     let mut order: Vec<(usize, f64)> = spec.wards.iter().enumerate().map(|(i, w)| (i, w.geometry.unsigned_area())).collect();
     order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let projected: Vec<Vec<(Vec<(i32, i32)>, Vec<Vec<(i32, i32)>>)>> = spec
+    let projected: Vec<Vec<PixelPolygon>> = spec
         .wards
         .iter()
         .map(|w| {
@@ -446,18 +449,31 @@ fn draw_map<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, spec: &MapSpec, l
 }
 
 /// Ward names at an interior point of each ward's largest part, with a white halo, when they fit
-/// inside the part's width.
+/// inside the part's extent and do not collide with a name already placed (largest wards first).
 fn draw_labels<DB: DrawingBackend>(p: &Painter<'_, DB>, spec: &MapSpec, l: &Layout) -> DrawResult<DB> {
-    for w in &spec.wards {
+    let mut candidates = Vec::new();
+    for (i, w) in spec.wards.iter().enumerate() {
         let name = w.name.trim();
         let Some(part) = w.geometry.0.iter().max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area())) else { continue };
         let (Some(pt), Some(bb)) = (part.interior_point(), part.bounding_rect()) else { continue };
-        let width_px = (bb.width() * l.proj.scale) as i32;
         let Ok(text_px) = text_width(name, LABEL_SIZE, FontStyle::Normal) else { continue };
-        if name.is_empty() || text_px > width_px - 6 || bb.height() * l.proj.scale < 16.0 {
+        let (x, y) = l.proj.px(pt.x(), pt.y());
+        let (left, top) = l.proj.px(bb.min().x, bb.max().y);
+        let (right, bottom) = l.proj.px(bb.max().x, bb.min().y);
+        let half = text_px / 2 + 2;
+        if name.is_empty() || x - half < left || x + half > right || y - 8 < top || y + 8 > bottom {
             continue;
         }
-        let (x, y) = l.proj.px(pt.x(), pt.y());
+        candidates.push((part.unsigned_area(), i, name, (x - half, y - 9, x + half, y + 9)));
+    }
+    candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
+    for (_, _, name, bx) in candidates {
+        if placed.iter().any(|o| bx.0 < o.2 && o.0 < bx.2 && bx.1 < o.3 && o.1 < bx.3) {
+            continue;
+        }
+        placed.push(bx);
+        let (x, y) = ((bx.0 + bx.2) / 2, (bx.1 + bx.3) / 2);
         for (dx, dy) in [(-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1)] {
             p.text(name, (x + dx, y + dy), LABEL_SIZE, FontStyle::Normal, &palette::BACKGROUND, HPos::Center, VPos::Center)?;
         }

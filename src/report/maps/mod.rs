@@ -84,6 +84,8 @@ fn load(out: &Path, name: &str) -> Result<Option<DataFrame>, ReportError> {
 /// Per-theme statistics, plus the hotspot table's adjustment method and alpha when it names them.
 struct Loaded {
     stats: BTreeMap<String, WardStats>,
+    /// Figures are the police.uk open-data proxy, not the definition's themes.
+    open_data: bool,
     have_hotspots: bool,
     adjust_method: Option<String>,
     alpha: Option<f64>,
@@ -92,10 +94,27 @@ struct Loaded {
     multiplier: Option<f64>,
 }
 
+/// Theme key of the police.uk open-data proxy (`open_place_wards`, crime types "proxy").
+const OPEN_THEME: &str = "police_uk_proxy";
+
 fn load_stats(out: &Path) -> Result<Option<Loaded>, ReportError> {
-    let Some(wards) = load(out, "place_wards")? else { return Ok(None) };
+    let (wards, open_data) = match load(out, "place_wards")? {
+        Some(df) => (df, false),
+        None => match load(out, "open_place_wards")? {
+            Some(df) => (df, true),
+            None => return Ok(None),
+        },
+    };
     let mut stats: BTreeMap<String, WardStats> = BTreeMap::new();
-    let (theme, code) = (strs(&wards, "theme")?, strs(&wards, "ward_code")?);
+    let theme = if open_data {
+        strs(&wards, "crime_types")?
+            .into_iter()
+            .map(|c| (c.as_deref() == Some("proxy")).then(|| OPEN_THEME.to_string()))
+            .collect()
+    } else {
+        strs(&wards, "theme")?
+    };
+    let code = strs(&wards, "ward_code")?;
     let offences = f64s(&wards, "offences")?;
     let population = f64s(&wards, "population")?;
     let (rate, lower, upper) = (f64s(&wards, "rate")?, f64s(&wards, "lower")?, f64s(&wards, "upper")?);
@@ -111,7 +130,7 @@ fn load_stats(out: &Path) -> Result<Option<Loaded>, ReportError> {
         s.upper = upper[i];
         s.vs_area = vs_area[i].clone();
     }
-    let mut loaded = Loaded { stats, have_hotspots: false, adjust_method: None, alpha: None, value_kind: None, multiplier };
+    let mut loaded = Loaded { stats, open_data, have_hotspots: false, adjust_method: None, alpha: None, value_kind: None, multiplier };
     if let Some(h) = load(out, "place_hotspots")? {
         loaded.have_hotspots = true;
         let (theme, code) = (strs(&h, "theme")?, strs(&h, "ward_code")?);
@@ -172,10 +191,19 @@ pub fn write_maps(out: &Path, settings: &ReportSettings) -> Result<Vec<String>, 
     };
     let maps_dir = out.join("maps");
     let mut written = Vec::new();
-    for theme in def.themes() {
+    let (themes, source) = if loaded.open_data {
+        (
+            vec![(OPEN_THEME.to_string(), "Serious violence proxy (police.uk crime types)".to_string())],
+            "data.police.uk street-level crime (crime types mapped by the definition; an upper bound)",
+        )
+    } else {
+        (def.themes().into_iter().map(|t| (t.key, t.label)).collect(), "police recorded crime")
+    };
+    for (key, label) in themes {
+        let theme = crate::definition::ThemeRef { key, label };
         let Some(stats) = loaded.stats.get(&theme.key) else { continue };
         let caption = format!(
-            "Source: police recorded crime, {}; ward boundaries from {}; ward populations from the pipeline's population files. \
+            "Source: {source}, {}; ward boundaries from {}; ward populations from the pipeline's population files. \
              Definition: {} ({}). Map: British National Grid, north up.",
             p.period.label(),
             boundary_name,

@@ -199,18 +199,3 @@ fn geojson_has_statistics() {
     let lat = features[0]["geometry"]["coordinates"][0][0][0][1].as_f64().unwrap();
     assert!((-1.0..1.0).contains(&lon) && (51.0..52.0).contains(&lat), "{lon},{lat}");
 }
-
-#[test]
-fn tmp_real_london() {
-    let set = WardSet::from_geojson_path("/work/shared/data/public/boundaries/london_wards_2022.geojson", "WD22CD", "WD22NM", None).unwrap();
-    eprintln!("wards {}", set.len());
-    let stats = stats_for(&set, |i| if i % 50 == 0 { None } else { Some(((i * 7919) % 611) as f64 / 10.0) });
-    let t = std::time::Instant::now();
-    frame::render_map(&choropleth::spec(&set, &stats, rates_text()), Path::new("/tmp/maps_preview/london.png"), Path::new("/tmp/maps_preview/london.svg")).unwrap();
-    frame::render_map(&hotspot_map::spec(&set, &stats, hot_text()), Path::new("/tmp/maps_preview/london_hot.png"), Path::new("/tmp/maps_preview/london_hot.svg")).unwrap();
-    eprintln!("render {:?}", t.elapsed());
-    let f = AreaFilter { property: "LAD22CD".into(), equals: vec!["E09000001".into()] };
-    let col = WardSet::from_geojson_path("/work/shared/data/public/boundaries/london_wards_2022.geojson", "WD22CD", "WD22NM", Some(&f)).unwrap();
-    let stats = stats_for(&col, |i| Some(i as f64 * 3.3));
-    frame::render_map(&choropleth::spec(&col, &stats, rates_text()), Path::new("/tmp/maps_preview/col.png"), Path::new("/tmp/maps_preview/col.svg")).unwrap();
-}
