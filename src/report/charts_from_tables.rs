@@ -45,7 +45,9 @@ fn load(out: &Path, name: &str) -> Result<Option<DataFrame>, ReportError> {
     if !path.is_file() {
         return Ok(None);
     }
-    read_parquet(&path).map(Some).map_err(|e| ReportError::Table(e.to_string()))
+    read_parquet(&path)
+        .map(Some)
+        .map_err(|e| ReportError::Table(e.to_string()))
 }
 
 struct Table<'a> {
@@ -55,17 +57,31 @@ struct Table<'a> {
 
 impl Table<'_> {
     fn strs(&self, col: &str) -> Result<Vec<String>, ReportError> {
-        let c = self.df.column(col).and_then(|c| c.cast(&DataType::String)).map_err(err(self.name, col))?;
+        let c = self
+            .df
+            .column(col)
+            .and_then(|c| c.cast(&DataType::String))
+            .map_err(err(self.name, col))?;
         let c = c.str().map_err(err(self.name, col))?;
-        Ok(c.iter().map(|v| v.unwrap_or_default().to_string()).collect())
+        Ok(c.iter()
+            .map(|v| v.unwrap_or_default().to_string())
+            .collect())
     }
     fn f64s(&self, col: &str) -> Result<Vec<Option<f64>>, ReportError> {
-        let c = self.df.column(col).and_then(|c| c.cast(&DataType::Float64)).map_err(err(self.name, col))?;
+        let c = self
+            .df
+            .column(col)
+            .and_then(|c| c.cast(&DataType::Float64))
+            .map_err(err(self.name, col))?;
         let c = c.f64().map_err(err(self.name, col))?;
         Ok(c.iter().collect())
     }
     fn bools(&self, col: &str) -> Result<Vec<Option<bool>>, ReportError> {
-        let c = self.df.column(col).and_then(|c| c.cast(&DataType::Boolean)).map_err(err(self.name, col))?;
+        let c = self
+            .df
+            .column(col)
+            .and_then(|c| c.cast(&DataType::Boolean))
+            .map_err(err(self.name, col))?;
         let c = c.bool().map_err(err(self.name, col))?;
         Ok(c.iter().collect())
     }
@@ -169,7 +185,10 @@ fn per_label(multiplier: f64) -> String {
 /// Renders every chart kind this module knows for every theme of the definition; returns the
 /// files written, relative to `out`, in a stable order.
 pub fn write_charts(out: &Path, s: &ReportSettings) -> Result<Vec<String>, ReportError> {
-    let mut w = Writer { out, jobs: Vec::new() };
+    let mut w = Writer {
+        out,
+        jobs: Vec::new(),
+    };
     hour_weekday(&mut w, s)?;
     months(&mut w, s)?;
     ethnicity(&mut w, s)?;
@@ -182,16 +201,34 @@ pub fn write_charts(out: &Path, s: &ReportSettings) -> Result<Vec<String>, Repor
 // Time.
 
 fn hour_weekday(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
-    let Some(t) = table(w.out, "time_hour_weekday")? else { return Ok(()) };
-    let (theme, day, day_i, hour, share) = (t.strs("theme")?, t.strs("weekday")?, t.f64s("weekday_index")?, t.f64s("hour")?, t.f64s("share")?);
-    let offences = if t.has("theme_offences") { t.f64s("theme_offences")? } else { vec![None; t.height()] };
-    let method = if t.has("method") { t.strs("method")?.into_iter().next().unwrap_or_default() } else { String::new() };
+    let Some(t) = table(w.out, "time_hour_weekday")? else {
+        return Ok(());
+    };
+    let (theme, day, day_i, hour, share) = (
+        t.strs("theme")?,
+        t.strs("weekday")?,
+        t.f64s("weekday_index")?,
+        t.f64s("hour")?,
+        t.f64s("share")?,
+    );
+    let offences = if t.has("theme_offences") {
+        t.f64s("theme_offences")?
+    } else {
+        vec![None; t.height()]
+    };
+    let method = if t.has("method") {
+        t.strs("method")?.into_iter().next().unwrap_or_default()
+    } else {
+        String::new()
+    };
     for th in s.definition.themes() {
         let mut names = vec![String::new(); 7];
         let mut grid = vec![vec![None; 24]; 7];
         let mut total = None;
         for i in (0..t.height()).filter(|&i| theme[i] == th.key) {
-            let (Some(d), Some(h)) = (day_i[i], hour[i]) else { continue };
+            let (Some(d), Some(h)) = (day_i[i], hour[i]) else {
+                continue;
+            };
             let (d, h) = (d as usize, h as usize);
             if d < 7 && h < 24 {
                 names[d] = day[i].clone();
@@ -199,8 +236,20 @@ fn hour_weekday(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
                 total = total.or(offences[i]);
             }
         }
-        let rows: Vec<String> = names.into_iter().enumerate().map(|(k, n)| if n.is_empty() { format!("Day {}", k + 1) } else { n }).collect();
-        let n_text = total.map(|n| format!(" {} offences.", format_number(n, 0))).unwrap_or_default();
+        let rows: Vec<String> = names
+            .into_iter()
+            .enumerate()
+            .map(|(k, n)| {
+                if n.is_empty() {
+                    format!("Day {}", k + 1)
+                } else {
+                    n
+                }
+            })
+            .collect();
+        let n_text = total
+            .map(|n| format!(" {} offences.", format_number(n, 0)))
+            .unwrap_or_default();
         let chart = HeatmapChart {
             title: format!("{}: when offences happen, {}", th.label, s.pipeline.period.short_label()),
             subtitle: "Share of the theme's offences in each hour of the week, in % (all 168 cells sum to 100%)".to_string(),
@@ -220,10 +269,28 @@ fn hour_weekday(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
 }
 
 fn months(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
-    let Some(t) = table(w.out, "time_months")? else { return Ok(()) };
-    let (theme, month, offences, rolling) = (t.strs("theme")?, t.strs("month")?, t.f64s("offences")?, t.f64s("rolling_12m")?);
-    let complete = if t.has("complete_month") { t.bools("complete_month")? } else { vec![Some(true); t.height()] };
-    let start_month = s.pipeline.period.start.format("%m").to_string().parse::<u32>().unwrap_or(1);
+    let Some(t) = table(w.out, "time_months")? else {
+        return Ok(());
+    };
+    let (theme, month, offences, rolling) = (
+        t.strs("theme")?,
+        t.strs("month")?,
+        t.f64s("offences")?,
+        t.f64s("rolling_12m")?,
+    );
+    let complete = if t.has("complete_month") {
+        t.bools("complete_month")?
+    } else {
+        vec![Some(true); t.height()]
+    };
+    let start_month = s
+        .pipeline
+        .period
+        .start
+        .format("%m")
+        .to_string()
+        .parse::<u32>()
+        .unwrap_or(1);
     for th in s.definition.themes() {
         let mut points: Vec<SeriesPoint> = (0..t.height())
             .filter(|&i| theme[i] == th.key)
@@ -240,7 +307,10 @@ fn months(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
             .collect();
         points.sort_by_key(|p| (p.year, p.month));
         let span = match (points.first(), points.last()) {
-            (Some(a), Some(b)) => format!(" Months shown: {}-{:02} to {}-{:02}.", a.year, a.month, b.year, b.month),
+            (Some(a), Some(b)) => format!(
+                " Months shown: {}-{:02} to {}-{:02}.",
+                a.year, a.month, b.year, b.month
+            ),
             _ => String::new(),
         };
         let fy = start_month == 4;
@@ -248,7 +318,11 @@ fn months(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
             title: format!("{}: offences by month", th.label),
             subtitle: format!(
                 "Offences recorded each month with the rolling 12-month average; dashed lines mark the start of each {}",
-                if fy { "financial year (April)" } else { "year of the period" }
+                if fy {
+                    "financial year (April)"
+                } else {
+                    "year of the period"
+                }
             ),
             caption: format!(
                 "{}{span} The rolling average is the total of the month and the 11 before it, divided by 12, shown only once 12 complete months are available.",
@@ -273,13 +347,36 @@ const SCOPE: &str = "current period";
 const AGES: [(&str, &str); 2] = [("under 25", "Under 25"), ("all ages", "All ages")];
 
 fn ethnicity(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
-    let Some(t) = table(w.out, "people_ethnicity")? else { return Ok(()) };
-    let (theme, role, age, group) = (t.strs("theme")?, t.strs("role")?, t.strs("age_group")?, t.strs("ethnic_group")?);
+    let Some(t) = table(w.out, "people_ethnicity")? else {
+        return Ok(());
+    };
+    let (theme, role, age, group) = (
+        t.strs("theme")?,
+        t.strs("role")?,
+        t.strs("age_group")?,
+        t.strs("ethnic_group")?,
+    );
     let (rate, lower, upper) = (t.f64s("rate")?, t.f64s("lower")?, t.f64s("upper")?);
-    let scope = if t.has("scope") { t.strs("scope")? } else { vec![SCOPE.to_string(); t.height()] };
-    let is_ref = if t.has("is_reference") { t.bools("is_reference")? } else { vec![None; t.height()] };
-    let ref_name = if t.has("reference_group") { t.strs("reference_group")? } else { vec![String::new(); t.height()] };
-    let multiplier = if t.has("multiplier") { t.f64s("multiplier")?.into_iter().flatten().next() } else { None };
+    let scope = if t.has("scope") {
+        t.strs("scope")?
+    } else {
+        vec![SCOPE.to_string(); t.height()]
+    };
+    let is_ref = if t.has("is_reference") {
+        t.bools("is_reference")?
+    } else {
+        vec![None; t.height()]
+    };
+    let ref_name = if t.has("reference_group") {
+        t.strs("reference_group")?
+    } else {
+        vec![String::new(); t.height()]
+    };
+    let multiplier = if t.has("multiplier") {
+        t.f64s("multiplier")?.into_iter().flatten().next()
+    } else {
+        None
+    };
     let per = per_label(multiplier.unwrap_or(s.pipeline.analysis.multiplier));
     let confidence = s.pipeline.analysis.confidence;
     for th in s.definition.themes() {
@@ -292,14 +389,25 @@ fn ethnicity(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
                 if theme[i] != th.key || role[i] != role_key || scope[i] != SCOPE {
                     continue;
                 }
-                let Some(a) = AGES.iter().position(|(k, _)| *k == age[i]) else { continue };
+                let Some(a) = AGES.iter().position(|(k, _)| *k == age[i]) else {
+                    continue;
+                };
                 let g = group[i].clone();
                 let row = rows.entry(g.clone()).or_insert_with(|| {
                     order.push(g.clone());
-                    GroupRow { label: g.clone(), is_reference: false, values: vec![RateCi::default(); AGES.len()] }
+                    GroupRow {
+                        label: g.clone(),
+                        is_reference: false,
+                        values: vec![RateCi::default(); AGES.len()],
+                    }
                 });
-                row.is_reference |= is_ref[i].unwrap_or(false) || (!ref_name[i].is_empty() && ref_name[i] == g);
-                row.values[a] = RateCi { rate: rate[i], lower: lower[i], upper: upper[i] };
+                row.is_reference |=
+                    is_ref[i].unwrap_or(false) || (!ref_name[i].is_empty() && ref_name[i] == g);
+                row.values[a] = RateCi {
+                    rate: rate[i],
+                    lower: lower[i],
+                    upper: upper[i],
+                };
                 if reference.is_empty() && !ref_name[i].is_empty() {
                     reference = ref_name[i].clone();
                 }
@@ -317,24 +425,42 @@ fn ethnicity(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
             let without_text = if without.is_empty() {
                 String::new()
             } else {
-                format!(" No rate for: {} (no population denominator).", without.join(", "))
+                format!(
+                    " No rate for: {} (no population denominator).",
+                    without.join(", ")
+                )
             };
-            let ref_text = if reference.is_empty() { String::new() } else { format!(" Reference group for rate ratios: {reference}.") };
+            let ref_text = if reference.is_empty() {
+                String::new()
+            } else {
+                format!(" Reference group for rate ratios: {reference}.")
+            };
             let role_lower = role_word.to_lowercase();
             let chart = GroupRatesChart {
-                title: format!("{}: {} by ethnic group, {}", th.label, role_lower, s.pipeline.period.short_label()),
+                title: format!(
+                    "{}: {} by ethnic group, {}",
+                    th.label,
+                    role_lower,
+                    s.pipeline.period.short_label()
+                ),
                 subtitle: format!(
                     "{role_word} {per} residents of each ethnic group, under 25 and all ages, current period, with {} confidence intervals",
                     pct(confidence)
                 ),
-                caption: format!("{}{ref_text}{without_text} Denominators: resident population by ethnic group and age.", source_caption(s)),
+                caption: format!(
+                    "{}{ref_text}{without_text} Denominators: resident population by ethnic group and age.",
+                    source_caption(s)
+                ),
                 value_label: format!("{role_word} {per} residents"),
                 group_label: "Ethnic group".to_string(),
                 series: AGES.iter().map(|(_, l)| l.to_string()).collect(),
                 ci_label: format!("{} confidence interval", pct(confidence)),
                 groups,
             };
-            w.chart(format!("people_ethnicity_{role_key}_{}", th.key), Job::Groups(chart))?;
+            w.chart(
+                format!("people_ethnicity_{role_key}_{}", th.key),
+                Job::Groups(chart),
+            )?;
         }
     }
     Ok(())
@@ -349,8 +475,14 @@ fn pct(confidence: f64) -> String {
 // Place.
 
 fn lorenz(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
-    let Some(t) = table(w.out, "place_lorenz")? else { return Ok(()) };
-    let (theme, ws, os) = (t.strs("theme")?, t.f64s("ward_share")?, t.f64s("offence_share")?);
+    let Some(t) = table(w.out, "place_lorenz")? else {
+        return Ok(());
+    };
+    let (theme, ws, os) = (
+        t.strs("theme")?,
+        t.f64s("ward_share")?,
+        t.f64s("offence_share")?,
+    );
     let mut gini: BTreeMap<String, f64> = BTreeMap::new();
     if let Some(c) = table(w.out, "place_concentration")?
         && c.has("gini")
@@ -368,8 +500,14 @@ fn lorenz(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
             .collect();
         let wards = points.iter().filter(|(x, _)| *x > 0.0).count();
         let chart = LorenzChart {
-            title: format!("{}: how concentrated offences are across wards, {}", th.label, s.pipeline.period.short_label()),
-            subtitle: format!("Lorenz curve: wards ranked from most to fewest offences ({wards} wards)"),
+            title: format!(
+                "{}: how concentrated offences are across wards, {}",
+                th.label,
+                s.pipeline.period.short_label()
+            ),
+            subtitle: format!(
+                "Lorenz curve: wards ranked from most to fewest offences ({wards} wards)"
+            ),
             caption: format!(
                 "{} Shares are of offences placed in a ward. The further the curve bows above the diagonal, the more concentrated offences are.",
                 source_caption(s)
@@ -390,7 +528,12 @@ fn lorenz(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
 /// Rate limits (per `multiplier`) at population `n` around `area_rate`: the exact Poisson / Byar
 /// interval of [`crate::stats::poisson_count_interval`] for the expected count, interpolated
 /// linearly between the whole counts either side of it.
-fn funnel_limits(area_rate: f64, multiplier: f64, n: f64, confidence: f64) -> (Option<f64>, Option<f64>) {
+fn funnel_limits(
+    area_rate: f64,
+    multiplier: f64,
+    n: f64,
+    confidence: f64,
+) -> (Option<f64>, Option<f64>) {
     let expected = area_rate / multiplier * n;
     if !(expected.is_finite() && expected >= 0.0 && n > 0.0) {
         return (None, None);
@@ -413,17 +556,39 @@ fn funnel_limits(area_rate: f64, multiplier: f64, n: f64, confidence: f64) -> (O
 }
 
 fn funnel(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
-    let (Some(wards), Some(areas)) = (table(w.out, "place_wards")?, table(w.out, "place_area_totals")?) else { return Ok(()) };
-    let (theme, name, pop, rate) = (wards.strs("theme")?, wards.strs("ward_name")?, wards.f64s("population")?, wards.f64s("rate")?);
-    let multiplier = if wards.has("multiplier") { wards.f64s("multiplier")?.into_iter().flatten().next() } else { None }
-        .filter(|m| m.is_finite() && *m > 0.0)
-        .unwrap_or(s.pipeline.analysis.multiplier);
-    let area_rate: BTreeMap<String, f64> =
-        areas.strs("theme")?.into_iter().zip(areas.f64s("rate")?).filter_map(|(k, r)| Some((k, r?))).collect();
+    let (Some(wards), Some(areas)) = (
+        table(w.out, "place_wards")?,
+        table(w.out, "place_area_totals")?,
+    ) else {
+        return Ok(());
+    };
+    let (theme, name, pop, rate) = (
+        wards.strs("theme")?,
+        wards.strs("ward_name")?,
+        wards.f64s("population")?,
+        wards.f64s("rate")?,
+    );
+    let multiplier = if wards.has("multiplier") {
+        wards.f64s("multiplier")?.into_iter().flatten().next()
+    } else {
+        None
+    }
+    .filter(|m| m.is_finite() && *m > 0.0)
+    .unwrap_or(s.pipeline.analysis.multiplier);
+    let area_rate: BTreeMap<String, f64> = areas
+        .strs("theme")?
+        .into_iter()
+        .zip(areas.f64s("rate")?)
+        .filter_map(|(k, r)| Some((k, r?)))
+        .collect();
     let per = per_label(multiplier);
     for th in s.definition.themes() {
-        let Some(&r0) = area_rate.get(&th.key) else { continue };
-        let idx: Vec<usize> = (0..wards.height()).filter(|&i| theme[i] == th.key).collect();
+        let Some(&r0) = area_rate.get(&th.key) else {
+            continue;
+        };
+        let idx: Vec<usize> = (0..wards.height())
+            .filter(|&i| theme[i] == th.key)
+            .collect();
         let mut counts = [0usize; 2];
         let points: Vec<FunnelPoint> = idx
             .iter()
@@ -450,7 +615,12 @@ fn funnel(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
                     FunnelFlag::BelowOuter => counts[1] += 1,
                     _ => {}
                 }
-                Some(FunnelPoint { label: name[i].clone(), population: n, rate: r, flag })
+                Some(FunnelPoint {
+                    label: name[i].clone(),
+                    population: n,
+                    rate: r,
+                    flag,
+                })
             })
             .collect();
         let max_pop = points.iter().map(|p| p.population).fold(0.0_f64, f64::max);
@@ -459,12 +629,22 @@ fn funnel(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
                 let n = max_pop * 1.05 * k as f64 / FUNNEL_STEPS as f64;
                 let (il, iu) = funnel_limits(r0, multiplier, n, FUNNEL_INNER);
                 let (ol, ou) = funnel_limits(r0, multiplier, n, FUNNEL_OUTER);
-                FunnelLimit { population: n, inner_lower: il, inner_upper: iu, outer_lower: ol, outer_upper: ou }
+                FunnelLimit {
+                    population: n,
+                    inner_lower: il,
+                    inner_upper: iu,
+                    outer_lower: ol,
+                    outer_upper: ou,
+                }
             })
             .collect();
         let area_label = format!("{} rate ({})", s.pipeline.area, format_number(r0, 1));
         let chart = FunnelChart {
-            title: format!("{}: ward rates against population, {}", th.label, s.pipeline.period.short_label()),
+            title: format!(
+                "{}: ward rates against population, {}",
+                th.label,
+                s.pipeline.period.short_label()
+            ),
             subtitle: format!(
                 "{} wards above and {} below the 99.8% limits; wards outside them are unlikely to differ from the area rate by chance alone",
                 counts[0], counts[1]

@@ -17,7 +17,12 @@ fn every_chart_is_a_valid_png_or_svg_of_sensible_size() {
     let dir = demo_out().join("charts");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .filter(|n| !n.starts_with('.'))
         .collect();
     names.sort();
@@ -35,7 +40,8 @@ fn every_chart_is_a_valid_png_or_svg_of_sensible_size() {
             assert!(svg.is_file(), "{name} has no SVG twin");
         } else if name.ends_with(".svg") {
             svgs += 1;
-            let text = String::from_utf8(bytes).unwrap_or_else(|e| panic!("{name}: not UTF-8: {e}"));
+            let text =
+                String::from_utf8(bytes).unwrap_or_else(|e| panic!("{name}: not UTF-8: {e}"));
             assert!(text.contains("<svg"), "{name}: no <svg");
             assert!(text.trim_end().ends_with("</svg>"), "{name}: not closed");
         }
@@ -50,7 +56,12 @@ fn every_chart_is_a_valid_png_or_svg_of_sensible_size() {
         "place_lorenz_",
         "place_funnel_",
     ] {
-        assert!(names.iter().any(|n| n.starts_with(kind) && n.ends_with(".png")), "no {kind}*.png in {names:?}");
+        assert!(
+            names
+                .iter()
+                .any(|n| n.starts_with(kind) && n.ends_with(".png")),
+            "no {kind}*.png in {names:?}"
+        );
     }
 }
 
@@ -58,14 +69,30 @@ fn every_chart_is_a_valid_png_or_svg_of_sensible_size() {
 fn charts_name_their_titles_axes_and_sources() {
     let dir = demo_out().join("charts");
     for (file, needles) in [
-        ("time_hour_weekday_serious_violence.svg", &["Hour of day", "Day of week", "Source:", "Aoristic"][..]),
-        ("time_months_serious_violence.svg", &["Offences per month", "Rolling 12-month average", "Source:"][..]),
-        ("people_ethnicity_victim_serious_violence.svg", &["Ethnic group", "(reference)", "Under 25", "All ages"][..]),
-        ("place_lorenz_serious_violence.svg", &["Cumulative share of wards", "Cumulative share of offences"][..]),
-        ("place_funnel_serious_violence.svg", &["Resident population", "99.8% limits", "Byar"][..]),
+        (
+            "time_hour_weekday_serious_violence.svg",
+            &["Hour of day", "Day of week", "Source:", "Aoristic"][..],
+        ),
+        (
+            "time_months_serious_violence.svg",
+            &["Offences per month", "Rolling 12-month average", "Source:"][..],
+        ),
+        (
+            "people_ethnicity_victim_serious_violence.svg",
+            &["Ethnic group", "(reference)", "Under 25", "All ages"][..],
+        ),
+        (
+            "place_lorenz_serious_violence.svg",
+            &["Cumulative share of wards", "Cumulative share of offences"][..],
+        ),
+        (
+            "place_funnel_serious_violence.svg",
+            &["Resident population", "99.8% limits", "Byar"][..],
+        ),
     ] {
         let path = dir.join(file);
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for n in needles {
             assert!(text.contains(n), "{file} lacks {n:?}");
         }

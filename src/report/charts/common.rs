@@ -59,12 +59,21 @@ pub(crate) fn text_width(text: &str, size: f64, style: FontStyle) -> Result<i32,
 }
 
 /// Greedy word wrap to `max_px`. A single word wider than the line is kept whole.
-pub(crate) fn wrap(text: &str, size: f64, style: FontStyle, max_px: i32) -> Result<Vec<String>, String> {
+pub(crate) fn wrap(
+    text: &str,
+    size: f64,
+    style: FontStyle,
+    max_px: i32,
+) -> Result<Vec<String>, String> {
     let mut lines = Vec::new();
     for paragraph in text.lines() {
         let mut line = String::new();
         for word in paragraph.split_whitespace() {
-            let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
+            let candidate = if line.is_empty() {
+                word.to_string()
+            } else {
+                format!("{line} {word}")
+            };
             if line.is_empty() || text_width(&candidate, size, style)? <= max_px {
                 line = candidate;
             } else {
@@ -178,12 +187,21 @@ impl Axis {
         let max = ((hi / step) - 1e-9).ceil() * step;
         let max = if max <= min { min + step } else { max };
         let d = -(step.log10() + 1e-9).floor();
-        Axis { min, max, step, dp: if d > 0.0 { d as usize } else { 0 } }
+        Axis {
+            min,
+            max,
+            step,
+            dp: if d > 0.0 { d as usize } else { 0 },
+        }
     }
 
     pub(crate) fn ticks(&self) -> Vec<f64> {
-        let count = ((self.max - self.min) / self.step).round().clamp(0.0, 1000.0) as usize;
-        (0..=count).map(|k| self.min + k as f64 * self.step).collect()
+        let count = ((self.max - self.min) / self.step)
+            .round()
+            .clamp(0.0, 1000.0) as usize;
+        (0..=count)
+            .map(|k| self.min + k as f64 * self.step)
+            .collect()
     }
 
     /// Maps `v` to a pixel between `p0` (at `min`) and `p1` (at `max`), clamped.
@@ -196,7 +214,8 @@ impl Axis {
 // ---------------------------------------------------------------------------------------------
 // Drawing.
 
-pub(crate) type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(crate) type DrawResult<DB> =
+    Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 pub(crate) struct Painter<'r, DB: DrawingBackend> {
     pub root: &'r DrawingArea<DB, Shift>,
@@ -215,59 +234,117 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
         h: HPos,
         v: VPos,
     ) -> DrawResult<DB> {
-        let dy = if matches!(v, VPos::Center) { (f64::from(self.nudge) * size / 10.0).round() as i32 } else { 0 };
+        let dy = if matches!(v, VPos::Center) {
+            (f64::from(self.nudge) * size / 10.0).round() as i32
+        } else {
+            0
+        };
         let ts: TextStyle = font(size, style).color(color).pos(Pos::new(h, v));
         self.root.draw(&Text::new(s, (x, y + dy), ts))
     }
 
-    pub(crate) fn line(&self, a: (i32, i32), b: (i32, i32), color: &RGBColor, width: u32) -> DrawResult<DB> {
-        self.root.draw(&PathElement::new(vec![a, b], color.stroke_width(width)))
+    pub(crate) fn line(
+        &self,
+        a: (i32, i32),
+        b: (i32, i32),
+        color: &RGBColor,
+        width: u32,
+    ) -> DrawResult<DB> {
+        self.root
+            .draw(&PathElement::new(vec![a, b], color.stroke_width(width)))
     }
 
-    pub(crate) fn polyline(&self, pts: Vec<(i32, i32)>, color: &RGBColor, width: u32) -> DrawResult<DB> {
+    pub(crate) fn polyline(
+        &self,
+        pts: Vec<(i32, i32)>,
+        color: &RGBColor,
+        width: u32,
+    ) -> DrawResult<DB> {
         if pts.len() < 2 {
             return Ok(());
         }
-        self.root.draw(&PathElement::new(pts, color.stroke_width(width)))
+        self.root
+            .draw(&PathElement::new(pts, color.stroke_width(width)))
     }
 
-    pub(crate) fn dashed(&self, pts: Vec<(i32, i32)>, color: &RGBColor, width: u32) -> DrawResult<DB> {
+    pub(crate) fn dashed(
+        &self,
+        pts: Vec<(i32, i32)>,
+        color: &RGBColor,
+        width: u32,
+    ) -> DrawResult<DB> {
         if pts.len() < 2 {
             return Ok(());
         }
-        self.root.draw(&DashedPathElement::new(pts, 7, 4, color.stroke_width(width)))
+        self.root.draw(&DashedPathElement::new(
+            pts,
+            7,
+            4,
+            color.stroke_width(width),
+        ))
     }
 
-    pub(crate) fn dotted(&self, pts: Vec<(i32, i32)>, color: &RGBColor, width: u32) -> DrawResult<DB> {
+    pub(crate) fn dotted(
+        &self,
+        pts: Vec<(i32, i32)>,
+        color: &RGBColor,
+        width: u32,
+    ) -> DrawResult<DB> {
         if pts.len() < 2 {
             return Ok(());
         }
-        self.root.draw(&DashedPathElement::new(pts, 2, 4, color.stroke_width(width)))
+        self.root.draw(&DashedPathElement::new(
+            pts,
+            2,
+            4,
+            color.stroke_width(width),
+        ))
     }
 
     pub(crate) fn rect(&self, a: (i32, i32), b: (i32, i32), color: &RGBColor) -> DrawResult<DB> {
         self.root.draw(&Rectangle::new([a, b], color.filled()))
     }
 
-    pub(crate) fn rect_outline(&self, a: (i32, i32), b: (i32, i32), color: &RGBColor) -> DrawResult<DB> {
-        self.root.draw(&Rectangle::new([a, b], color.stroke_width(1)))
+    pub(crate) fn rect_outline(
+        &self,
+        a: (i32, i32),
+        b: (i32, i32),
+        color: &RGBColor,
+    ) -> DrawResult<DB> {
+        self.root
+            .draw(&Rectangle::new([a, b], color.stroke_width(1)))
     }
 
-    pub(crate) fn polygon(&self, pts: Vec<(i32, i32)>, color: &RGBColor, alpha: f64) -> DrawResult<DB> {
+    pub(crate) fn polygon(
+        &self,
+        pts: Vec<(i32, i32)>,
+        color: &RGBColor,
+        alpha: f64,
+    ) -> DrawResult<DB> {
         if pts.len() < 3 {
             return Ok(());
         }
-        self.root.draw(&Polygon::new(pts, color.mix(alpha).filled()))
+        self.root
+            .draw(&Polygon::new(pts, color.mix(alpha).filled()))
     }
 
-    pub(crate) fn dot(&self, c: (i32, i32), r: i32, fill: &RGBColor, edge: &RGBColor) -> DrawResult<DB> {
+    pub(crate) fn dot(
+        &self,
+        c: (i32, i32),
+        r: i32,
+        fill: &RGBColor,
+        edge: &RGBColor,
+    ) -> DrawResult<DB> {
         let r = u32::try_from(r.max(1)).unwrap_or(1);
         self.root.draw(&Circle::new(c, r, fill.filled()))?;
         self.root.draw(&Circle::new(c, r, edge.stroke_width(1)))
     }
 
     pub(crate) fn diamond(&self, (x, y): (i32, i32), r: i32, fill: &RGBColor) -> DrawResult<DB> {
-        self.root.draw(&Polygon::new(vec![(x, y - r), (x + r, y), (x, y + r), (x - r, y)], fill.filled()))
+        self.root.draw(&Polygon::new(
+            vec![(x, y - r), (x + r, y), (x, y + r), (x - r, y)],
+            fill.filled(),
+        ))
     }
 }
 
@@ -276,22 +353,36 @@ pub(crate) trait Scene {
     fn draw<DB: DrawingBackend>(&self, p: &Painter<DB>) -> DrawResult<DB>;
 }
 
-fn draw_error<E: std::error::Error + Send + Sync>(path: &Path, e: DrawingAreaErrorKind<E>) -> ChartError {
-    ChartError::Draw { path: path.to_path_buf(), message: e.to_string() }
+fn draw_error<E: std::error::Error + Send + Sync>(
+    path: &Path,
+    e: DrawingAreaErrorKind<E>,
+) -> ChartError {
+    ChartError::Draw {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 /// Registers the fonts, mapping a failure to [`ChartError::Font`] for `path`.
 pub(crate) fn fonts_ready(path: &Path) -> Result<(), ChartError> {
-    ensure_fonts_registered().map_err(|message| ChartError::Font { path: path.to_path_buf(), message })
+    ensure_fonts_registered().map_err(|message| ChartError::Font {
+        path: path.to_path_buf(),
+        message,
+    })
 }
 
 /// A layout failure (text measuring) as a [`ChartError::Font`].
 pub(crate) fn layout_error(path: &Path) -> impl Fn(String) -> ChartError + '_ {
-    move |message| ChartError::Font { path: path.to_path_buf(), message }
+    move |message| ChartError::Font {
+        path: path.to_path_buf(),
+        message,
+    }
 }
 
 pub(crate) fn no_data(path: &Path) -> ChartError {
-    ChartError::NoData { path: path.to_path_buf() }
+    ChartError::NoData {
+        path: path.to_path_buf(),
+    }
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -306,7 +397,13 @@ fn temp_sibling(final_path: &Path, ext: &str) -> std::io::Result<PathBuf> {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "chart".to_string());
     let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    Ok(parent.join(format!(".tmp-{}-{}-{}.{}", std::process::id(), n, stem, ext)))
+    Ok(parent.join(format!(
+        ".tmp-{}-{}-{}.{}",
+        std::process::id(),
+        n,
+        stem,
+        ext
+    )))
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -326,8 +423,14 @@ pub(crate) fn write_chart<S: Scene>(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-        root.fill(&palette::BACKGROUND).map_err(|e| draw_error(svg_path, e))?;
-        scene.draw(&Painter { root: &root, nudge: 0 }).map_err(|e| draw_error(svg_path, e))?;
+        root.fill(&palette::BACKGROUND)
+            .map_err(|e| draw_error(svg_path, e))?;
+        scene
+            .draw(&Painter {
+                root: &root,
+                nudge: 0,
+            })
+            .map_err(|e| draw_error(svg_path, e))?;
         root.present().map_err(|e| draw_error(svg_path, e))?;
     }
     let io = |path: &Path| {
@@ -338,11 +441,19 @@ pub(crate) fn write_chart<S: Scene>(
     let drawn = (|| {
         {
             let root = BitMapBackend::new(&png_tmp, (width, height)).into_drawing_area();
-            root.fill(&palette::BACKGROUND).map_err(|e| draw_error(png_path, e))?;
-            scene.draw(&Painter { root: &root, nudge: PNG_TEXT_NUDGE }).map_err(|e| draw_error(png_path, e))?;
+            root.fill(&palette::BACKGROUND)
+                .map_err(|e| draw_error(png_path, e))?;
+            scene
+                .draw(&Painter {
+                    root: &root,
+                    nudge: PNG_TEXT_NUDGE,
+                })
+                .map_err(|e| draw_error(png_path, e))?;
             root.present().map_err(|e| draw_error(png_path, e))?;
         }
-        fs::File::open(&png_tmp).and_then(|f| f.sync_all()).map_err(io(png_path))
+        fs::File::open(&png_tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(io(png_path))
     })();
     if let Err(e) = drawn {
         let _ = fs::remove_file(&png_tmp);
@@ -352,22 +463,34 @@ pub(crate) fn write_chart<S: Scene>(
         Ok(p) => p,
         Err(source) => {
             let _ = fs::remove_file(&png_tmp);
-            return Err(ChartError::Io { path: svg_path.to_path_buf(), source });
+            return Err(ChartError::Io {
+                path: svg_path.to_path_buf(),
+                source,
+            });
         }
     };
     if let Err(source) = write_synced(&svg_tmp, svg.as_bytes()) {
         let _ = fs::remove_file(&svg_tmp);
         let _ = fs::remove_file(&png_tmp);
-        return Err(ChartError::Io { path: svg_path.to_path_buf(), source });
+        return Err(ChartError::Io {
+            path: svg_path.to_path_buf(),
+            source,
+        });
     }
     if let Err(source) = fs::rename(&png_tmp, png_path) {
         let _ = fs::remove_file(&png_tmp);
         let _ = fs::remove_file(&svg_tmp);
-        return Err(ChartError::Io { path: png_path.to_path_buf(), source });
+        return Err(ChartError::Io {
+            path: png_path.to_path_buf(),
+            source,
+        });
     }
     if let Err(source) = fs::rename(&svg_tmp, svg_path) {
         let _ = fs::remove_file(&svg_tmp);
-        return Err(ChartError::Io { path: svg_path.to_path_buf(), source });
+        return Err(ChartError::Io {
+            path: svg_path.to_path_buf(),
+            source,
+        });
     }
     Ok(())
 }
@@ -503,11 +626,27 @@ impl Frame {
     pub(crate) fn draw<DB: DrawingBackend>(&self, p: &Painter<DB>) -> DrawResult<DB> {
         for (k, line) in self.title_lines.iter().enumerate() {
             let y = MARGIN_TOP + TITLE_LINE * k as i32;
-            p.text(line, (MARGIN_X, y), TITLE_SIZE, FontStyle::Bold, &palette::TEXT, HPos::Left, VPos::Top)?;
+            p.text(
+                line,
+                (MARGIN_X, y),
+                TITLE_SIZE,
+                FontStyle::Bold,
+                &palette::TEXT,
+                HPos::Left,
+                VPos::Top,
+            )?;
         }
         for (k, line) in self.subtitle_lines.iter().enumerate() {
             let y = self.subtitle_top + SUBTITLE_LINE * k as i32;
-            p.text(line, (MARGIN_X, y), SUBTITLE_SIZE, FontStyle::Normal, &palette::TEXT_MUTED, HPos::Left, VPos::Top)?;
+            p.text(
+                line,
+                (MARGIN_X, y),
+                SUBTITLE_SIZE,
+                FontStyle::Normal,
+                &palette::TEXT_MUTED,
+                HPos::Left,
+                VPos::Top,
+            )?;
         }
         for (key, label, x, mid) in &self.legend {
             let (x, mid) = (*x, *mid);
@@ -523,55 +662,139 @@ impl Frame {
                 Key::Whisker => {
                     p.line((x + 2, mid), (x + KEY_W - 2, mid), &palette::WHISKER, 1)?;
                     p.line((x + 2, mid - 5), (x + 2, mid + 5), &palette::WHISKER, 1)?;
-                    p.line((x + KEY_W - 2, mid - 5), (x + KEY_W - 2, mid + 5), &palette::WHISKER, 1)?;
+                    p.line(
+                        (x + KEY_W - 2, mid - 5),
+                        (x + KEY_W - 2, mid + 5),
+                        &palette::WHISKER,
+                        1,
+                    )?;
                 }
             }
-            p.text(label, (x + KEY_W + KEY_GAP, mid), LEGEND_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Left, VPos::Center)?;
+            p.text(
+                label,
+                (x + KEY_W + KEY_GAP, mid),
+                LEGEND_SIZE,
+                FontStyle::Normal,
+                &palette::TEXT,
+                HPos::Left,
+                VPos::Center,
+            )?;
         }
         if !self.y_label.is_empty() {
-            p.text(&self.y_label, (MARGIN_X, self.y_label_top), AXIS_TITLE_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Left, VPos::Top)?;
+            p.text(
+                &self.y_label,
+                (MARGIN_X, self.y_label_top),
+                AXIS_TITLE_SIZE,
+                FontStyle::Normal,
+                &palette::TEXT,
+                HPos::Left,
+                VPos::Top,
+            )?;
         }
         if !self.x_label.is_empty() {
             let x = (self.plot_left + self.plot_right) / 2;
-            p.text(&self.x_label, (x, self.x_label_top), AXIS_TITLE_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Center, VPos::Top)?;
+            p.text(
+                &self.x_label,
+                (x, self.x_label_top),
+                AXIS_TITLE_SIZE,
+                FontStyle::Normal,
+                &palette::TEXT,
+                HPos::Center,
+                VPos::Top,
+            )?;
         }
         for (k, line) in self.caption_lines.iter().enumerate() {
             let y = self.caption_top + CAPTION_LINE * k as i32;
-            p.text(line, (MARGIN_X, y), CAPTION_SIZE, FontStyle::Normal, &palette::TEXT_MUTED, HPos::Left, VPos::Top)?;
+            p.text(
+                line,
+                (MARGIN_X, y),
+                CAPTION_SIZE,
+                FontStyle::Normal,
+                &palette::TEXT_MUTED,
+                HPos::Left,
+                VPos::Top,
+            )?;
         }
         Ok(())
     }
 
     /// Horizontal grid lines and left tick labels for a value axis running up the plot.
-    pub(crate) fn draw_y_axis<DB: DrawingBackend>(&self, p: &Painter<DB>, axis: &Axis, pct: bool) -> DrawResult<DB> {
+    pub(crate) fn draw_y_axis<DB: DrawingBackend>(
+        &self,
+        p: &Painter<DB>,
+        axis: &Axis,
+        pct: bool,
+    ) -> DrawResult<DB> {
         for t in axis.ticks() {
             let y = axis.px(t, self.plot_bottom, self.plot_top);
             p.line((self.plot_left, y), (self.plot_right, y), &palette::GRID, 1)?;
-            p.line((self.plot_left - TICK_LEN, y), (self.plot_left, y), &palette::AXIS, 1)?;
+            p.line(
+                (self.plot_left - TICK_LEN, y),
+                (self.plot_left, y),
+                &palette::AXIS,
+                1,
+            )?;
             let mut label = format_number(t, axis.dp);
             if pct {
                 label.push('%');
             }
-            p.text(&label, (self.plot_left - TICK_LEN - 4, y), TICK_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Right, VPos::Center)?;
+            p.text(
+                &label,
+                (self.plot_left - TICK_LEN - 4, y),
+                TICK_SIZE,
+                FontStyle::Normal,
+                &palette::TEXT,
+                HPos::Right,
+                VPos::Center,
+            )?;
         }
-        p.line((self.plot_left, self.plot_top), (self.plot_left, self.plot_bottom), &palette::AXIS, 1)
+        p.line(
+            (self.plot_left, self.plot_top),
+            (self.plot_left, self.plot_bottom),
+            &palette::AXIS,
+            1,
+        )
     }
 
     /// Vertical grid lines and bottom tick labels for a value axis running across the plot.
-    pub(crate) fn draw_x_axis<DB: DrawingBackend>(&self, p: &Painter<DB>, axis: &Axis, pct: bool, grid: bool) -> DrawResult<DB> {
+    pub(crate) fn draw_x_axis<DB: DrawingBackend>(
+        &self,
+        p: &Painter<DB>,
+        axis: &Axis,
+        pct: bool,
+        grid: bool,
+    ) -> DrawResult<DB> {
         for t in axis.ticks() {
             let x = axis.px(t, self.plot_left, self.plot_right);
             if grid {
                 p.line((x, self.plot_top), (x, self.plot_bottom), &palette::GRID, 1)?;
             }
-            p.line((x, self.plot_bottom), (x, self.plot_bottom + TICK_LEN), &palette::AXIS, 1)?;
+            p.line(
+                (x, self.plot_bottom),
+                (x, self.plot_bottom + TICK_LEN),
+                &palette::AXIS,
+                1,
+            )?;
             let mut label = format_number(t, axis.dp);
             if pct {
                 label.push('%');
             }
-            p.text(&label, (x, self.plot_bottom + TICK_LEN + 3), TICK_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Center, VPos::Top)?;
+            p.text(
+                &label,
+                (x, self.plot_bottom + TICK_LEN + 3),
+                TICK_SIZE,
+                FontStyle::Normal,
+                &palette::TEXT,
+                HPos::Center,
+                VPos::Top,
+            )?;
         }
-        p.line((self.plot_left, self.plot_bottom), (self.plot_right, self.plot_bottom), &palette::AXIS, 1)
+        p.line(
+            (self.plot_left, self.plot_bottom),
+            (self.plot_right, self.plot_bottom),
+            &palette::AXIS,
+            1,
+        )
     }
 }
 
@@ -608,12 +831,24 @@ pub(crate) mod test_support {
         stem: &str,
         render: impl Fn(&Path, &Path),
     ) -> (std::path::PathBuf, std::path::PathBuf) {
-        let (a_png, a_svg) = (dir.join("a").join(format!("{stem}.png")), dir.join("a").join(format!("{stem}.svg")));
-        let (b_png, b_svg) = (dir.join("b").join(format!("{stem}.png")), dir.join("b").join(format!("{stem}.svg")));
+        let (a_png, a_svg) = (
+            dir.join("a").join(format!("{stem}.png")),
+            dir.join("a").join(format!("{stem}.svg")),
+        );
+        let (b_png, b_svg) = (
+            dir.join("b").join(format!("{stem}.png")),
+            dir.join("b").join(format!("{stem}.svg")),
+        );
         render(&a_png, &a_svg);
         render(&b_png, &b_svg);
-        assert_eq!(std::fs::read(&a_png).unwrap(), std::fs::read(&b_png).unwrap());
-        assert_eq!(std::fs::read(&a_svg).unwrap(), std::fs::read(&b_svg).unwrap());
+        assert_eq!(
+            std::fs::read(&a_png).unwrap(),
+            std::fs::read(&b_png).unwrap()
+        );
+        assert_eq!(
+            std::fs::read(&a_svg).unwrap(),
+            std::fs::read(&b_svg).unwrap()
+        );
         (a_png, a_svg)
     }
 }

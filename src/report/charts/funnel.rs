@@ -86,7 +86,11 @@ struct Prepared<'a> {
 
 /// Draws `chart` and writes it to `png_path` and `svg_path`; [`ChartError::NoData`] when no
 /// point has a usable rate and a positive population, or the area rate is unusable.
-pub fn render_funnel(chart: &FunnelChart, png_path: &Path, svg_path: &Path) -> Result<(), ChartError> {
+pub fn render_funnel(
+    chart: &FunnelChart,
+    png_path: &Path,
+    svg_path: &Path,
+) -> Result<(), ChartError> {
     let pts: Vec<(usize, f64, f64)> = chart
         .points
         .iter()
@@ -106,11 +110,23 @@ pub fn render_funnel(chart: &FunnelChart, png_path: &Path, svg_path: &Path) -> R
     let x_axis = Axis::nice(0.0, x_max * 1.02, 8.0);
     let left = common::y_tick_px(&y_axis, false).map_err(&lerr)?;
     let flags = [
-        (FunnelFlag::AboveOuter, format!("Above {}", chart.outer_label)),
-        (FunnelFlag::AboveInner, format!("Above {} only", chart.inner_label)),
+        (
+            FunnelFlag::AboveOuter,
+            format!("Above {}", chart.outer_label),
+        ),
+        (
+            FunnelFlag::AboveInner,
+            format!("Above {} only", chart.inner_label),
+        ),
         (FunnelFlag::Within, "Within limits".to_string()),
-        (FunnelFlag::BelowInner, format!("Below {} only", chart.inner_label)),
-        (FunnelFlag::BelowOuter, format!("Below {}", chart.outer_label)),
+        (
+            FunnelFlag::BelowInner,
+            format!("Below {} only", chart.inner_label),
+        ),
+        (
+            FunnelFlag::BelowOuter,
+            format!("Below {}", chart.outer_label),
+        ),
     ];
     // Only the categories present, so the legend stays short.
     let mut legend: Vec<(Key, String)> = flags
@@ -123,15 +139,32 @@ pub fn render_funnel(chart: &FunnelChart, png_path: &Path, svg_path: &Path) -> R
         (Key::Dashed(palette::TEXT_MUTED), chart.inner_label.clone()),
         (Key::Line(palette::TEXT_MUTED), chart.outer_label.clone()),
     ]);
-    let t = FrameText { title: &chart.title, subtitle: &chart.subtitle, caption: &chart.caption, y_label: &chart.y_label, x_label: &chart.x_label };
+    let t = FrameText {
+        title: &chart.title,
+        subtitle: &chart.subtitle,
+        caption: &chart.caption,
+        y_label: &chart.y_label,
+        x_label: &chart.x_label,
+    };
     let frame = Frame::new(&t, &legend, left, 16, PLOT_H, common::TICK_LEN + 24).map_err(&lerr)?;
     let mut outside: Vec<(usize, f64)> = pts
         .iter()
-        .filter(|(i, _, _)| matches!(chart.points[*i].flag, FunnelFlag::AboveOuter | FunnelFlag::BelowOuter))
+        .filter(|(i, _, _)| {
+            matches!(
+                chart.points[*i].flag,
+                FunnelFlag::AboveOuter | FunnelFlag::BelowOuter
+            )
+        })
         .map(|(i, _, r)| (*i, (r - chart.area_rate).abs()))
         .collect();
     outside.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut prepared = Prepared { chart, frame, x_axis, y_axis, labelled: Vec::new() };
+    let mut prepared = Prepared {
+        chart,
+        frame,
+        x_axis,
+        y_axis,
+        labelled: Vec::new(),
+    };
     // Label the most extreme wards first, skipping any label that would overlap one already
     // placed or a point other than its own.
     let mut boxes: Vec<(i32, i32, i32, i32)> = Vec::new();
@@ -141,14 +174,25 @@ pub fn render_funnel(chart: &FunnelChart, png_path: &Path, svg_path: &Path) -> R
         if prepared.labelled.len() >= chart.max_labels {
             break;
         }
-        let Some(r) = usable(chart.points[i].rate) else { continue };
+        let Some(r) = usable(chart.points[i].rate) else {
+            continue;
+        };
         let (x, y) = prepared.xy(chart.points[i].population, r);
-        let w = common::text_width(&chart.points[i].label, VALUE_SIZE, FontStyle::Normal).map_err(&lerr)?;
+        let w = common::text_width(&chart.points[i].label, VALUE_SIZE, FontStyle::Normal)
+            .map_err(&lerr)?;
         let right = x <= (f.plot_left + f.plot_right) / 2;
-        let (x0, x1) = if right { (x + 9, x + 9 + w) } else { (x - 9 - w, x - 9) };
+        let (x0, x1) = if right {
+            (x + 9, x + 9 + w)
+        } else {
+            (x - 9 - w, x - 9)
+        };
         let b = (x0 - 2, y - 9, x1 + 2, y + 9);
-        let hits_box = boxes.iter().any(|o| b.0 < o.2 && o.0 < b.2 && b.1 < o.3 && o.1 < b.3);
-        let hits_dot = dots.iter().any(|&(dx, dy)| (dx, dy) != (x, y) && dx + 6 > b.0 && dx - 6 < b.2 && dy + 6 > b.1 && dy - 6 < b.3);
+        let hits_box = boxes
+            .iter()
+            .any(|o| b.0 < o.2 && o.0 < b.2 && b.1 < o.3 && o.1 < b.3);
+        let hits_dot = dots.iter().any(|&(dx, dy)| {
+            (dx, dy) != (x, y) && dx + 6 > b.0 && dx - 6 < b.2 && dy + 6 > b.1 && dy - 6 < b.3
+        });
         if !hits_box && !hits_dot {
             boxes.push(b);
             prepared.labelled.push(i);
@@ -160,7 +204,10 @@ pub fn render_funnel(chart: &FunnelChart, png_path: &Path, svg_path: &Path) -> R
 impl Prepared<'_> {
     fn xy(&self, x: f64, y: f64) -> (i32, i32) {
         let f = &self.frame;
-        (self.x_axis.px(x, f.plot_left, f.plot_right), self.y_axis.px(y, f.plot_bottom, f.plot_top))
+        (
+            self.x_axis.px(x, f.plot_left, f.plot_right),
+            self.y_axis.px(y, f.plot_bottom, f.plot_top),
+        )
     }
 
     /// Polyline runs of one limit, split where the limit is missing or off the plot.
@@ -169,7 +216,11 @@ impl Prepared<'_> {
         let mut run = vec![];
         for l in &self.chart.limits {
             match usable(get(l)).filter(|v| *v <= self.y_axis.max) {
-                Some(v) if l.population.is_finite() && l.population > 0.0 && l.population <= self.x_axis.max => {
+                Some(v)
+                    if l.population.is_finite()
+                        && l.population > 0.0
+                        && l.population <= self.x_axis.max =>
+                {
                     run.push(self.xy(l.population, v))
                 }
                 _ => {
@@ -194,10 +245,18 @@ impl Scene for Prepared<'_> {
         f.draw(p)?;
         f.draw_y_axis(p, &self.y_axis, false)?;
         f.draw_x_axis(p, &self.x_axis, false, true)?;
-        for run in self.limit_runs(|l| l.outer_upper).into_iter().chain(self.limit_runs(|l| l.outer_lower)) {
+        for run in self
+            .limit_runs(|l| l.outer_upper)
+            .into_iter()
+            .chain(self.limit_runs(|l| l.outer_lower))
+        {
             p.polyline(run, &palette::TEXT_MUTED, 2)?;
         }
-        for run in self.limit_runs(|l| l.inner_upper).into_iter().chain(self.limit_runs(|l| l.inner_lower)) {
+        for run in self
+            .limit_runs(|l| l.inner_upper)
+            .into_iter()
+            .chain(self.limit_runs(|l| l.inner_lower))
+        {
             p.dashed(run, &palette::TEXT_MUTED, 2)?;
         }
         let ay = self.y_axis.px(c.area_rate, f.plot_bottom, f.plot_top);
@@ -207,14 +266,31 @@ impl Scene for Prepared<'_> {
             if !(pt.population.is_finite() && pt.population > 0.0) {
                 continue;
             }
-            p.dot(self.xy(pt.population, r), 6, &flag_colour(pt.flag), &palette::BLACK)?;
+            p.dot(
+                self.xy(pt.population, r),
+                6,
+                &flag_colour(pt.flag),
+                &palette::BLACK,
+            )?;
         }
         for &i in &self.labelled {
             let pt = &c.points[i];
             let Some(r) = usable(pt.rate) else { continue };
             let (x, y) = self.xy(pt.population, r);
-            let (h, dx) = if x > (f.plot_left + f.plot_right) / 2 { (HPos::Right, -9) } else { (HPos::Left, 9) };
-            p.text(&pt.label, (x + dx, y), VALUE_SIZE, FontStyle::Normal, &palette::TEXT, h, VPos::Center)?;
+            let (h, dx) = if x > (f.plot_left + f.plot_right) / 2 {
+                (HPos::Right, -9)
+            } else {
+                (HPos::Left, 9)
+            };
+            p.text(
+                &pt.label,
+                (x + dx, y),
+                VALUE_SIZE,
+                FontStyle::Normal,
+                &palette::TEXT,
+                h,
+                VPos::Center,
+            )?;
         }
         Ok(())
     }
@@ -231,7 +307,11 @@ mod tests {
                 label: format!("Ward {i}"),
                 population: 5000.0 + 700.0 * i as f64,
                 rate: Some(5.0 + (i % 5) as f64),
-                flag: if i == 4 { FunnelFlag::AboveOuter } else { FunnelFlag::Within },
+                flag: if i == 4 {
+                    FunnelFlag::AboveOuter
+                } else {
+                    FunnelFlag::Within
+                },
             })
             .collect();
         let limits = (1..=60)
@@ -267,12 +347,19 @@ mod tests {
     fn renders_valid_deterministic_files() {
         let dir = tempfile::tempdir().unwrap();
         let chart = sample();
-        let (png, svg) = render_twice(dir.path(), "funnel", |p, s| render_funnel(&chart, p, s).unwrap());
+        let (png, svg) = render_twice(dir.path(), "funnel", |p, s| {
+            render_funnel(&chart, p, s).unwrap()
+        });
         let (w, h) = png_size(&png);
         assert_eq!(w, 1200);
         assert!(h > 500 && h < 1200, "{h}");
         let text = std::fs::read_to_string(svg).unwrap();
-        for s in ["Ward rates against population", "Resident population", "Offences per 1,000 residents", "Ward 4"] {
+        for s in [
+            "Ward rates against population",
+            "Resident population",
+            "Offences per 1,000 residents",
+            "Ward 4",
+        ] {
             assert!(text.contains(s), "{s}");
         }
     }
@@ -283,10 +370,16 @@ mod tests {
         let (png, svg) = (dir.path().join("x.png"), dir.path().join("x.svg"));
         let mut c = sample();
         c.points.clear();
-        assert!(matches!(render_funnel(&c, &png, &svg), Err(ChartError::NoData { .. })));
+        assert!(matches!(
+            render_funnel(&c, &png, &svg),
+            Err(ChartError::NoData { .. })
+        ));
         let mut c = sample();
         c.area_rate = f64::NAN;
-        assert!(matches!(render_funnel(&c, &png, &svg), Err(ChartError::NoData { .. })));
+        assert!(matches!(
+            render_funnel(&c, &png, &svg),
+            Err(ChartError::NoData { .. })
+        ));
         let mut c = sample();
         c.limits.clear();
         c.points.truncate(1);

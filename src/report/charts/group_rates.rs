@@ -7,7 +7,9 @@ use plotters::prelude::DrawingBackend;
 use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::{FontStyle, RGBColor};
 
-use super::common::{self, Axis, DrawResult, Frame, FrameText, Key, LABEL_SIZE, Painter, Scene, TICK_LEN, text_width};
+use super::common::{
+    self, Axis, DrawResult, Frame, FrameText, Key, LABEL_SIZE, Painter, Scene, TICK_LEN, text_width,
+};
 use super::error::ChartError;
 use super::palette;
 
@@ -44,7 +46,12 @@ pub struct GroupRatesChart {
     pub groups: Vec<GroupRow>,
 }
 
-const SERIES_COLOURS: [RGBColor; 4] = [palette::BLUE, palette::ORANGE, palette::BLUISH_GREEN, palette::REDDISH_PURPLE];
+const SERIES_COLOURS: [RGBColor; 4] = [
+    palette::BLUE,
+    palette::ORANGE,
+    palette::BLUISH_GREEN,
+    palette::REDDISH_PURPLE,
+];
 const ROW_PX: i32 = 26;
 const MIN_PLOT: i32 = 200;
 
@@ -63,7 +70,11 @@ struct Prepared<'a> {
 
 /// Draws `chart` and writes it to `png_path` and `svg_path`; [`ChartError::NoData`] when no
 /// group has a usable rate in any series.
-pub fn render_group_rates(chart: &GroupRatesChart, png_path: &Path, svg_path: &Path) -> Result<(), ChartError> {
+pub fn render_group_rates(
+    chart: &GroupRatesChart,
+    png_path: &Path,
+    svg_path: &Path,
+) -> Result<(), ChartError> {
     let n_series = chart.series.len().clamp(1, SERIES_COLOURS.len());
     let max = chart
         .groups
@@ -84,8 +95,16 @@ pub fn render_group_rates(chart: &GroupRatesChart, png_path: &Path, svg_path: &P
     let mut labels = Vec::new();
     let mut left = 60;
     for g in &chart.groups {
-        let text = if g.is_reference { format!("{} (reference)", g.label.trim()) } else { g.label.trim().to_string() };
-        let style = if g.is_reference { FontStyle::Bold } else { FontStyle::Normal };
+        let text = if g.is_reference {
+            format!("{} (reference)", g.label.trim())
+        } else {
+            g.label.trim().to_string()
+        };
+        let style = if g.is_reference {
+            FontStyle::Bold
+        } else {
+            FontStyle::Normal
+        };
         let text = common::fit(&text, LABEL_SIZE, style, 360).map_err(&lerr)?;
         left = left.max(text_width(&text, LABEL_SIZE, style).map_err(&lerr)? + 14);
         labels.push(text);
@@ -95,17 +114,43 @@ pub fn render_group_rates(chart: &GroupRatesChart, png_path: &Path, svg_path: &P
         .iter()
         .take(n_series)
         .enumerate()
-        .map(|(i, s)| (if i % 2 == 0 { Key::Dot(SERIES_COLOURS[i]) } else { Key::Diamond(SERIES_COLOURS[i]) }, s.clone()))
+        .map(|(i, s)| {
+            (
+                if i % 2 == 0 {
+                    Key::Dot(SERIES_COLOURS[i])
+                } else {
+                    Key::Diamond(SERIES_COLOURS[i])
+                },
+                s.clone(),
+            )
+        })
         .collect();
     legend.push((Key::Whisker, chart.ci_label.clone()));
     if chart.groups.iter().any(|g| g.is_reference) {
-        legend.push((Key::Dashed(palette::TEXT_MUTED), "Reference group's rate (dashed, in each series' colour)".to_string()));
+        legend.push((
+            Key::Dashed(palette::TEXT_MUTED),
+            "Reference group's rate (dashed, in each series' colour)".to_string(),
+        ));
     }
     let rows_h = (ROW_PX * n_series.max(1) as i32 + 10) * chart.groups.len().max(1) as i32;
-    let t = FrameText { title: &chart.title, subtitle: &chart.subtitle, caption: &chart.caption, y_label: &chart.group_label, x_label: &chart.value_label };
-    let frame = Frame::new(&t, &legend, left, 16, rows_h.max(MIN_PLOT), TICK_LEN + 24).map_err(&lerr)?;
+    let t = FrameText {
+        title: &chart.title,
+        subtitle: &chart.subtitle,
+        caption: &chart.caption,
+        y_label: &chart.group_label,
+        x_label: &chart.value_label,
+    };
+    let frame =
+        Frame::new(&t, &legend, left, 16, rows_h.max(MIN_PLOT), TICK_LEN + 24).map_err(&lerr)?;
     let row_h = f64::from(frame.plot_bottom - frame.plot_top) / chart.groups.len().max(1) as f64;
-    let prepared = Prepared { chart, frame, axis, labels, row_h, n_series };
+    let prepared = Prepared {
+        chart,
+        frame,
+        axis,
+        labels,
+        row_h,
+        n_series,
+    };
     common::write_chart(&prepared, prepared.frame.size(), png_path, svg_path)
 }
 
@@ -128,13 +173,27 @@ impl Scene for Prepared<'_> {
         f.draw(p)?;
         for (i, g) in self.chart.groups.iter().enumerate() {
             if g.is_reference {
-                p.rect((common::MARGIN_X, self.row_top(i)), (f.plot_right, self.row_top(i + 1)), &palette::BAND)?;
+                p.rect(
+                    (common::MARGIN_X, self.row_top(i)),
+                    (f.plot_right, self.row_top(i + 1)),
+                    &palette::BAND,
+                )?;
             } else if i > 0 {
-                p.line((f.plot_left, self.row_top(i)), (f.plot_right, self.row_top(i)), &palette::GRID, 1)?;
+                p.line(
+                    (f.plot_left, self.row_top(i)),
+                    (f.plot_right, self.row_top(i)),
+                    &palette::GRID,
+                    1,
+                )?;
             }
         }
         f.draw_x_axis(p, &self.axis, false, true)?;
-        p.line((f.plot_left, f.plot_top), (f.plot_left, f.plot_bottom), &palette::AXIS, 1)?;
+        p.line(
+            (f.plot_left, f.plot_top),
+            (f.plot_left, f.plot_bottom),
+            &palette::AXIS,
+            1,
+        )?;
         // Reference group's rate per series, as a dashed line down the whole plot.
         if let Some(r) = self.chart.groups.iter().find(|g| g.is_reference) {
             for (v, colour) in r.values.iter().zip(SERIES_COLOURS).take(self.n_series) {
@@ -145,14 +204,34 @@ impl Scene for Prepared<'_> {
             }
         }
         for (i, g) in self.chart.groups.iter().enumerate() {
-            let style = if g.is_reference { FontStyle::Bold } else { FontStyle::Normal };
+            let style = if g.is_reference {
+                FontStyle::Bold
+            } else {
+                FontStyle::Normal
+            };
             let mid = (self.row_top(i) + self.row_top(i + 1)) / 2;
-            p.text(&self.labels[i], (f.plot_left - 10, mid), LABEL_SIZE, style, &palette::TEXT, HPos::Right, VPos::Center)?;
+            p.text(
+                &self.labels[i],
+                (f.plot_left - 10, mid),
+                LABEL_SIZE,
+                style,
+                &palette::TEXT,
+                HPos::Right,
+                VPos::Center,
+            )?;
             for (s, c) in SERIES_COLOURS.iter().enumerate().take(self.n_series) {
                 let v = g.values.get(s).copied().unwrap_or_default();
                 let y = self.series_y(i, s);
                 let Some(rate) = usable(v.rate) else {
-                    p.text("n/a", (f.plot_left + 6, y), common::VALUE_SIZE, FontStyle::Normal, &palette::TEXT_MUTED, HPos::Left, VPos::Center)?;
+                    p.text(
+                        "n/a",
+                        (f.plot_left + 6, y),
+                        common::VALUE_SIZE,
+                        FontStyle::Normal,
+                        &palette::TEXT_MUTED,
+                        HPos::Left,
+                        VPos::Center,
+                    )?;
                     continue;
                 };
                 let lo = usable(v.lower).unwrap_or(0.0).min(rate);
@@ -179,14 +258,22 @@ mod tests {
     use super::*;
 
     fn rc(r: f64) -> RateCi {
-        RateCi { rate: Some(r), lower: Some(r * 0.8), upper: Some(r * 1.25) }
+        RateCi {
+            rate: Some(r),
+            lower: Some(r * 0.8),
+            upper: Some(r * 1.25),
+        }
     }
 
     fn sample() -> GroupRatesChart {
         let groups = ["Asian", "Black", "Mixed", "Other", "White"]
             .iter()
             .enumerate()
-            .map(|(i, g)| GroupRow { label: g.to_string(), is_reference: *g == "White", values: vec![rc(2.0 + i as f64), rc(1.0 + i as f64 / 2.0)] })
+            .map(|(i, g)| GroupRow {
+                label: g.to_string(),
+                is_reference: *g == "White",
+                values: vec![rc(2.0 + i as f64), rc(1.0 + i as f64 / 2.0)],
+            })
             .collect();
         GroupRatesChart {
             title: "Victims by ethnic group".into(),
@@ -204,12 +291,20 @@ mod tests {
     fn renders_valid_deterministic_files() {
         let dir = tempfile::tempdir().unwrap();
         let chart = sample();
-        let (png, svg) = render_twice(dir.path(), "groups", |p, s| render_group_rates(&chart, p, s).unwrap());
+        let (png, svg) = render_twice(dir.path(), "groups", |p, s| {
+            render_group_rates(&chart, p, s).unwrap()
+        });
         let (w, h) = png_size(&png);
         assert_eq!(w, 1200);
         assert!(h > 300 && h < 2000, "{h}");
         let text = std::fs::read_to_string(svg).unwrap();
-        for s in ["Victims by ethnic group", "Victims per 1,000 residents", "Ethnic group", "White (reference)", "Under 25"] {
+        for s in [
+            "Victims by ethnic group",
+            "Victims per 1,000 residents",
+            "Ethnic group",
+            "White (reference)",
+            "Under 25",
+        ] {
             assert!(text.contains(s), "{s}");
         }
     }
@@ -220,12 +315,18 @@ mod tests {
         let (png, svg) = (dir.path().join("x.png"), dir.path().join("x.svg"));
         let mut c = sample();
         c.groups.clear();
-        assert!(matches!(render_group_rates(&c, &png, &svg), Err(ChartError::NoData { .. })));
+        assert!(matches!(
+            render_group_rates(&c, &png, &svg),
+            Err(ChartError::NoData { .. })
+        ));
         let mut c = sample();
         for g in &mut c.groups {
             g.values = vec![RateCi::default(); 2];
         }
-        assert!(matches!(render_group_rates(&c, &png, &svg), Err(ChartError::NoData { .. })));
+        assert!(matches!(
+            render_group_rates(&c, &png, &svg),
+            Err(ChartError::NoData { .. })
+        ));
         let mut c = sample();
         c.groups[0].values = vec![];
         c.series.clear();

@@ -7,8 +7,8 @@ use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::{FontStyle, RGBColor};
 
 use super::common::{
-    self, Axis, DrawResult, Frame, FrameText, LABEL_SIZE, Painter, Scene, TICK_LEN, TICK_SIZE, VALUE_SIZE,
-    format_number, text_width,
+    self, Axis, DrawResult, Frame, FrameText, LABEL_SIZE, Painter, Scene, TICK_LEN, TICK_SIZE,
+    VALUE_SIZE, format_number, text_width,
 };
 use super::error::ChartError;
 use super::palette;
@@ -36,13 +36,25 @@ pub struct HeatmapChart {
 }
 
 /// Light to dark blue; every step stays distinguishable in greyscale.
-const RAMP: [(f64, f64, f64); 3] = [(239.0, 246.0, 255.0), (107.0, 174.0, 214.0), (8.0, 48.0, 107.0)];
+const RAMP: [(f64, f64, f64); 3] = [
+    (239.0, 246.0, 255.0),
+    (107.0, 174.0, 214.0),
+    (8.0, 48.0, 107.0),
+];
 const NO_DATA: RGBColor = RGBColor(230, 230, 230);
 
 /// Colour of position `t` in 0..=1 on the sequential ramp.
 pub fn ramp(t: f64) -> RGBColor {
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
-    let (a, b, u) = if t <= 0.5 { (RAMP[0], RAMP[1], t / 0.5) } else { (RAMP[1], RAMP[2], (t - 0.5) / 0.5) };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (a, b, u) = if t <= 0.5 {
+        (RAMP[0], RAMP[1], t / 0.5)
+    } else {
+        (RAMP[1], RAMP[2], (t - 0.5) / 0.5)
+    };
     let mix = |x: f64, y: f64| (x + (y - x) * u).round().clamp(0.0, 255.0) as u8;
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
@@ -65,8 +77,16 @@ struct Prepared<'a> {
 
 /// Draws `chart` and writes it to `png_path` and `svg_path`. Errors with
 /// [`ChartError::NoData`] when there are no rows or columns or no finite value.
-pub fn render_heatmap(chart: &HeatmapChart, png_path: &Path, svg_path: &Path) -> Result<(), ChartError> {
-    let any = chart.values.iter().take(chart.rows.len()).any(|r| r.iter().take(chart.cols.len()).any(|v| common::finite(*v).is_some()));
+pub fn render_heatmap(
+    chart: &HeatmapChart,
+    png_path: &Path,
+    svg_path: &Path,
+) -> Result<(), ChartError> {
+    let any = chart.values.iter().take(chart.rows.len()).any(|r| {
+        r.iter()
+            .take(chart.cols.len())
+            .any(|v| common::finite(*v).is_some())
+    });
     if chart.rows.is_empty() || chart.cols.is_empty() || !any {
         return Err(common::no_data(png_path));
     }
@@ -112,14 +132,25 @@ pub fn render_heatmap(chart: &HeatmapChart, png_path: &Path, svg_path: &Path) ->
     let col_step = ((f64::from(widest + 6) / col_w).ceil() as usize).max(1);
     let legend_top = frame.plot_bottom + TICK_LEN + 24 + X_TITLE_H + 14;
     let cell_dp = common::value_decimals(vmax);
-    let prepared = Prepared { chart, frame, row_labels, col_step, vmax, axis, legend_top, cell_dp };
+    let prepared = Prepared {
+        chart,
+        frame,
+        row_labels,
+        col_step,
+        vmax,
+        axis,
+        legend_top,
+        cell_dp,
+    };
     common::write_chart(&prepared, prepared.frame.size(), png_path, svg_path)
 }
 
 impl Prepared<'_> {
     fn col_x(&self, c: usize) -> i32 {
         let f = &self.frame;
-        f.plot_left + ((f.plot_right - f.plot_left) as f64 * c as f64 / self.chart.cols.len() as f64).round() as i32
+        f.plot_left
+            + ((f.plot_right - f.plot_left) as f64 * c as f64 / self.chart.cols.len() as f64)
+                .round() as i32
     }
 }
 
@@ -132,7 +163,12 @@ impl Scene for Prepared<'_> {
             let y0 = f.plot_top + CELL_H * r as i32;
             for col in 0..c.cols.len() {
                 let (x0, x1) = (self.col_x(col), self.col_x(col + 1));
-                let v = c.values.get(r).and_then(|row| row.get(col)).copied().flatten();
+                let v = c
+                    .values
+                    .get(r)
+                    .and_then(|row| row.get(col))
+                    .copied()
+                    .flatten();
                 let fill = match common::finite(v) {
                     Some(v) if self.vmax > 0.0 => ramp(v / self.axis.max),
                     Some(_) => ramp(0.0),
@@ -142,28 +178,85 @@ impl Scene for Prepared<'_> {
                 if c.show_values
                     && let Some(v) = common::finite(v)
                 {
-                    let t = if self.axis.max > 0.0 { v / self.axis.max } else { 0.0 };
-                    let color = if t > 0.55 { palette::BACKGROUND } else { palette::TEXT };
+                    let t = if self.axis.max > 0.0 {
+                        v / self.axis.max
+                    } else {
+                        0.0
+                    };
+                    let color = if t > 0.55 {
+                        palette::BACKGROUND
+                    } else {
+                        palette::TEXT
+                    };
                     let s = format_number(v, self.cell_dp);
-                    p.text(&s, ((x0 + x1) / 2, y0 + CELL_H / 2), VALUE_SIZE, FontStyle::Normal, &color, HPos::Center, VPos::Center)?;
+                    p.text(
+                        &s,
+                        ((x0 + x1) / 2, y0 + CELL_H / 2),
+                        VALUE_SIZE,
+                        FontStyle::Normal,
+                        &color,
+                        HPos::Center,
+                        VPos::Center,
+                    )?;
                 }
             }
             // Thin white lines between cells keep the grid legible.
-            p.line((f.plot_left, y0), (f.plot_right, y0), &palette::BACKGROUND, 1)?;
-            p.text(label, (f.plot_left - 10, y0 + CELL_H / 2), LABEL_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Right, VPos::Center)?;
+            p.line(
+                (f.plot_left, y0),
+                (f.plot_right, y0),
+                &palette::BACKGROUND,
+                1,
+            )?;
+            p.text(
+                label,
+                (f.plot_left - 10, y0 + CELL_H / 2),
+                LABEL_SIZE,
+                FontStyle::Normal,
+                &palette::TEXT,
+                HPos::Right,
+                VPos::Center,
+            )?;
         }
         for col in 0..=c.cols.len() {
             let x = self.col_x(col);
             p.line((x, f.plot_top), (x, f.plot_bottom), &palette::BACKGROUND, 1)?;
         }
-        p.rect_outline((f.plot_left, f.plot_top), (f.plot_right, f.plot_bottom), &palette::AXIS)?;
+        p.rect_outline(
+            (f.plot_left, f.plot_top),
+            (f.plot_right, f.plot_bottom),
+            &palette::AXIS,
+        )?;
         for (col, label) in c.cols.iter().enumerate().step_by(self.col_step) {
             let x = (self.col_x(col) + self.col_x(col + 1)) / 2;
-            p.line((x, f.plot_bottom), (x, f.plot_bottom + TICK_LEN), &palette::AXIS, 1)?;
-            p.text(label, (x, f.plot_bottom + TICK_LEN + 3), TICK_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Center, VPos::Top)?;
+            p.line(
+                (x, f.plot_bottom),
+                (x, f.plot_bottom + TICK_LEN),
+                &palette::AXIS,
+                1,
+            )?;
+            p.text(
+                label,
+                (x, f.plot_bottom + TICK_LEN + 3),
+                TICK_SIZE,
+                FontStyle::Normal,
+                &palette::TEXT,
+                HPos::Center,
+                VPos::Top,
+            )?;
         }
 
-        p.text(&c.x_label, ((f.plot_left + f.plot_right) / 2, f.plot_bottom + TICK_LEN + 26), common::AXIS_TITLE_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Center, VPos::Top)?;
+        p.text(
+            &c.x_label,
+            (
+                (f.plot_left + f.plot_right) / 2,
+                f.plot_bottom + TICK_LEN + 26,
+            ),
+            common::AXIS_TITLE_SIZE,
+            FontStyle::Normal,
+            &palette::TEXT,
+            HPos::Center,
+            VPos::Top,
+        )?;
         // Legend: a continuous bar from 0 to the axis maximum, with its name on the left.
         let lw = ((f.plot_right - f.plot_left) / 2).max(200);
         let lx0 = f.plot_right - lw;
@@ -171,20 +264,59 @@ impl Scene for Prepared<'_> {
         for k in 0..LEGEND_STEPS {
             let x0 = lx0 + lw * k as i32 / LEGEND_STEPS as i32;
             let x1 = lx0 + lw * (k as i32 + 1) / LEGEND_STEPS as i32;
-            p.rect((x0, ly), (x1, ly + LEGEND_H), &ramp((k as f64 + 0.5) / LEGEND_STEPS as f64))?;
+            p.rect(
+                (x0, ly),
+                (x1, ly + LEGEND_H),
+                &ramp((k as f64 + 0.5) / LEGEND_STEPS as f64),
+            )?;
         }
         p.rect_outline((lx0, ly), (f.plot_right, ly + LEGEND_H), &palette::AXIS)?;
         for t in self.axis.ticks() {
             let x = self.axis.px(t, lx0, f.plot_right);
-            p.line((x, ly + LEGEND_H), (x, ly + LEGEND_H + 4), &palette::AXIS, 1)?;
+            p.line(
+                (x, ly + LEGEND_H),
+                (x, ly + LEGEND_H + 4),
+                &palette::AXIS,
+                1,
+            )?;
             let s = format!("{}{}", format_number(t, self.axis.dp), c.value_suffix);
-            p.text(&s, (x, ly + LEGEND_H + 6), VALUE_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Center, VPos::Top)?;
+            p.text(
+                &s,
+                (x, ly + LEGEND_H + 6),
+                VALUE_SIZE,
+                FontStyle::Normal,
+                &palette::TEXT,
+                HPos::Center,
+                VPos::Top,
+            )?;
         }
-        p.text(&c.value_label, (lx0 - 14, ly + LEGEND_H / 2), LABEL_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Right, VPos::Center)?;
+        p.text(
+            &c.value_label,
+            (lx0 - 14, ly + LEGEND_H / 2),
+            LABEL_SIZE,
+            FontStyle::Normal,
+            &palette::TEXT,
+            HPos::Right,
+            VPos::Center,
+        )?;
         // Grey key for missing cells, at the far left of the legend row.
-        if c.values.iter().take(c.rows.len()).any(|r| (0..c.cols.len()).any(|i| common::finite(r.get(i).copied().flatten()).is_none())) {
-            p.rect((f.plot_left, ly), (f.plot_left + 26, ly + LEGEND_H), &NO_DATA)?;
-            p.text("No data", (f.plot_left + 34, ly + LEGEND_H / 2), LABEL_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Left, VPos::Center)?;
+        if c.values.iter().take(c.rows.len()).any(|r| {
+            (0..c.cols.len()).any(|i| common::finite(r.get(i).copied().flatten()).is_none())
+        }) {
+            p.rect(
+                (f.plot_left, ly),
+                (f.plot_left + 26, ly + LEGEND_H),
+                &NO_DATA,
+            )?;
+            p.text(
+                "No data",
+                (f.plot_left + 34, ly + LEGEND_H / 2),
+                LABEL_SIZE,
+                FontStyle::Normal,
+                &palette::TEXT,
+                HPos::Left,
+                VPos::Center,
+            )?;
         }
         Ok(())
     }
@@ -196,10 +328,24 @@ mod tests {
     use super::*;
 
     fn sample() -> HeatmapChart {
-        let rows: Vec<String> = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"].map(String::from).to_vec();
+        let rows: Vec<String> = [
+            "Monday",
+            "Tuesday",
+            "Wednesday",
+            "Thursday",
+            "Friday",
+            "Saturday",
+            "Sunday",
+        ]
+        .map(String::from)
+        .to_vec();
         let cols: Vec<String> = (0..24).map(|h| format!("{h:02}")).collect();
         let values = (0..7)
-            .map(|d| (0..24).map(|h| Some(((d * 24 + h) % 17) as f64 / 10.0)).collect())
+            .map(|d| {
+                (0..24)
+                    .map(|h| Some(((d * 24 + h) % 17) as f64 / 10.0))
+                    .collect()
+            })
             .collect();
         HeatmapChart {
             title: "Violence by hour and weekday".into(),
@@ -220,12 +366,19 @@ mod tests {
     fn renders_valid_deterministic_files() {
         let dir = tempfile::tempdir().unwrap();
         let chart = sample();
-        let (png, svg) = render_twice(dir.path(), "heat", |p, s| render_heatmap(&chart, p, s).unwrap());
+        let (png, svg) = render_twice(dir.path(), "heat", |p, s| {
+            render_heatmap(&chart, p, s).unwrap()
+        });
         let (w, h) = png_size(&png);
         assert_eq!(w, 1200);
         assert!(h > 300 && h < 1400, "{h}");
         let text = std::fs::read_to_string(svg).unwrap();
-        for s in ["Violence by hour and weekday", "Hour of day", "Day of week", "Source: test"] {
+        for s in [
+            "Violence by hour and weekday",
+            "Hour of day",
+            "Day of week",
+            "Source: test",
+        ] {
             assert!(text.contains(s), "{s}");
         }
     }
@@ -236,9 +389,15 @@ mod tests {
         let (png, svg) = (dir.path().join("x.png"), dir.path().join("x.svg"));
         let mut c = sample();
         c.values = vec![vec![None; 24]; 7];
-        assert!(matches!(render_heatmap(&c, &png, &svg), Err(ChartError::NoData { .. })));
+        assert!(matches!(
+            render_heatmap(&c, &png, &svg),
+            Err(ChartError::NoData { .. })
+        ));
         c.rows.clear();
-        assert!(matches!(render_heatmap(&c, &png, &svg), Err(ChartError::NoData { .. })));
+        assert!(matches!(
+            render_heatmap(&c, &png, &svg),
+            Err(ChartError::NoData { .. })
+        ));
         assert!(!png.exists() && !svg.exists());
     }
 

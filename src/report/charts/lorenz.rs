@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use plotters::prelude::DrawingBackend;
-use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::FontStyle;
+use plotters::style::text_anchor::{HPos, VPos};
 
 use super::common::{self, Axis, DrawResult, Frame, FrameText, Key, LABEL_SIZE, Painter, Scene};
 use super::error::ChartError;
@@ -44,7 +44,11 @@ struct Prepared<'a> {
 
 /// Draws `chart` and writes it to `png_path` and `svg_path`; [`ChartError::NoData`] when no
 /// point has finite coordinates in 0..=1 other than the origin.
-pub fn render_lorenz(chart: &LorenzChart, png_path: &Path, svg_path: &Path) -> Result<(), ChartError> {
+pub fn render_lorenz(
+    chart: &LorenzChart,
+    png_path: &Path,
+    svg_path: &Path,
+) -> Result<(), ChartError> {
     let mut points: Vec<(f64, f64)> = chart
         .points
         .iter()
@@ -60,21 +64,48 @@ pub fn render_lorenz(chart: &LorenzChart, png_path: &Path, svg_path: &Path) -> R
     points.dedup();
     common::fonts_ready(png_path)?;
     let lerr = common::layout_error(png_path);
-    let axis = Axis { min: 0.0, max: 100.0, step: 20.0, dp: 0 };
+    let axis = Axis {
+        min: 0.0,
+        max: 100.0,
+        step: 20.0,
+        dp: 0,
+    };
     let left = common::y_tick_px(&axis, true).map_err(&lerr)?;
     let mut legend = vec![
-        (Key::Line(palette::BLUE), "Wards ranked by offences".to_string()),
-        (Key::Dashed(palette::TEXT_MUTED), "Line of equality (offences spread evenly)".to_string()),
+        (
+            Key::Line(palette::BLUE),
+            "Wards ranked by offences".to_string(),
+        ),
+        (
+            Key::Dashed(palette::TEXT_MUTED),
+            "Line of equality (offences spread evenly)".to_string(),
+        ),
     ];
     if chart.mark_half {
-        legend.push((Key::Dotted(palette::REFERENCE), "Half of all offences".to_string()));
+        legend.push((
+            Key::Dotted(palette::REFERENCE),
+            "Half of all offences".to_string(),
+        ));
     }
     // The x-axis title is drawn under the square plot rather than centred on the frame.
-    let t = FrameText { title: &chart.title, subtitle: &chart.subtitle, caption: &chart.caption, y_label: &chart.y_label, x_label: "" };
+    let t = FrameText {
+        title: &chart.title,
+        subtitle: &chart.subtitle,
+        caption: &chart.caption,
+        y_label: &chart.y_label,
+        x_label: "",
+    };
     // A square plot, left-aligned, leaves room on the right for the annotation.
-    let frame = Frame::new(&t, &legend, left, 0, PLOT_H, common::TICK_LEN + 24 + 26).map_err(&lerr)?;
+    let frame =
+        Frame::new(&t, &legend, left, 0, PLOT_H, common::TICK_LEN + 24 + 26).map_err(&lerr)?;
     let plot_w = PLOT_H.min(frame.plot_right - frame.plot_left);
-    let prepared = Prepared { chart, frame, axis, points, plot_w };
+    let prepared = Prepared {
+        chart,
+        frame,
+        axis,
+        points,
+        plot_w,
+    };
     common::write_chart(&prepared, prepared.frame.size(), png_path, svg_path)
 }
 
@@ -82,7 +113,8 @@ impl Prepared<'_> {
     fn xy(&self, (x, y): (f64, f64)) -> (i32, i32) {
         let f = &self.frame;
         (
-            self.axis.px(x * 100.0, f.plot_left, f.plot_left + self.plot_w),
+            self.axis
+                .px(x * 100.0, f.plot_left, f.plot_left + self.plot_w),
             self.axis.px(y * 100.0, f.plot_bottom, f.plot_top),
         )
     }
@@ -90,7 +122,11 @@ impl Prepared<'_> {
     /// The first point (fewest wards) at which the curve reaches `target` value share, with
     /// its index (= number of wards when every point is one ward).
     fn crossing(&self, target: f64) -> Option<(usize, (f64, f64))> {
-        self.points.iter().copied().enumerate().find(|(_, (x, y))| *x > 0.0 && *y >= target - 1e-12)
+        self.points
+            .iter()
+            .copied()
+            .enumerate()
+            .find(|(_, (x, y))| *x > 0.0 && *y >= target - 1e-12)
     }
 }
 
@@ -105,18 +141,63 @@ impl Scene for Prepared<'_> {
             p.line((f.plot_left, y), (right, y), &palette::GRID, 1)?;
             p.line((x, f.plot_top), (x, f.plot_bottom), &palette::GRID, 1)?;
             let s = format!("{}%", common::format_number(t, 0));
-            p.line((f.plot_left - common::TICK_LEN, y), (f.plot_left, y), &palette::AXIS, 1)?;
-            p.text(&s, (f.plot_left - common::TICK_LEN - 4, y), common::TICK_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Right, VPos::Center)?;
-            p.line((x, f.plot_bottom), (x, f.plot_bottom + common::TICK_LEN), &palette::AXIS, 1)?;
-            p.text(&s, (x, f.plot_bottom + common::TICK_LEN + 3), common::TICK_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Center, VPos::Top)?;
+            p.line(
+                (f.plot_left - common::TICK_LEN, y),
+                (f.plot_left, y),
+                &palette::AXIS,
+                1,
+            )?;
+            p.text(
+                &s,
+                (f.plot_left - common::TICK_LEN - 4, y),
+                common::TICK_SIZE,
+                FontStyle::Normal,
+                &palette::TEXT,
+                HPos::Right,
+                VPos::Center,
+            )?;
+            p.line(
+                (x, f.plot_bottom),
+                (x, f.plot_bottom + common::TICK_LEN),
+                &palette::AXIS,
+                1,
+            )?;
+            p.text(
+                &s,
+                (x, f.plot_bottom + common::TICK_LEN + 3),
+                common::TICK_SIZE,
+                FontStyle::Normal,
+                &palette::TEXT,
+                HPos::Center,
+                VPos::Top,
+            )?;
         }
-        p.rect_outline((f.plot_left, f.plot_top), (right, f.plot_bottom), &palette::AXIS)?;
-        p.text(&self.chart.x_label, ((f.plot_left + right) / 2, f.plot_bottom + common::TICK_LEN + 26), common::AXIS_TITLE_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Center, VPos::Top)?;
+        p.rect_outline(
+            (f.plot_left, f.plot_top),
+            (right, f.plot_bottom),
+            &palette::AXIS,
+        )?;
+        p.text(
+            &self.chart.x_label,
+            (
+                (f.plot_left + right) / 2,
+                f.plot_bottom + common::TICK_LEN + 26,
+            ),
+            common::AXIS_TITLE_SIZE,
+            FontStyle::Normal,
+            &palette::TEXT,
+            HPos::Center,
+            VPos::Top,
+        )?;
         // Area between the curve and the line of equality.
         let mut area: Vec<(i32, i32)> = self.points.iter().map(|&pt| self.xy(pt)).collect();
         area.push(self.xy((1.0, 1.0)));
         p.polygon(area, &palette::SKY_BLUE, 0.3)?;
-        p.dashed(vec![self.xy((0.0, 0.0)), self.xy((1.0, 1.0))], &palette::TEXT_MUTED, 2)?;
+        p.dashed(
+            vec![self.xy((0.0, 0.0)), self.xy((1.0, 1.0))],
+            &palette::TEXT_MUTED,
+            2,
+        )?;
         let curve: Vec<(i32, i32)> = self.points.iter().map(|&pt| self.xy(pt)).collect();
         p.polyline(curve, &palette::BLUE, 3)?;
 
@@ -124,28 +205,54 @@ impl Scene for Prepared<'_> {
         if self.chart.mark_half
             && let Some((k, (x, y))) = self.crossing(0.5)
         {
-            {
-                let (px, py) = self.xy((x, y));
-                p.dotted(vec![(f.plot_left, py), (px, py), (px, f.plot_bottom)], &palette::REFERENCE, 2)?;
-                let units = if k == 1 { "unit".to_string() } else { format!("{k} units") };
-                let units = if self.chart.unit_word.is_empty() { units } else { units.replace("unit", &self.chart.unit_word) };
-                notes.push(format!(
-                    "Half of all offences: the {units} with most offences ({}% of {}) hold {}%.",
-                    common::format_number(x * 100.0, 0),
-                    if self.chart.unit_word.is_empty() { "units" } else { &self.chart.unit_plural },
-                    common::format_number(y * 100.0, 0)
-                ));
-            }
+            let (px, py) = self.xy((x, y));
+            p.dotted(
+                vec![(f.plot_left, py), (px, py), (px, f.plot_bottom)],
+                &palette::REFERENCE,
+                2,
+            )?;
+            let units = if k == 1 {
+                "unit".to_string()
+            } else {
+                format!("{k} units")
+            };
+            let units = if self.chart.unit_word.is_empty() {
+                units
+            } else {
+                units.replace("unit", &self.chart.unit_word)
+            };
+            notes.push(format!(
+                "Half of all offences: the {units} with most offences ({}% of {}) hold {}%.",
+                common::format_number(x * 100.0, 0),
+                if self.chart.unit_word.is_empty() {
+                    "units"
+                } else {
+                    &self.chart.unit_plural
+                },
+                common::format_number(y * 100.0, 0)
+            ));
         }
         if let Some(g) = common::finite(self.chart.gini) {
-            notes.push(format!("Gini coefficient: {} (0 = even, 1 = all in one ward).", common::format_number(g, 2)));
+            notes.push(format!(
+                "Gini coefficient: {} (0 = even, 1 = all in one ward).",
+                common::format_number(g, 2)
+            ));
         }
         let nx = right + 30;
         for (k, note) in notes.iter().enumerate() {
-            let lines = common::wrap(note, LABEL_SIZE, FontStyle::Normal, f.plot_right - nx - 12).unwrap_or_else(|_| vec![note.clone()]);
+            let lines = common::wrap(note, LABEL_SIZE, FontStyle::Normal, f.plot_right - nx - 12)
+                .unwrap_or_else(|_| vec![note.clone()]);
             for (j, line) in lines.iter().enumerate() {
                 let y = f.plot_top + 20 + k as i32 * 60 + j as i32 * 21;
-                p.text(line, (nx, y), LABEL_SIZE, FontStyle::Normal, &palette::TEXT, HPos::Left, VPos::Top)?;
+                p.text(
+                    line,
+                    (nx, y),
+                    LABEL_SIZE,
+                    FontStyle::Normal,
+                    &palette::TEXT,
+                    HPos::Left,
+                    VPos::Top,
+                )?;
             }
         }
         Ok(())
@@ -188,12 +295,19 @@ mod tests {
     fn renders_valid_deterministic_files() {
         let dir = tempfile::tempdir().unwrap();
         let chart = sample();
-        let (png, svg) = render_twice(dir.path(), "lorenz", |p, s| render_lorenz(&chart, p, s).unwrap());
+        let (png, svg) = render_twice(dir.path(), "lorenz", |p, s| {
+            render_lorenz(&chart, p, s).unwrap()
+        });
         let (w, h) = png_size(&png);
         assert_eq!(w, 1200);
         assert!(h > 500 && h < 1200, "{h}");
         let text = std::fs::read_to_string(svg).unwrap();
-        for s in ["Concentration of offences", "Cumulative share of wards", "Cumulative share of offences", "Gini coefficient: 0.42"] {
+        for s in [
+            "Concentration of offences",
+            "Cumulative share of wards",
+            "Cumulative share of offences",
+            "Gini coefficient: 0.42",
+        ] {
             assert!(text.contains(s), "{s}");
         }
     }
@@ -204,9 +318,15 @@ mod tests {
         let (png, svg) = (dir.path().join("x.png"), dir.path().join("x.svg"));
         let mut c = sample();
         c.points.clear();
-        assert!(matches!(render_lorenz(&c, &png, &svg), Err(ChartError::NoData { .. })));
+        assert!(matches!(
+            render_lorenz(&c, &png, &svg),
+            Err(ChartError::NoData { .. })
+        ));
         c.points = vec![(0.0, 0.0), (f64::NAN, 1.0)];
-        assert!(matches!(render_lorenz(&c, &png, &svg), Err(ChartError::NoData { .. })));
+        assert!(matches!(
+            render_lorenz(&c, &png, &svg),
+            Err(ChartError::NoData { .. })
+        ));
         c.points = vec![(1.0, 1.0)];
         render_lorenz(&c, &png, &svg).unwrap();
     }
