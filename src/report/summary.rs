@@ -151,6 +151,9 @@ pub fn render(
         let _ = writeln!(md);
     }
     let _ = writeln!(md, "## Data quality and caveats\n");
+    if let Some(reason) = super::maps::unavailable_reason(s) {
+        let _ = writeln!(md, "- {reason}");
+    }
     if connect {
         let _ = writeln!(md, "- {CONNECT_CAVEAT}");
     }

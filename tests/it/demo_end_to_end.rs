@@ -282,7 +282,7 @@ fn no_staged_value_is_a_raw_person_id_name_or_date_of_birth() {
 fn two_runs_give_byte_identical_outputs() {
     let a = demo_out();
     let b = run_demo(42);
-    for folder in ["tables", "staged", "rejects", "charts", "report"] {
+    for folder in ["tables", "staged", "rejects", "charts", "report", "maps", "public"] {
         let fa = files_below(&a.join(folder));
         let fb = files_below(&b.join(folder));
         assert_eq!(fa, fb, "{folder}: same files");
