@@ -24,20 +24,20 @@ use super::palette;
 
 pub(crate) const WIDTH: u32 = 1200;
 pub(crate) const MARGIN_X: i32 = 28;
-const MARGIN_TOP: i32 = 22;
-const MARGIN_BOTTOM: i32 = 18;
+pub(crate) const MARGIN_TOP: i32 = 22;
+pub(crate) const MARGIN_BOTTOM: i32 = 18;
 
 pub(crate) const TITLE_SIZE: f64 = 26.0;
-const TITLE_LINE: i32 = 32;
+pub(crate) const TITLE_LINE: i32 = 32;
 pub(crate) const SUBTITLE_SIZE: f64 = 17.0;
-const SUBTITLE_LINE: i32 = 23;
+pub(crate) const SUBTITLE_LINE: i32 = 23;
 pub(crate) const LEGEND_SIZE: f64 = 15.0;
 pub(crate) const LABEL_SIZE: f64 = 15.0;
 pub(crate) const VALUE_SIZE: f64 = 13.0;
 pub(crate) const TICK_SIZE: f64 = 14.0;
 pub(crate) const AXIS_TITLE_SIZE: f64 = 15.0;
 pub(crate) const CAPTION_SIZE: f64 = 13.0;
-const CAPTION_LINE: i32 = 18;
+pub(crate) const CAPTION_LINE: i32 = 18;
 pub(crate) const TICK_LEN: i32 = 5;
 
 /// plotters' ab_glyph rasteriser draws vertically centred text a little high compared with the
@@ -353,7 +353,7 @@ pub(crate) trait Scene {
     fn draw<DB: DrawingBackend>(&self, p: &Painter<DB>) -> DrawResult<DB>;
 }
 
-fn draw_error<E: std::error::Error + Send + Sync>(
+pub(crate) fn draw_error<E: std::error::Error + Send + Sync>(
     path: &Path,
     e: DrawingAreaErrorKind<E>,
 ) -> ChartError {
@@ -406,7 +406,7 @@ fn temp_sibling(final_path: &Path, ext: &str) -> std::io::Result<PathBuf> {
     )))
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = fs::File::create(path)?;
     f.write_all(bytes)?;
     f.sync_all()

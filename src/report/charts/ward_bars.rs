@@ -6,22 +6,22 @@
 
 use std::cmp::Ordering as CmpOrdering;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::{
-    BitMapBackend, DrawingArea, DrawingAreaErrorKind, DrawingBackend, IntoDrawingArea, PathElement,
+    BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, PathElement,
     Rectangle, SVGBackend, Text,
 };
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::{Color, FontDesc, FontFamily, FontStyle, RGBColor, TextStyle};
+use plotters::style::{Color, FontStyle, RGBColor, TextStyle};
 
 use super::error::ChartError;
-use super::fonts::{FONT_FAMILY, ensure_fonts_registered};
+use super::fonts::ensure_fonts_registered;
 use super::palette;
+use super::common::{AXIS_TITLE_SIZE, CAPTION_LINE, CAPTION_SIZE, LEGEND_SIZE, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, SUBTITLE_LINE, SUBTITLE_SIZE, TICK_LEN, TICK_SIZE, TITLE_LINE, TITLE_SIZE, VALUE_SIZE, WIDTH, draw_error, font, text_width, write_synced, DrawResult};
 
 /// One ward's value. `rate`, `lower` and `upper` are per 1,000 residents (or whatever unit the
 /// chart's `value_label` names). Missing, NaN, infinite or negative values are treated as
@@ -62,10 +62,6 @@ pub struct WardBarChart<'a> {
 // ---------------------------------------------------------------------------------------------
 // Layout constants (pixels; font sizes are plotters sizes, i.e. ascent-to-descent height).
 
-const WIDTH: u32 = 1200;
-const MARGIN_X: i32 = 28;
-const MARGIN_TOP: i32 = 22;
-const MARGIN_BOTTOM: i32 = 18;
 /// Vertical space per ward.
 const ROW_PX: i32 = 22;
 /// The plot never gets shorter than this, however few wards there are.
@@ -78,22 +74,9 @@ const TOP_AXIS_MIN_BARS: usize = 30;
 /// Shade alternate rows when there are at least this many wards.
 const BANDING_MIN_BARS: usize = 16;
 
-const TITLE_SIZE: f64 = 26.0;
-const TITLE_LINE: i32 = 32;
-const SUBTITLE_SIZE: f64 = 17.0;
-const SUBTITLE_LINE: i32 = 23;
-const LEGEND_SIZE: f64 = 15.0;
 const NAME_SIZE: f64 = 15.0;
-const VALUE_SIZE: f64 = 13.0;
-const TICK_SIZE: f64 = 14.0;
-const AXIS_TITLE_SIZE: f64 = 15.0;
-const CAPTION_SIZE: f64 = 13.0;
-const CAPTION_LINE: i32 = 18;
-
 const NAME_GAP: i32 = 10;
 const VALUE_GAP: i32 = 7;
-const TICK_LEN: i32 = 5;
-
 // ---------------------------------------------------------------------------------------------
 // Public entry point.
 
@@ -203,16 +186,6 @@ fn render_png(
 /// the SVG `dy="0.5ex"` convention; this many pixels per 10 px of font size puts it back.
 const PNG_TEXT_NUDGE: i32 = 2;
 
-fn draw_error<E: std::error::Error + Send + Sync>(
-    path: &Path,
-    e: DrawingAreaErrorKind<E>,
-) -> ChartError {
-    ChartError::Draw {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
-}
-
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Creates the parent folder of `final_path` and returns a unique hidden temporary path in it
@@ -234,12 +207,6 @@ fn temp_sibling(final_path: &Path, ext: &str) -> std::io::Result<PathBuf> {
         stem,
         ext
     )))
-}
-
-fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut f = fs::File::create(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -305,17 +272,6 @@ fn ranked_rows(bars: &[WardBar]) -> Vec<Row> {
 
 // ---------------------------------------------------------------------------------------------
 // Layout.
-
-fn font(size: f64, style: FontStyle) -> FontDesc<'static> {
-    FontDesc::new(FontFamily::Name(FONT_FAMILY), size, style)
-}
-
-fn text_width(text: &str, size: f64, style: FontStyle) -> Result<i32, String> {
-    font(size, style)
-        .box_size(text)
-        .map(|(w, _)| i32::try_from(w).unwrap_or(i32::MAX))
-        .map_err(|e| format!("measuring text: {e:?}"))
-}
 
 /// Greedy word wrap to `max_px`. A single word wider than the line is kept whole.
 fn wrap(text: &str, size: f64, style: FontStyle, max_px: i32) -> Result<Vec<String>, String> {
@@ -599,8 +555,6 @@ impl Layout {
 
 // ---------------------------------------------------------------------------------------------
 // Drawing.
-
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 struct Painter<'r, DB: DrawingBackend> {
     root: &'r DrawingArea<DB, Shift>,
