@@ -387,7 +387,7 @@ pub(crate) fn no_data(path: &Path) -> ChartError {
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-fn temp_sibling(final_path: &Path, ext: &str) -> std::io::Result<PathBuf> {
+pub(crate) fn temp_sibling(final_path: &Path, ext: &str) -> std::io::Result<PathBuf> {
     let parent = final_path.parent().unwrap_or(Path::new(""));
     if !parent.as_os_str().is_empty() {
         fs::create_dir_all(parent)?;
@@ -459,40 +459,7 @@ pub(crate) fn write_chart<S: Scene>(
         let _ = fs::remove_file(&png_tmp);
         return Err(e);
     }
-    let svg_tmp = match temp_sibling(svg_path, "svg") {
-        Ok(p) => p,
-        Err(source) => {
-            let _ = fs::remove_file(&png_tmp);
-            return Err(ChartError::Io {
-                path: svg_path.to_path_buf(),
-                source,
-            });
-        }
-    };
-    if let Err(source) = write_synced(&svg_tmp, svg.as_bytes()) {
-        let _ = fs::remove_file(&svg_tmp);
-        let _ = fs::remove_file(&png_tmp);
-        return Err(ChartError::Io {
-            path: svg_path.to_path_buf(),
-            source,
-        });
-    }
-    if let Err(source) = fs::rename(&png_tmp, png_path) {
-        let _ = fs::remove_file(&png_tmp);
-        let _ = fs::remove_file(&svg_tmp);
-        return Err(ChartError::Io {
-            path: png_path.to_path_buf(),
-            source,
-        });
-    }
-    if let Err(source) = fs::rename(&svg_tmp, svg_path) {
-        let _ = fs::remove_file(&svg_tmp);
-        return Err(ChartError::Io {
-            path: svg_path.to_path_buf(),
-            source,
-        });
-    }
-    Ok(())
+    commit_png_svg(&png_tmp, png_path, &svg, svg_path)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -851,4 +818,44 @@ pub(crate) mod test_support {
         );
         (a_png, a_svg)
     }
+}
+
+/// Finish an atomic PNG + SVG pair: the PNG is already rendered to `png_tmp`; write the SVG to its own
+/// temporary sibling, then rename both into place. On any failure both temporaries are removed and
+/// neither final file is touched by a half-written version.
+pub(crate) fn commit_png_svg(png_tmp: &Path, png_path: &Path, svg: &str, svg_path: &Path) -> Result<(), ChartError> {
+    let svg_tmp = match temp_sibling(svg_path, "svg") {
+        Ok(p) => p,
+        Err(source) => {
+            let _ = fs::remove_file(png_tmp);
+            return Err(ChartError::Io {
+                path: svg_path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    if let Err(source) = write_synced(&svg_tmp, svg.as_bytes()) {
+        let _ = fs::remove_file(&svg_tmp);
+        let _ = fs::remove_file(png_tmp);
+        return Err(ChartError::Io {
+            path: svg_path.to_path_buf(),
+            source,
+        });
+    }
+    if let Err(source) = fs::rename(png_tmp, png_path) {
+        let _ = fs::remove_file(png_tmp);
+        let _ = fs::remove_file(&svg_tmp);
+        return Err(ChartError::Io {
+            path: png_path.to_path_buf(),
+            source,
+        });
+    }
+    if let Err(source) = fs::rename(&svg_tmp, svg_path) {
+        let _ = fs::remove_file(&svg_tmp);
+        return Err(ChartError::Io {
+            path: svg_path.to_path_buf(),
+            source,
+        });
+    }
+    Ok(())
 }

@@ -6,8 +6,7 @@
 
 use std::cmp::Ordering as CmpOrdering;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
@@ -21,7 +20,7 @@ use plotters::style::{Color, FontStyle, RGBColor, TextStyle};
 use super::error::ChartError;
 use super::fonts::ensure_fonts_registered;
 use super::palette;
-use super::common::{AXIS_TITLE_SIZE, CAPTION_LINE, CAPTION_SIZE, LEGEND_SIZE, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, SUBTITLE_LINE, SUBTITLE_SIZE, TICK_LEN, TICK_SIZE, TITLE_LINE, TITLE_SIZE, VALUE_SIZE, WIDTH, draw_error, font, text_width, write_synced, DrawResult};
+use super::common::{commit_png_svg, temp_sibling, AXIS_TITLE_SIZE, CAPTION_LINE, CAPTION_SIZE, LEGEND_SIZE, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, SUBTITLE_LINE, SUBTITLE_SIZE, TICK_LEN, TICK_SIZE, TITLE_LINE, TITLE_SIZE, VALUE_SIZE, WIDTH, draw_error, font, text_width, DrawResult};
 
 /// One ward's value. `rate`, `lower` and `upper` are per 1,000 residents (or whatever unit the
 /// chart's `value_label` names). Missing, NaN, infinite or negative values are treated as
@@ -125,40 +124,7 @@ pub fn render_ward_bars(
         let _ = fs::remove_file(&png_tmp);
         return Err(e);
     }
-    let svg_tmp = match temp_sibling(svg_path, "svg") {
-        Ok(p) => p,
-        Err(source) => {
-            let _ = fs::remove_file(&png_tmp);
-            return Err(ChartError::Io {
-                path: svg_path.to_path_buf(),
-                source,
-            });
-        }
-    };
-    if let Err(source) = write_synced(&svg_tmp, svg.as_bytes()) {
-        let _ = fs::remove_file(&svg_tmp);
-        let _ = fs::remove_file(&png_tmp);
-        return Err(ChartError::Io {
-            path: svg_path.to_path_buf(),
-            source,
-        });
-    }
-    if let Err(source) = fs::rename(&png_tmp, png_path) {
-        let _ = fs::remove_file(&png_tmp);
-        let _ = fs::remove_file(&svg_tmp);
-        return Err(ChartError::Io {
-            path: png_path.to_path_buf(),
-            source,
-        });
-    }
-    if let Err(source) = fs::rename(&svg_tmp, svg_path) {
-        let _ = fs::remove_file(&svg_tmp);
-        return Err(ChartError::Io {
-            path: svg_path.to_path_buf(),
-            source,
-        });
-    }
-    Ok(())
+    commit_png_svg(&png_tmp, png_path, &svg, svg_path)
 }
 
 fn render_png(
@@ -186,28 +152,6 @@ fn render_png(
 /// the SVG `dy="0.5ex"` convention; this many pixels per 10 px of font size puts it back.
 const PNG_TEXT_NUDGE: i32 = 2;
 
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Creates the parent folder of `final_path` and returns a unique hidden temporary path in it
-/// whose name ends in `.{ext}` (the PNG encoder picks its format from the extension).
-fn temp_sibling(final_path: &Path, ext: &str) -> std::io::Result<PathBuf> {
-    let parent = final_path.parent().unwrap_or(Path::new(""));
-    if !parent.as_os_str().is_empty() {
-        fs::create_dir_all(parent)?;
-    }
-    let stem = final_path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "chart".to_string());
-    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    Ok(parent.join(format!(
-        ".tmp-{}-{}-{}.{}",
-        std::process::id(),
-        n,
-        stem,
-        ext
-    )))
-}
 
 // ---------------------------------------------------------------------------------------------
 // Data preparation.

@@ -4,9 +4,7 @@
 //! input gives identical bytes.
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use geo::{Area, BoundingRect, InteriorPoint, MultiPolygon};
 use plotters::coord::Shift;
@@ -17,6 +15,7 @@ use plotters::prelude::{
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{Color, FontDesc, FontFamily, FontStyle, RGBColor, TextStyle};
 
+use crate::report::charts::common::{commit_png_svg, temp_sibling};
 use crate::report::charts::{ChartError, FONT_FAMILY, ensure_fonts_registered, palette};
 
 pub(crate) const WIDTH: u32 = 1200;
@@ -543,26 +542,8 @@ fn draw_error<E: std::error::Error + Send + Sync>(path: &Path, e: DrawingAreaErr
     ChartError::Draw { path: path.to_path_buf(), message: e.to_string() }
 }
 
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-fn temp_sibling(final_path: &Path, ext: &str) -> std::io::Result<PathBuf> {
-    let parent = final_path.parent().unwrap_or(Path::new(""));
-    if !parent.as_os_str().is_empty() {
-        fs::create_dir_all(parent)?;
-    }
-    let stem = final_path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "map".to_string());
-    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    Ok(parent.join(format!(".tmp-{}-{}-{}.{}", std::process::id(), n, stem, ext)))
-}
-
 fn io(path: &Path) -> impl Fn(std::io::Error) -> ChartError + '_ {
     move |source| ChartError::Io { path: path.to_path_buf(), source }
-}
-
-fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut f = fs::File::create(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
 }
 
 /// Draws `spec` and writes it to `png_path` and `svg_path` atomically.
@@ -592,25 +573,7 @@ pub(crate) fn render_map(spec: &MapSpec, png_path: &Path, svg_path: &Path) -> Re
         let _ = fs::remove_file(&png_tmp);
         return Err(e);
     }
-    let svg_tmp = match temp_sibling(svg_path, "svg").and_then(|t| write_synced(&t, svg.as_bytes()).map(|()| t.clone()).inspect_err(|_| {
-        let _ = fs::remove_file(&t);
-    })) {
-        Ok(t) => t,
-        Err(source) => {
-            let _ = fs::remove_file(&png_tmp);
-            return Err(ChartError::Io { path: svg_path.to_path_buf(), source });
-        }
-    };
-    if let Err(source) = fs::rename(&png_tmp, png_path) {
-        let _ = fs::remove_file(&png_tmp);
-        let _ = fs::remove_file(&svg_tmp);
-        return Err(ChartError::Io { path: png_path.to_path_buf(), source });
-    }
-    if let Err(source) = fs::rename(&svg_tmp, svg_path) {
-        let _ = fs::remove_file(&svg_tmp);
-        return Err(ChartError::Io { path: svg_path.to_path_buf(), source });
-    }
-    Ok(())
+    commit_png_svg(&png_tmp, png_path, &svg, svg_path)
 }
 
 #[cfg(test)]
