@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 use super::analysis_options::AnalysisOptions;
+pub use crate::report::maps::classes::{ClassMethod, DEFAULT_CLASS_COUNT, MAX_CLASS_COUNT, MIN_CLASS_COUNT};
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -39,6 +40,8 @@ struct RawPipeline {
     analysis: Option<toml::Table>,
     #[serde(default)]
     output: Option<RawOutput>,
+    #[serde(default)]
+    report: RawReport,
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,6 +151,29 @@ impl Default for RawPrivacy {
 
 fn default_suppress_below() -> u32 {
     5
+}
+
+/// `[report]`: how the report draws things. Bad values are rejected while parsing, so the error names the
+/// key and the TOML line like an unknown key does.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReport {
+    #[serde(default)]
+    map_classes: ClassMethod,
+    #[serde(default, deserialize_with = "class_count")]
+    map_class_count: Option<usize>,
+}
+
+fn class_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    let n = i64::deserialize(d)?;
+    let range = MIN_CLASS_COUNT as i64..=MAX_CLASS_COUNT as i64;
+    if range.contains(&n) {
+        Ok(Some(n as usize))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "[report] map_class_count: {n} must be from {MIN_CLASS_COUNT} to {MAX_CLASS_COUNT}"
+        )))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -291,6 +317,21 @@ pub struct PrivacyConfig {
     pub round_to: u32,
 }
 
+/// `[report]` options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportOptions {
+    /// Choropleth classes: `map_classes = "natural_breaks"` (default) or `"quantiles"`.
+    pub map_classes: ClassMethod,
+    /// Wanted number of choropleth classes, 3 to 7 (`map_class_count`, default 5).
+    pub map_class_count: usize,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions { map_classes: ClassMethod::default(), map_class_count: DEFAULT_CLASS_COUNT }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Pipeline {
     /// Where the configuration came from (for messages and the manifest).
@@ -310,6 +351,7 @@ pub struct Pipeline {
     pub sources: Vec<SourceConfig>,
     pub privacy: PrivacyConfig,
     pub analysis: AnalysisOptions,
+    pub report: ReportOptions,
     pub output_dir: PathBuf,
 }
 
@@ -480,6 +522,10 @@ impl Pipeline {
             sources,
             privacy: PrivacyConfig { key, suppress_below: pv.suppress_below, round_to: pv.round_to },
             analysis,
+            report: ReportOptions {
+                map_classes: raw.report.map_classes,
+                map_class_count: raw.report.map_class_count.unwrap_or(DEFAULT_CLASS_COUNT),
+            },
             output_dir,
         })
     }
@@ -571,6 +617,25 @@ demo_key = true
         assert!(e.contains("neither a preset"), "{e}");
         let e = err(text.replace("[sources.police_offences]", "[sources.police_offencez]"));
         assert!(e.contains("unknown source"), "{e}");
+    }
+
+    #[test]
+    fn report_map_classes() {
+        let (dir, text) = base();
+        let parse = |t: String| Pipeline::from_str(&t, "t.toml", dir.path());
+        let p = parse(text.clone()).expect("valid");
+        assert_eq!(p.report, ReportOptions { map_classes: ClassMethod::NaturalBreaks, map_class_count: 5 });
+        let p = parse(format!("{text}[report]\nmap_classes = \"quantiles\"\nmap_class_count = 7\n")).expect("valid");
+        assert_eq!(p.report, ReportOptions { map_classes: ClassMethod::Quantiles, map_class_count: 7 });
+        let p = parse(format!("{text}[report]\nmap_classes = \"natural_breaks\"\n")).expect("valid");
+        assert_eq!(p.report.map_classes, ClassMethod::NaturalBreaks);
+        let err = |t: String| parse(t).expect_err("should fail").to_string();
+        let e = err(format!("{text}[report]\nmap_classes = \"jenks\"\n"));
+        assert!(e.contains("map_classes") && e.contains("line") && e.contains("natural_breaks"), "{e}");
+        let e = err(format!("{text}[report]\nmap_class_count = 9\n"));
+        assert!(e.contains("map_class_count") && e.contains("line") && e.contains("from 3 to 7"), "{e}");
+        let e = err(format!("{text}[report]\nmap_colours = 5\n"));
+        assert!(e.contains("unknown field `map_colours`") && e.contains("line"), "{e}");
     }
 
     #[test]

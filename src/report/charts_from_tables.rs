@@ -8,11 +8,21 @@
 //! - `charts/place_lorenz_<theme>.png|svg`: Lorenz curve of offences across wards;
 //! - `charts/place_funnel_<theme>.png|svg`: funnel plot of ward rates against the area rate.
 //!
+//! - `charts/open_time_months.png|svg`: data.police.uk street-level crimes of the crime types the
+//!   definition maps, by month (open-data runs only).
+//!
+//! Tables are read per tier through [`load_tier_table`]: the restricted tier from
+//! `tables/<name>.parquet` into `charts/`, the public tier only from the suppressed
+//! `public/tables/<name>.csv` into `public/charts/`. In the public tier a suppressed value is never
+//! drawn (a grey heatmap cell, a month without a bar, an ethnic group without a dot or interval),
+//! the rolling 12-month line is absent (its column is not published), and the Lorenz and funnel
+//! charts are not drawn (place_lorenz is not published, and a funnel needs every ward's count).
+//!
 //! A missing table skips its chart kind (open data lacks some dimensions); a theme with nothing
 //! to draw is skipped (the renderer's `NoData`). Any other failure is an error.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
@@ -23,8 +33,8 @@ use super::charts::group_rates::{GroupRatesChart, GroupRow, RateCi, render_group
 use super::charts::heatmap::{HeatmapChart, render_heatmap};
 use super::charts::lorenz::{LorenzChart, render_lorenz};
 use super::charts::series::{SeriesChart, SeriesPoint, render_series};
-use super::{ReportError, ReportSettings};
-use crate::table_io::read_parquet;
+use super::tier_tables::{load_tier_table, tier_root};
+use super::{ReportError, ReportSettings, Tier};
 
 /// Inner and outer funnel-plot control limits (the usual 2 and 3 standard-deviation levels).
 const FUNNEL_INNER: f64 = 0.95;
@@ -37,17 +47,6 @@ const FUNNEL_STEPS: usize = 160;
 fn err(table: &str, col: &str) -> impl Fn(PolarsError) -> ReportError {
     let what = format!("{table}.{col}");
     move |e| ReportError::Table(format!("{what}: {e}"))
-}
-
-/// A table, or `None` when the file does not exist.
-fn load(out: &Path, name: &str) -> Result<Option<DataFrame>, ReportError> {
-    let path = out.join("tables").join(format!("{name}.parquet"));
-    if !path.is_file() {
-        return Ok(None);
-    }
-    read_parquet(&path)
-        .map(Some)
-        .map_err(|e| ReportError::Table(e.to_string()))
 }
 
 struct Table<'a> {
@@ -77,11 +76,22 @@ impl Table<'_> {
         Ok(c.iter().collect())
     }
     fn bools(&self, col: &str) -> Result<Vec<Option<bool>>, ReportError> {
-        let c = self
-            .df
-            .column(col)
-            .and_then(|c| c.cast(&DataType::Boolean))
-            .map_err(err(self.name, col))?;
+        let c = self.df.column(col).map_err(err(self.name, col))?;
+        if c.dtype() == &DataType::String {
+            // A CSV column that did not infer as boolean (e.g. blanked cells): read the words.
+            let c = c.str().map_err(err(self.name, col))?;
+            return Ok(c
+                .iter()
+                .map(
+                    |v| match v.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+                        Some("true") => Some(true),
+                        Some("false") => Some(false),
+                        _ => None,
+                    },
+                )
+                .collect());
+        }
+        let c = c.cast(&DataType::Boolean).map_err(err(self.name, col))?;
         let c = c.bool().map_err(err(self.name, col))?;
         Ok(c.iter().collect())
     }
@@ -91,10 +101,6 @@ impl Table<'_> {
     fn height(&self) -> usize {
         self.df.height()
     }
-}
-
-fn table<'a>(out: &Path, name: &'a str) -> Result<Option<Table<'a>>, ReportError> {
-    Ok(load(out, name)?.map(|df| Table { name, df }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -124,11 +130,24 @@ impl Job {
 /// Collects the charts to draw; [`Writer::finish`] renders them in parallel (PNG encoding
 /// dominates the cost) and reports the files written in queue order.
 struct Writer<'a> {
+    /// The run's output folder, tables are read from (per tier).
     out: &'a Path,
+    tier: Tier,
+    /// Where the charts go: `out` or `out/public`.
+    root: PathBuf,
     jobs: Vec<(String, Job)>,
 }
 
 impl Writer<'_> {
+    /// A table of this writer's tier, or `None` when it was not produced (or not published).
+    fn table<'n>(&self, name: &'n str) -> Result<Option<Table<'n>>, ReportError> {
+        Ok(load_tier_table(self.out, self.tier, name)?.map(|df| Table { name, df }))
+    }
+
+    fn public(&self) -> bool {
+        self.tier == Tier::Public
+    }
+
     fn chart(&mut self, stem: String, job: Job) -> Result<(), ReportError> {
         self.jobs.push((stem, job));
         Ok(())
@@ -137,7 +156,7 @@ impl Writer<'_> {
     /// Renders every queued chart to `charts/<stem>.png|svg`; `NoData` skips a chart quietly.
     fn finish(self) -> Result<Vec<String>, ReportError> {
         use rayon::prelude::*;
-        let out = self.out;
+        let out = self.root.as_path();
         let results: Vec<Result<Option<String>, ChartError>> = self
             .jobs
             .par_iter()
@@ -171,6 +190,21 @@ fn source_caption(s: &ReportSettings) -> String {
     )
 }
 
+/// Caption note on every public chart (empty for the restricted tier).
+fn suppression_note(s: &ReportSettings, tier: Tier) -> String {
+    if tier == Tier::Restricted {
+        return String::new();
+    }
+    let n = s.pipeline.privacy.suppress_below.saturating_sub(1);
+    if n >= 1 {
+        format!(
+            " Counts from 1 to {n} are suppressed: a suppressed value is not shown (never drawn as zero)."
+        )
+    } else {
+        " No suppression threshold is set for the published tables.".to_string()
+    }
+}
+
 fn per_label(multiplier: f64) -> String {
     if multiplier.is_finite() && multiplier > 0.0 {
         format!("per {}", format_number(multiplier, 0))
@@ -182,28 +216,47 @@ fn per_label(multiplier: f64) -> String {
 // ---------------------------------------------------------------------------------------------
 // Entry point.
 
-/// Renders every chart kind this module knows for every theme of the definition; returns the
-/// files written, relative to `out`, in a stable order.
-pub fn write_charts(out: &Path, s: &ReportSettings) -> Result<Vec<String>, ReportError> {
+/// Renders every chart kind this module knows for every theme of the definition, from the tables
+/// of `tier`, into `tier_root(out, tier)/charts`; returns the files written, relative to the tier
+/// root (e.g. `charts/time_months_serious_violence.png`), in a stable order. The public tier
+/// draws only from the suppressed public tables and has no Lorenz or funnel charts.
+pub fn write_charts(
+    out: &Path,
+    s: &ReportSettings,
+    tier: Tier,
+) -> Result<Vec<String>, ReportError> {
     let mut w = Writer {
         out,
+        tier,
+        root: tier_root(out, tier),
         jobs: Vec::new(),
     };
     hour_weekday(&mut w, s)?;
     months(&mut w, s)?;
+    open_months(&mut w, s)?;
     ethnicity(&mut w, s)?;
-    lorenz(&mut w, s)?;
-    funnel(&mut w, s)?;
+    if tier == Tier::Restricted {
+        lorenz(&mut w, s)?;
+        funnel(&mut w, s)?;
+    }
     w.finish()
 }
 
 // ---------------------------------------------------------------------------------------------
 // Time.
 
-fn hour_weekday(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
-    let Some(t) = table(w.out, "time_hour_weekday")? else {
-        return Ok(());
-    };
+/// One theme's hour x weekday grid: row labels (Monday first), `values[day][hour]` in % (a
+/// suppressed or missing share is `None`), the theme's offences, and how many cells of the table
+/// had no share (suppressed, in the public tier).
+#[derive(Debug, Clone, PartialEq)]
+struct HeatGrid {
+    rows: Vec<String>,
+    values: Vec<Vec<Option<f64>>>,
+    total: Option<f64>,
+    blank: usize,
+}
+
+fn heat_grid(t: &Table, theme_key: &str) -> Result<HeatGrid, ReportError> {
     let (theme, day, day_i, hour, share) = (
         t.strs("theme")?,
         t.strs("weekday")?,
@@ -216,51 +269,98 @@ fn hour_weekday(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
     } else {
         vec![None; t.height()]
     };
+    let mut names = vec![String::new(); 7];
+    let mut grid = vec![vec![None; 24]; 7];
+    let mut total = None;
+    let mut blank = 0;
+    for i in (0..t.height()).filter(|&i| theme[i] == theme_key) {
+        let (Some(d), Some(h)) = (day_i[i], hour[i]) else {
+            continue;
+        };
+        let (d, h) = (d as usize, h as usize);
+        if d < 7 && h < 24 {
+            names[d] = day[i].clone();
+            grid[d][h] = share[i].map(|v| v * 100.0);
+            if grid[d][h].is_none() {
+                blank += 1;
+            }
+            total = total.or(offences[i]);
+        }
+    }
+    let rows: Vec<String> = names
+        .into_iter()
+        .enumerate()
+        .map(|(k, n)| {
+            if n.is_empty() {
+                format!("Day {}", k + 1)
+            } else {
+                n
+            }
+        })
+        .collect();
+    Ok(HeatGrid {
+        rows,
+        values: grid,
+        total,
+        blank,
+    })
+}
+
+fn hour_weekday(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
+    let Some(t) = w.table("time_hour_weekday")? else {
+        return Ok(());
+    };
     let method = if t.has("method") {
         t.strs("method")?.into_iter().next().unwrap_or_default()
     } else {
         String::new()
     };
+    let public = w.public();
+    let note = suppression_note(s, w.tier);
     for th in s.definition.themes() {
-        let mut names = vec![String::new(); 7];
-        let mut grid = vec![vec![None; 24]; 7];
-        let mut total = None;
-        for i in (0..t.height()).filter(|&i| theme[i] == th.key) {
-            let (Some(d), Some(h)) = (day_i[i], hour[i]) else {
-                continue;
-            };
-            let (d, h) = (d as usize, h as usize);
-            if d < 7 && h < 24 {
-                names[d] = day[i].clone();
-                grid[d][h] = share[i].map(|v| v * 100.0);
-                total = total.or(offences[i]);
-            }
-        }
-        let rows: Vec<String> = names
-            .into_iter()
-            .enumerate()
-            .map(|(k, n)| {
-                if n.is_empty() {
-                    format!("Day {}", k + 1)
-                } else {
-                    n
-                }
-            })
-            .collect();
-        let n_text = total
+        let g = heat_grid(&t, &th.key)?;
+        let n_text = g
+            .total
             .map(|n| format!(" {} offences.", format_number(n, 0)))
             .unwrap_or_default();
+        let (subtitle, grey) = if public {
+            (
+                "Share of the theme's offences in each hour of the week, in % (all 168 cells, suppressed ones included, sum to 100%)".to_string(),
+                if g.blank > 0 {
+                    format!(
+                        " Grey cells: suppressed ({} of 168), not zero.",
+                        g.blank
+                    )
+                } else {
+                    String::new()
+                },
+            )
+        } else {
+            (
+                "Share of the theme's offences in each hour of the week, in % (all 168 cells sum to 100%)".to_string(),
+                String::new(),
+            )
+        };
         let chart = HeatmapChart {
-            title: format!("{}: when offences happen, {}", th.label, s.pipeline.period.short_label()),
-            subtitle: "Share of the theme's offences in each hour of the week, in % (all 168 cells sum to 100%)".to_string(),
-            caption: format!("{}{} Method: {}.", source_caption(s), n_text, method.trim_end_matches('.')),
+            title: format!(
+                "{}: when offences happen, {}",
+                th.label,
+                s.pipeline.period.short_label()
+            ),
+            subtitle,
+            caption: format!(
+                "{}{} Method: {}.{grey}{note}",
+                source_caption(s),
+                n_text,
+                method.trim_end_matches('.')
+            ),
             x_label: "Hour of day (00 = midnight to 1am)".to_string(),
             y_label: "Day of week".to_string(),
             value_label: "Share of offences".to_string(),
             value_suffix: "%".to_string(),
-            rows,
+            rows: g.rows,
             cols: (0..24).map(|h| format!("{h:02}")).collect(),
-            values: grid,
+            values: g.values,
             show_values: true,
         };
         w.chart(format!("time_hour_weekday_{}", th.key), Job::Heat(chart))?;
@@ -268,66 +368,145 @@ fn hour_weekday(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
     Ok(())
 }
 
-fn months(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
-    let Some(t) = table(w.out, "time_months")? else {
-        return Ok(());
+/// The months of the rows whose `key_col` is `key`, oldest first. A suppressed or missing count
+/// is `None` (a gap, never zero); without a `rolling_12m` column (public tables) there is no
+/// rolling value, and without `complete_month` every month counts as complete.
+fn month_points(t: &Table, key_col: &str, key: &str) -> Result<Vec<SeriesPoint>, ReportError> {
+    let (keys, month, offences) = (t.strs(key_col)?, t.strs("month")?, t.f64s("offences")?);
+    let rolling = if t.has("rolling_12m") {
+        t.f64s("rolling_12m")?
+    } else {
+        vec![None; t.height()]
     };
-    let (theme, month, offences, rolling) = (
-        t.strs("theme")?,
-        t.strs("month")?,
-        t.f64s("offences")?,
-        t.f64s("rolling_12m")?,
-    );
     let complete = if t.has("complete_month") {
         t.bools("complete_month")?
     } else {
         vec![Some(true); t.height()]
     };
-    let start_month = s
-        .pipeline
+    let mut points: Vec<SeriesPoint> = (0..t.height())
+        .filter(|&i| keys[i] == key)
+        .filter_map(|i| {
+            let (y, m) = month[i].trim().split_once('-')?;
+            Some(SeriesPoint {
+                year: y.parse().ok()?,
+                month: m.parse().ok()?,
+                value: offences[i],
+                rolling: rolling[i].map(|r| r / 12.0),
+                complete: complete[i].unwrap_or(true),
+            })
+        })
+        .collect();
+    points.sort_by_key(|p| (p.year, p.month));
+    Ok(points)
+}
+
+/// Inserts a month without a value (a gap) for every calendar month missing between the first
+/// and the last point, so the x axis stays one slot per month.
+fn fill_month_gaps(points: Vec<SeriesPoint>) -> Vec<SeriesPoint> {
+    let index = |p: &SeriesPoint| i64::from(p.year) * 12 + i64::from(p.month) - 1;
+    let mut filled: Vec<SeriesPoint> = Vec::with_capacity(points.len());
+    for p in points {
+        if !(1..=12).contains(&p.month) {
+            continue;
+        }
+        if let Some(last) = filled.last() {
+            let (a, b) = (index(last), index(&p));
+            if b <= a {
+                continue; // duplicate month: keep the first
+            }
+            for k in a + 1..b {
+                filled.push(SeriesPoint {
+                    year: k.div_euclid(12) as i32,
+                    month: k.rem_euclid(12) as u32 + 1,
+                    value: None,
+                    rolling: None,
+                    complete: true,
+                });
+            }
+        }
+        filled.push(p);
+    }
+    filled
+}
+
+fn span_text(points: &[SeriesPoint]) -> String {
+    match (points.first(), points.last()) {
+        (Some(a), Some(b)) => format!(
+            " Months shown: {}-{:02} to {}-{:02}.",
+            a.year, a.month, b.year, b.month
+        ),
+        _ => String::new(),
+    }
+}
+
+fn start_month(s: &ReportSettings) -> u32 {
+    s.pipeline
         .period
         .start
         .format("%m")
         .to_string()
         .parse::<u32>()
-        .unwrap_or(1);
+        .unwrap_or(1)
+}
+
+fn boundary_word(start_month: u32) -> &'static str {
+    if start_month == 4 {
+        "financial year (April)"
+    } else {
+        "year of the period"
+    }
+}
+
+/// " N months suppressed (no bar), not zero." for the public tier, when some month has no value.
+fn gap_note(points: &[SeriesPoint], public: bool) -> String {
+    let gaps = points.iter().filter(|p| p.value.is_none()).count();
+    match (public, gaps) {
+        (true, 0) | (false, _) => String::new(),
+        (true, 1) => " 1 month suppressed: no bar, not zero.".to_string(),
+        (true, n) => format!(" {n} months suppressed: no bar, not zero."),
+    }
+}
+
+fn months(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
+    let Some(t) = w.table("time_months")? else {
+        return Ok(());
+    };
+    let start_month = start_month(s);
+    let public = w.public();
+    let note = suppression_note(s, w.tier);
     for th in s.definition.themes() {
-        let mut points: Vec<SeriesPoint> = (0..t.height())
-            .filter(|&i| theme[i] == th.key)
-            .filter_map(|i| {
-                let (y, m) = month[i].split_once('-')?;
-                Some(SeriesPoint {
-                    year: y.parse().ok()?,
-                    month: m.parse().ok()?,
-                    value: offences[i],
-                    rolling: rolling[i].map(|r| r / 12.0),
-                    complete: complete[i].unwrap_or(true),
-                })
-            })
-            .collect();
-        points.sort_by_key(|p| (p.year, p.month));
-        let span = match (points.first(), points.last()) {
-            (Some(a), Some(b)) => format!(
-                " Months shown: {}-{:02} to {}-{:02}.",
-                a.year, a.month, b.year, b.month
-            ),
-            _ => String::new(),
+        let points = month_points(&t, "theme", &th.key)?;
+        let span = span_text(&points);
+        let has_rolling = points.iter().any(|p| p.rolling.is_some());
+        let (subtitle, caption) = if public && !has_rolling {
+            (
+                format!(
+                    "Offences recorded each month; dashed lines mark the start of each {}",
+                    boundary_word(start_month)
+                ),
+                format!(
+                    "{}{span}{} The rolling 12-month average is not published (it would reveal suppressed months).{note}",
+                    source_caption(s),
+                    gap_note(&points, public)
+                ),
+            )
+        } else {
+            (
+                format!(
+                    "Offences recorded each month with the rolling 12-month average; dashed lines mark the start of each {}",
+                    boundary_word(start_month)
+                ),
+                format!(
+                    "{}{span} The rolling average is the total of the month and the 11 before it, divided by 12, shown only once 12 complete months are available.{}{note}",
+                    source_caption(s),
+                    gap_note(&points, public)
+                ),
+            )
         };
-        let fy = start_month == 4;
         let chart = SeriesChart {
             title: format!("{}: offences by month", th.label),
-            subtitle: format!(
-                "Offences recorded each month with the rolling 12-month average; dashed lines mark the start of each {}",
-                if fy {
-                    "financial year (April)"
-                } else {
-                    "year of the period"
-                }
-            ),
-            caption: format!(
-                "{}{span} The rolling average is the total of the month and the 11 before it, divided by 12, shown only once 12 complete months are available.",
-                source_caption(s)
-            ),
+            subtitle,
+            caption,
             y_label: "Offences per month".to_string(),
             x_label: "Month".to_string(),
             value_legend: "Offences in the month".to_string(),
@@ -340,16 +519,85 @@ fn months(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
     Ok(())
 }
 
+/// Open data (data.police.uk street-level crime): the crime types the definition maps, counted
+/// together (`crime_types` = "proxy"), by month.
+fn open_months(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
+    let Some(t) = w.table("open_time_months")? else {
+        return Ok(());
+    };
+    let points = fill_month_gaps(month_points(&t, "crime_types", "proxy")?);
+    let mut types: Vec<String> = Vec::new();
+    for k in t.strs("crime_types")? {
+        if k != "proxy" && !k.is_empty() && !types.contains(&k) {
+            types.push(k);
+        }
+    }
+    let start_month = start_month(s);
+    let span = span_text(&points);
+    let types_text = if types.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", types.join(", "))
+    };
+    let missing = points.iter().filter(|p| p.value.is_none()).count();
+    let missing_text = if missing == 0 {
+        String::new()
+    } else if w.public() {
+        format!(" {missing} month(s) without a bar: suppressed or no records, not zero.")
+    } else {
+        format!(" {missing} month(s) without a bar: no records in the downloaded data.")
+    };
+    let chart = SeriesChart {
+        title: format!(
+            "{}: police.uk crimes of the types mapped to serious violence, by month",
+            s.pipeline.area
+        ),
+        subtitle: format!(
+            "Street-level crimes recorded each month, mapped crime types together (an upper bound); dashed lines mark the start of each {}",
+            boundary_word(start_month)
+        ),
+        caption: format!(
+            "Source: data.police.uk street-level crime, for the crime types the definition {} ({}) maps to serious violence{types_text}. This is an upper bound: each crime type also holds offences outside the definition, and police.uk has no time of day, victims or flags.{span}{missing_text}{}",
+            s.definition.name(),
+            s.definition.short_hash(),
+            suppression_note(s, w.tier)
+        ),
+        y_label: "Crimes per month".to_string(),
+        x_label: "Month".to_string(),
+        value_legend: "Crimes in the month (mapped types)".to_string(),
+        rolling_legend: "Rolling 12-month average".to_string(),
+        year_start_month: start_month,
+        points,
+    };
+    w.chart("open_time_months".to_string(), Job::Series(chart))
+}
+
 // ---------------------------------------------------------------------------------------------
 // People.
 
 const SCOPE: &str = "current period";
 const AGES: [(&str, &str); 2] = [("under 25", "Under 25"), ("all ages", "All ages")];
 
-fn ethnicity(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
-    let Some(t) = table(w.out, "people_ethnicity")? else {
-        return Ok(());
-    };
+/// One role's ethnic-group rows for one theme (current period): the groups to draw, in table
+/// order; the groups without any rate (no denominator); the reference group's name; and, in the
+/// public tier, the (group, age band) values that are suppressed (their count is `[c]`).
+#[derive(Debug, Clone, PartialEq, Default)]
+struct EthnicRows {
+    groups: Vec<GroupRow>,
+    without: Vec<String>,
+    reference: String,
+    suppressed: Vec<(String, usize)>,
+}
+
+/// Reads `people_ethnicity` for `theme_key` and `role_key`. With `public`, a value whose count is
+/// suppressed has no rate (it is blank in the table) and is recorded in `suppressed`; a group
+/// with every value suppressed is kept as a row without dots, labelled "(suppressed)".
+fn ethnic_rows(
+    t: &Table,
+    theme_key: &str,
+    role_key: &str,
+    public: bool,
+) -> Result<EthnicRows, ReportError> {
     let (theme, role, age, group) = (
         t.strs("theme")?,
         t.strs("role")?,
@@ -372,6 +620,82 @@ fn ethnicity(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
     } else {
         vec![String::new(); t.height()]
     };
+    // A suppressed count reads as null; only the public tier has them.
+    let count_null: Vec<bool> = if public && t.has("count") {
+        t.f64s("count")?.into_iter().map(|c| c.is_none()).collect()
+    } else {
+        vec![false; t.height()]
+    };
+    // Groups in table order; one value per age band.
+    let mut order: Vec<String> = Vec::new();
+    let mut rows: BTreeMap<String, GroupRow> = BTreeMap::new();
+    let mut hidden: BTreeMap<String, Vec<bool>> = BTreeMap::new();
+    let mut reference = String::new();
+    for i in 0..t.height() {
+        if theme[i] != theme_key || role[i] != role_key || scope[i] != SCOPE {
+            continue;
+        }
+        let Some(a) = AGES.iter().position(|(k, _)| *k == age[i]) else {
+            continue;
+        };
+        let g = group[i].clone();
+        let row = rows.entry(g.clone()).or_insert_with(|| {
+            order.push(g.clone());
+            GroupRow {
+                label: g.clone(),
+                is_reference: false,
+                values: vec![RateCi::default(); AGES.len()],
+            }
+        });
+        row.is_reference |=
+            is_ref[i].unwrap_or(false) || (!ref_name[i].is_empty() && ref_name[i] == g);
+        if count_null[i] {
+            // Never drawn: no dot, no interval.
+            row.values[a] = RateCi::default();
+            hidden
+                .entry(g.clone())
+                .or_insert_with(|| vec![false; AGES.len()])[a] = true;
+        } else {
+            row.values[a] = RateCi {
+                rate: rate[i],
+                lower: lower[i],
+                upper: upper[i],
+            };
+        }
+        if reference.is_empty() && !ref_name[i].is_empty() {
+            reference = ref_name[i].clone();
+        }
+    }
+    let mut out = EthnicRows {
+        reference,
+        ..EthnicRows::default()
+    };
+    for g in order {
+        let Some(mut r) = rows.remove(&g) else {
+            continue;
+        };
+        let hid = hidden.remove(&g).unwrap_or_default();
+        for (a, h) in hid.iter().enumerate() {
+            if *h {
+                out.suppressed.push((g.clone(), a));
+            }
+        }
+        if r.values.iter().any(|v| v.rate.is_some_and(f64::is_finite)) {
+            out.groups.push(r);
+        } else if hid.iter().any(|h| *h) {
+            r.label = format!("{g} (suppressed)");
+            out.groups.push(r);
+        } else {
+            out.without.push(g);
+        }
+    }
+    Ok(out)
+}
+
+fn ethnicity(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
+    let Some(t) = w.table("people_ethnicity")? else {
+        return Ok(());
+    };
     let multiplier = if t.has("multiplier") {
         t.f64s("multiplier")?.into_iter().flatten().next()
     } else {
@@ -379,61 +703,36 @@ fn ethnicity(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
     };
     let per = per_label(multiplier.unwrap_or(s.pipeline.analysis.multiplier));
     let confidence = s.pipeline.analysis.confidence;
+    let public = w.public();
+    let note = suppression_note(s, w.tier);
     for th in s.definition.themes() {
         for (role_key, role_word) in [("victim", "Victims"), ("suspect", "Suspects")] {
-            // Groups in table order; one value per age band.
-            let mut order: Vec<String> = Vec::new();
-            let mut rows: BTreeMap<String, GroupRow> = BTreeMap::new();
-            let mut reference = String::new();
-            for i in 0..t.height() {
-                if theme[i] != th.key || role[i] != role_key || scope[i] != SCOPE {
-                    continue;
-                }
-                let Some(a) = AGES.iter().position(|(k, _)| *k == age[i]) else {
-                    continue;
-                };
-                let g = group[i].clone();
-                let row = rows.entry(g.clone()).or_insert_with(|| {
-                    order.push(g.clone());
-                    GroupRow {
-                        label: g.clone(),
-                        is_reference: false,
-                        values: vec![RateCi::default(); AGES.len()],
-                    }
-                });
-                row.is_reference |=
-                    is_ref[i].unwrap_or(false) || (!ref_name[i].is_empty() && ref_name[i] == g);
-                row.values[a] = RateCi {
-                    rate: rate[i],
-                    lower: lower[i],
-                    upper: upper[i],
-                };
-                if reference.is_empty() && !ref_name[i].is_empty() {
-                    reference = ref_name[i].clone();
-                }
-            }
-            let mut groups = Vec::new();
-            let mut without = Vec::new();
-            for g in order {
-                let Some(r) = rows.remove(&g) else { continue };
-                if r.values.iter().any(|v| v.rate.is_some_and(f64::is_finite)) {
-                    groups.push(r);
-                } else {
-                    without.push(g);
-                }
-            }
-            let without_text = if without.is_empty() {
+            let e = ethnic_rows(&t, &th.key, role_key, public)?;
+            let without_text = if e.without.is_empty() {
                 String::new()
             } else {
                 format!(
                     " No rate for: {} (no population denominator).",
-                    without.join(", ")
+                    e.without.join(", ")
                 )
             };
-            let ref_text = if reference.is_empty() {
+            let ref_text = if e.reference.is_empty() {
                 String::new()
             } else {
-                format!(" Reference group for rate ratios: {reference}.")
+                format!(" Reference group for rate ratios: {}.", e.reference)
+            };
+            let suppressed_text = if e.suppressed.is_empty() {
+                String::new()
+            } else {
+                let list: Vec<String> = e
+                    .suppressed
+                    .iter()
+                    .map(|(g, a)| format!("{g} ({})", AGES[*a].1.to_lowercase()))
+                    .collect();
+                format!(
+                    " Suppressed, so no dot or interval (not zero): {}.",
+                    list.join(", ")
+                )
             };
             let role_lower = role_word.to_lowercase();
             let chart = GroupRatesChart {
@@ -448,14 +747,14 @@ fn ethnicity(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
                     pct(confidence)
                 ),
                 caption: format!(
-                    "{}{ref_text}{without_text} Denominators: resident population by ethnic group and age.",
+                    "{}{ref_text}{without_text} Denominators: resident population by ethnic group and age.{suppressed_text}{note}",
                     source_caption(s)
                 ),
                 value_label: format!("{role_word} {per} residents"),
                 group_label: "Ethnic group".to_string(),
                 series: AGES.iter().map(|(_, l)| l.to_string()).collect(),
                 ci_label: format!("{} confidence interval", pct(confidence)),
-                groups,
+                groups: e.groups,
             };
             w.chart(
                 format!("people_ethnicity_{role_key}_{}", th.key),
@@ -475,7 +774,7 @@ fn pct(confidence: f64) -> String {
 // Place.
 
 fn lorenz(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
-    let Some(t) = table(w.out, "place_lorenz")? else {
+    let Some(t) = w.table("place_lorenz")? else {
         return Ok(());
     };
     let (theme, ws, os) = (
@@ -484,7 +783,7 @@ fn lorenz(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
         t.f64s("offence_share")?,
     );
     let mut gini: BTreeMap<String, f64> = BTreeMap::new();
-    if let Some(c) = table(w.out, "place_concentration")?
+    if let Some(c) = w.table("place_concentration")?
         && c.has("gini")
     {
         for (k, g) in c.strs("theme")?.into_iter().zip(c.f64s("gini")?) {
@@ -556,10 +855,8 @@ fn funnel_limits(
 }
 
 fn funnel(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
-    let (Some(wards), Some(areas)) = (
-        table(w.out, "place_wards")?,
-        table(w.out, "place_area_totals")?,
-    ) else {
+    let (Some(wards), Some(areas)) = (w.table("place_wards")?, w.table("place_area_totals")?)
+    else {
         return Ok(());
     };
     let (theme, name, pop, rate) = (
@@ -672,6 +969,368 @@ fn funnel(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::definition::Definition;
+    use crate::dictionary::seeds::embedded_seeds;
+    use crate::pipeline::config::Pipeline;
+
+    const TH: &str = "serious_violence";
+
+    fn settings_parts(dir: &Path) -> (Pipeline, Definition) {
+        std::fs::write(dir.join("wards.geojson"), "{}").expect("write");
+        std::fs::write(dir.join("off_1.csv"), "a").expect("write");
+        let text = r#"
+[assessment]
+name = "Test SNA"
+area = "Testham"
+period = { start = "2025-04-01", end = "2026-03-31" }
+previous_periods = 1
+definition = "london-vru"
+[geography]
+wards = "wards.geojson"
+ward_code_property = "WD23CD"
+ward_name_property = "WD23NM"
+[sources.police_offences]
+files = ["off_*.csv"]
+[privacy]
+demo_key = true
+suppress_below = 5
+"#;
+        let p = Pipeline::from_str(text, "t.toml", dir).expect("pipeline");
+        let seeds = embedded_seeds().expect("seeds");
+        let d = Definition::from_preset("london-vru", &seeds["ho_codes"]).expect("preset");
+        (p, d)
+    }
+
+    /// Public tables of a tiny run: a heatmap with one suppressed cell, 14 months with one
+    /// suppressed month and no rolling_12m, an ethnicity table with suppressed groups, and (to
+    /// prove they are skipped) ward, area and Lorenz tables.
+    fn write_public_tables(out: &Path) {
+        let t = out.join("public").join("tables");
+        std::fs::create_dir_all(&t).expect("mkdir");
+        let days = [
+            "Monday",
+            "Tuesday",
+            "Wednesday",
+            "Thursday",
+            "Friday",
+            "Saturday",
+            "Sunday",
+        ];
+        let mut heat =
+            String::from("theme,weekday,weekday_index,hour,weight,share,theme_offences,method\n");
+        for (d, name) in days.iter().enumerate() {
+            for h in 0..24 {
+                if d == 2 && h == 4 {
+                    heat.push_str(&format!("{TH},{name},{d},{h},[c],,1680,Aoristic\n"));
+                } else {
+                    heat.push_str(&format!(
+                        "{TH},{name},{d},{h},10,{},1680,Aoristic\n",
+                        10.0 / 1680.0
+                    ));
+                }
+            }
+        }
+        std::fs::write(t.join("time_hour_weekday.csv"), heat).expect("write");
+        let mut months = String::from("theme,month,period,complete_month,offences\n");
+        for k in 0..14 {
+            let (y, m) = (2025 + (3 + k) / 12, (3 + k) % 12 + 1);
+            let v = if k == 5 {
+                "[c]".to_string()
+            } else {
+                (20 + k).to_string()
+            };
+            months.push_str(&format!("{TH},{y}-{m:02},2025-26,true,{v}\n"));
+        }
+        std::fs::write(t.join("time_months.csv"), months).expect("write");
+        let mut eth = String::from(
+            "scope,theme,role,age_group,ethnic_group,reference_group,is_reference,count,total,rate,lower,upper\n",
+        );
+        for (g, is_ref, u25, all) in [
+            ("White", true, "40", "90"),
+            ("Black", false, "[c]", "30"),
+            ("Asian", false, "12", "25"),
+            ("Other", false, "[c]", "[c]"),
+        ] {
+            for (age, c) in [("under 25", u25), ("all ages", all)] {
+                let (rate, lo, hi) = if c == "[c]" {
+                    (String::new(), String::new(), String::new())
+                } else {
+                    let r: f64 = c.parse::<f64>().expect("n") / 10.0;
+                    (
+                        format!("{r}"),
+                        format!("{}", r * 0.8),
+                        format!("{}", r * 1.2),
+                    )
+                };
+                eth.push_str(&format!(
+                    "current period,{TH},victim,{age},{g},White,{is_ref},{c},200,{rate},{lo},{hi}\n"
+                ));
+            }
+        }
+        std::fs::write(t.join("people_ethnicity.csv"), eth).expect("write");
+        let mut wards = String::from("theme,ward_name,offences,population,rate\n");
+        for k in 0..12 {
+            wards.push_str(&format!(
+                "{TH},Ward {k},{},{},{}\n",
+                10 + k,
+                5000 + 100 * k,
+                2.0 + k as f64 / 10.0
+            ));
+        }
+        std::fs::write(t.join("place_wards.csv"), wards).expect("write");
+        std::fs::write(
+            t.join("place_area_totals.csv"),
+            format!("theme,offences,rate\n{TH},200,2.5\n"),
+        )
+        .expect("write");
+        std::fs::write(
+            t.join("place_lorenz.csv"),
+            format!("theme,ward_share,offence_share\n{TH},0,0\n{TH},0.5,0.8\n{TH},1,1\n"),
+        )
+        .expect("write");
+    }
+
+    fn png_size(bytes: &[u8]) -> (u32, u32) {
+        assert!(bytes.len() > 24, "PNG too short");
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+        assert_eq!(&bytes[12..16], b"IHDR", "IHDR first");
+        let w = u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
+        let h = u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]);
+        (w, h)
+    }
+
+    /// The words of an SVG with its tags removed and whitespace collapsed, so a caption wrapped
+    /// over several lines reads as one sentence.
+    fn svg_words(path: &Path) -> String {
+        let svg = std::fs::read_to_string(path).expect("svg");
+        let mut text = String::new();
+        let mut in_tag = false;
+        for ch in svg.chars() {
+            match ch {
+                '<' => {
+                    in_tag = true;
+                    text.push(' ');
+                }
+                '>' => in_tag = false,
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    fn public_table(out: &Path, name: &'static str) -> Table<'static> {
+        let df = load_tier_table(out, Tier::Public, name)
+            .expect("read")
+            .expect("table");
+        Table { name, df }
+    }
+
+    #[test]
+    fn public_charts_come_from_the_suppressed_csvs_and_skip_place_charts() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path();
+        let (p, d) = settings_parts(out);
+        write_public_tables(out);
+        let s = ReportSettings {
+            pipeline: &p,
+            definition: &d,
+        };
+        let written = write_charts(out, &s, Tier::Public).expect("public charts");
+        let expected = [
+            format!("charts/time_hour_weekday_{TH}"),
+            format!("charts/time_months_{TH}"),
+            format!("charts/people_ethnicity_victim_{TH}"),
+        ];
+        for stem in &expected {
+            for ext in ["png", "svg"] {
+                let rel = format!("{stem}.{ext}");
+                assert!(written.contains(&rel), "{rel} not in {written:?}");
+                assert!(out.join("public").join(&rel).is_file(), "{rel} missing");
+            }
+            let png = std::fs::read(out.join("public").join(format!("{stem}.png"))).expect("png");
+            let (w, h) = png_size(&png);
+            assert!(
+                (800..=2000).contains(&w) && (300..=6000).contains(&h),
+                "{stem}: {w}x{h}"
+            );
+            let svg_path = out.join("public").join(format!("{stem}.svg"));
+            let svg = std::fs::read_to_string(&svg_path).expect("svg");
+            assert!(
+                svg.contains("<svg") && svg.trim_end().ends_with("</svg>"),
+                "{stem}: bad SVG"
+            );
+            let words = svg_words(&svg_path);
+            assert!(
+                words.contains("Counts from 1 to 4 are suppressed"),
+                "{stem}: no suppression note in {words}"
+            );
+        }
+        assert!(
+            written.iter().all(|f| f.starts_with("charts/")),
+            "{written:?}"
+        );
+        assert!(
+            !written
+                .iter()
+                .any(|f| f.contains("place_lorenz") || f.contains("place_funnel")),
+            "{written:?}"
+        );
+        let public_charts: Vec<String> = std::fs::read_dir(out.join("public").join("charts"))
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            !public_charts
+                .iter()
+                .any(|n| n.starts_with("place_lorenz") || n.starts_with("place_funnel")),
+            "{public_charts:?}"
+        );
+        // Nothing written into the restricted tier, and no open-data chart when it is not published.
+        assert!(!out.join("charts").exists());
+        assert!(!written.iter().any(|f| f.contains("open_time_months")));
+        // The months chart says the rolling average is not published and shows no rolling line.
+        let words = svg_words(
+            &out.join("public")
+                .join(format!("charts/time_months_{TH}.svg")),
+        );
+        assert!(
+            words.contains("1 month suppressed"),
+            "months caption: {words}"
+        );
+        assert!(
+            !words.contains("Rolling 12-month average"),
+            "no rolling legend in public: {words}"
+        );
+        let words = svg_words(
+            &out.join("public")
+                .join(format!("charts/time_hour_weekday_{TH}.svg")),
+        );
+        assert!(
+            words.contains("Grey cells: suppressed (1 of 168)"),
+            "heatmap note: {words}"
+        );
+    }
+
+    #[test]
+    fn suppressed_values_are_gaps_never_zero() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path();
+        write_public_tables(out);
+
+        let heat = heat_grid(&public_table(out, "time_hour_weekday"), TH).expect("grid");
+        assert_eq!(heat.values[2][4], None, "suppressed cell is not drawn");
+        assert!(heat.values[2][5].is_some_and(|v| v > 0.0));
+        assert_eq!(heat.blank, 1);
+        assert_eq!(heat.rows[0], "Monday");
+        assert_eq!(heat.total, Some(1680.0));
+
+        let points = month_points(&public_table(out, "time_months"), "theme", TH).expect("points");
+        assert_eq!(points.len(), 14);
+        assert_eq!(
+            (points[5].year, points[5].month, points[5].value),
+            (2025, 9, None)
+        );
+        assert_eq!(points[4].value, Some(24.0));
+        assert!(
+            points.iter().all(|p| p.rolling.is_none()),
+            "rolling_12m is not published"
+        );
+
+        let e =
+            ethnic_rows(&public_table(out, "people_ethnicity"), TH, "victim", true).expect("rows");
+        let labels: Vec<&str> = e.groups.iter().map(|g| g.label.as_str()).collect();
+        assert_eq!(labels, ["White", "Black", "Asian", "Other (suppressed)"]);
+        assert!(e.groups[0].is_reference);
+        assert_eq!(
+            e.groups[1].values[0],
+            RateCi::default(),
+            "suppressed under-25 Black: no dot"
+        );
+        assert_eq!(e.groups[1].values[1].rate, Some(3.0));
+        assert!(
+            e.groups[3]
+                .values
+                .iter()
+                .all(|v| v.rate.is_none() && v.lower.is_none() && v.upper.is_none())
+        );
+        assert_eq!(
+            e.suppressed,
+            vec![
+                ("Black".to_string(), 0),
+                ("Other".to_string(), 0),
+                ("Other".to_string(), 1)
+            ]
+        );
+        assert!(e.without.is_empty());
+        assert_eq!(e.reference, "White");
+    }
+
+    #[test]
+    fn open_data_months_chart_for_the_restricted_tier() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path();
+        let (p, d) = settings_parts(out);
+        let tables = out.join("tables");
+        std::fs::create_dir_all(&tables).expect("mkdir");
+        // 2025-06 has no row at all: a gap, not zero.
+        let months = [
+            "2025-04", "2025-05", "2025-07", "2025-04", "2025-05", "2025-07",
+        ];
+        let mut df = df!(
+            "crime_types" => ["proxy", "proxy", "proxy", "Robbery", "Robbery", "Robbery"],
+            "month" => months,
+            "offences" => [30u64, 41, 28, 5, 6, 4],
+        )
+        .expect("df");
+        crate::table_io::write_parquet(
+            &mut df,
+            &tables.join("open_time_months.parquet"),
+            &Vec::new(),
+        )
+        .expect("parquet");
+        let s = ReportSettings {
+            pipeline: &p,
+            definition: &d,
+        };
+        let written = write_charts(out, &s, Tier::Restricted).expect("charts");
+        assert_eq!(
+            written,
+            ["charts/open_time_months.png", "charts/open_time_months.svg"]
+        );
+        let words = svg_words(&out.join("charts/open_time_months.svg"));
+        assert!(
+            words.contains("data.police.uk")
+                && words.contains("upper bound")
+                && words.contains("Robbery"),
+            "{words}"
+        );
+        let png = std::fs::read(out.join("charts/open_time_months.png")).expect("png");
+        let (w, h) = png_size(&png);
+        assert!(
+            (800..=2000).contains(&w) && (300..=6000).contains(&h),
+            "{w}x{h}"
+        );
+        // Not published: no public open-data chart.
+        assert!(
+            write_charts(out, &s, Tier::Public)
+                .expect("public")
+                .is_empty()
+        );
+
+        let t = Table {
+            name: "open_time_months",
+            df: crate::table_io::read_parquet(&tables.join("open_time_months.parquet"))
+                .expect("read"),
+        };
+        let points = fill_month_gaps(month_points(&t, "crime_types", "proxy").expect("points"));
+        let got: Vec<(u32, Option<f64>)> = points.iter().map(|p| (p.month, p.value)).collect();
+        assert_eq!(
+            got,
+            [(4, Some(30.0)), (5, Some(41.0)), (6, None), (7, Some(28.0))]
+        );
+    }
 
     #[test]
     fn funnel_limits_bracket_the_area_rate_and_narrow() {

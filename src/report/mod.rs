@@ -12,6 +12,7 @@ pub mod public;
 pub mod summary;
 pub mod table_rows;
 pub mod tables;
+pub mod tier_tables;
 pub mod workbook;
 
 use crate::definition::Definition;
@@ -116,8 +117,8 @@ pub fn run_report(out: &Path, s: &ReportSettings) -> Result<Vec<String>, ReportE
     let wards = if have_offence_tables { tables::ward_figures(out)? } else { Default::default() };
     let areas = if have_offence_tables { tables::area_figures(out)? } else { Default::default() };
     let mut written = ward_charts(out, s, &wards, &areas)?;
-    written.extend(charts_from_tables::write_charts(out, s)?);
-    written.extend(maps::write_maps(out, s)?);
+    written.extend(charts_from_tables::write_charts(out, s, Tier::Restricted)?);
+    written.extend(maps::write_maps(out, s, Tier::Restricted)?);
     written.extend(summary_and_index(out, out, s, &wards, &areas, Tier::Restricted)?);
     written.extend(workbook::write_workbook(out, s)?);
     written.extend(markdown_tables::write_markdown_tables(out)?);
@@ -125,8 +126,12 @@ pub fn run_report(out: &Path, s: &ReportSettings) -> Result<Vec<String>, ReportE
     // The published tier: charts and summary built only from the suppressed tables in public/tables.
     let public_root = out.join("public");
     let (pw, pa) = tables::figures_from_csv(&public_root);
-    for f in ward_charts(&public_root, s, &pw, &pa)?.into_iter().chain(summary_and_index(&public_root, out, s, &pw, &pa, Tier::Public)?) {
-        written.push(format!("public/{f}"));
-    }
+    let mut public = ward_charts(&public_root, s, &pw, &pa)?;
+    public.extend(charts_from_tables::write_charts(out, s, Tier::Public)?);
+    public.extend(maps::write_maps(out, s, Tier::Public)?);
+    public.extend(workbook::write_public_workbook(out, s)?);
+    // Last: the summary embeds whichever public charts and maps were drawn.
+    public.extend(summary_and_index(&public_root, out, s, &pw, &pa, Tier::Public)?);
+    written.extend(public.into_iter().map(|f| format!("public/{f}")));
     Ok(written)
 }

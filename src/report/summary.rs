@@ -118,7 +118,11 @@ pub fn render(
         let _ = writeln!(md, "### {}\n", theme.label);
         let _ = writeln!(md, "{} offences in {}.\n", thousands(a.offences), p.period.label());
         bullets(&mut md, "Locations", [top_wards(&theme.label, w, a, 2), highest_rate(&p.area, w, a, p.analysis.confidence), unplaced(a)].into_iter().flatten().collect());
+        figure(&mut md, root, "charts", &format!("place_wards_{key}"), &format!("{} by ward", theme.label));
+        figure(&mut md, root, "maps", &format!("place_rates_{key}"), &format!("{}: rate by ward (map)", theme.label));
+        figure(&mut md, root, "maps", &format!("place_hotspots_{key}"), &format!("{}: hot and cold spots (map)", theme.label));
         bullets(&mut md, "Times", [fd::night_time(&nte, key, &theme.label), fd::peak_hours(&hours, key)].into_iter().flatten().collect());
+        figure(&mut md, root, "charts", &format!("time_hour_weekday_{key}"), &format!("{} by hour and weekday", theme.label));
         let age_group = if key.starts_with("under_25") { "under 25" } else { "all ages" };
         let mut people: Vec<String> = [fd::young_people(&under25, key, "victim"), fd::young_people(&under25, key, "suspect"), fd::female_share(&sex, key, &theme.label, "victim")]
             .into_iter()
@@ -131,13 +135,14 @@ pub fn render(
         }
         people.extend(fd::ethnicity_missing(&completeness, key, "victim"));
         bullets(&mut md, "Victims and offenders", people);
+        figure(&mut md, root, "charts", &format!("people_ethnicity_victim_{key}"), &format!("{}: victims by ethnic group", theme.label));
         let mut trends: Vec<String> = fd::trend(&periods, key, &theme.label).into_iter().collect();
         if connect && key.contains("domestic") && !trends.is_empty() {
             trends.push(CONNECT_CAVEAT.to_string());
         }
         bullets(&mut md, "Trends", trends);
+        figure(&mut md, root, "charts", &format!("time_months_{key}"), &format!("{} by month", theme.label));
         bullets(&mut md, "Response", fd::sanction_detection(&sanctions, key, &theme.label).into_iter().collect());
-        let _ = writeln!(md, "![{} by ward](../charts/place_wards_{}.png)\n", theme.label, theme.key);
     }
     if let Some(section) = open_data_section(root, p) {
         md.push_str(&section);
@@ -182,6 +187,14 @@ pub fn render(
     md
 }
 
+/// Embed `<root>/<dir>/<stem>.png` when that chart or map was drawn (a tier or a run may lack it), so the
+/// page never links to a missing file.
+fn figure(md: &mut String, root: &Path, dir: &str, stem: &str, alt: &str) {
+    if root.join(dir).join(format!("{stem}.png")).is_file() {
+        let _ = writeln!(md, "![{alt}](../{dir}/{stem}.png)\n");
+    }
+}
+
 /// Open data (data.police.uk): place findings for the crime types the definition maps, stated as upper
 /// bounds, and a plain statement of the sections the open data cannot support.
 fn open_data_section(out: &Path, p: &crate::pipeline::config::Pipeline) -> Option<String> {
@@ -224,5 +237,7 @@ fn open_data_section(out: &Path, p: &crate::pipeline::config::Pipeline) -> Optio
         "- Not available from open data: {}. The times, victims and offenders, and domestic-abuse sections therefore cannot be produced from this source.\n",
         text(proxy, "not_available").unwrap_or("time of day, demographics and flags")
     );
+    figure(&mut md, out, "maps", "place_rates_police_uk_proxy", "Open data: rate by ward (map)");
+    figure(&mut md, out, "charts", "open_time_months", "Open data: offences by month");
     Some(md)
 }

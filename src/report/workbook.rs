@@ -5,7 +5,8 @@
 //! The helpers shared with the Markdown tables (which tables exist and in what order, their titles and
 //! descriptions, and how each column is formatted) live here too.
 
-use super::{ReportError, ReportSettings};
+use super::public::SUPPRESSED;
+use super::{ReportError, ReportSettings, Tier};
 use crate::table_io::read_parquet;
 use polars::prelude::*;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError};
@@ -48,15 +49,20 @@ pub fn catalogue() -> Result<Vec<TableInfo>, ReportError> {
 /// The tables present in `<out>/tables/*.parquet`: those in the catalogue in its order, then any others
 /// alphabetically (with their name as the title).
 pub fn present_tables(out: &Path) -> Result<Vec<TableInfo>, ReportError> {
-    let dir = out.join("tables");
+    tables_in(&out.join("tables"), "parquet")
+}
+
+/// The tables with a `<name>.<ext>` file in `dir` (none when `dir` does not exist), ordered as in
+/// [`present_tables`]; shared by the restricted (parquet) and published (CSV) workbooks.
+fn tables_in(dir: &Path, ext: &str) -> Result<Vec<TableInfo>, ReportError> {
     let mut names = BTreeSet::new();
     if dir.is_dir() {
-        let entries = std::fs::read_dir(&dir).map_err(|source| ReportError::Io { path: dir.display().to_string(), source })?;
+        let entries = std::fs::read_dir(dir).map_err(|source| ReportError::Io { path: dir.display().to_string(), source })?;
         for e in entries {
             let e = e.map_err(|source| ReportError::Io { path: dir.display().to_string(), source })?;
             let p = e.path();
             if p.is_file()
-                && p.extension().is_some_and(|x| x == "parquet")
+                && p.extension().is_some_and(|x| x == ext)
                 && let Some(stem) = p.file_stem().and_then(|s| s.to_str())
                 && !stem.starts_with('.')
             {
@@ -148,35 +154,63 @@ fn kind_from_name(name: &str) -> Option<Kind> {
     }
 }
 
+/// A column's storage type, as far as the kind of a column depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ColType {
+    Bool,
+    Text,
+    Int,
+    Float,
+}
+
 /// Kinds of every column: text and booleans by type; integers are counts; floats by name, with a
 /// confidence bound (`lower`, `upper`, `*_lower`, `*_upper`) taking the kind of the estimate before it;
 /// otherwise whole-valued floats are counts and the rest general numbers.
 pub fn column_kinds(df: &DataFrame, cells: &[Vec<Cell>]) -> Vec<Kind> {
-    let mut kinds = Vec::with_capacity(df.width());
+    let cols: Vec<(&str, ColType)> = df
+        .columns()
+        .iter()
+        .map(|c| {
+            let dtype = c.dtype();
+            let t = if dtype.is_bool() {
+                ColType::Bool
+            } else if !dtype.is_primitive_numeric() {
+                ColType::Text
+            } else if dtype.is_integer() {
+                ColType::Int
+            } else {
+                ColType::Float
+            };
+            (c.name().as_str(), t)
+        })
+        .collect();
+    kinds_of(&cols, cells)
+}
+
+/// [`column_kinds`] from column names and storage types (shared by parquet and CSV tables).
+fn kinds_of(cols: &[(&str, ColType)], cells: &[Vec<Cell>]) -> Vec<Kind> {
+    let mut kinds = Vec::with_capacity(cols.len());
     let mut last_estimate: Option<Kind> = None;
-    for (i, c) in df.columns().iter().enumerate() {
-        let name = c.name().as_str();
-        let dtype = c.dtype();
-        let kind = if dtype.is_bool() {
-            Kind::Bool
-        } else if !dtype.is_primitive_numeric() {
-            Kind::Text
-        } else if dtype.is_integer() {
-            Kind::Count
-        } else if is_bound(name) {
-            last_estimate.unwrap_or(Kind::General)
-        } else if let Some(k) = kind_from_name(name) {
-            k
-        } else {
-            let whole = cells.get(i).is_some_and(|col| {
-                col.iter().all(|v| match v {
-                    Cell::Num(x) => x.fract() == 0.0 && x.abs() < 1e15,
-                    _ => true,
-                })
-            });
-            if whole { Kind::Count } else { Kind::General }
+    for (i, &(name, t)) in cols.iter().enumerate() {
+        let kind = match t {
+            ColType::Bool => Kind::Bool,
+            ColType::Text => Kind::Text,
+            ColType::Int => Kind::Count,
+            ColType::Float if is_bound(name) => last_estimate.unwrap_or(Kind::General),
+            ColType::Float => match kind_from_name(name) {
+                Some(k) => k,
+                None => {
+                    let whole = cells.get(i).is_some_and(|col| {
+                        col.iter().all(|v| match v {
+                            Cell::Num(x) => x.fract() == 0.0 && x.abs() < 1e15,
+                            _ => true,
+                        })
+                    });
+                    if whole { Kind::Count } else { Kind::General }
+                }
+            },
         };
-        if matches!(dtype, DataType::Float32 | DataType::Float64) && !is_bound(name) {
+        if t == ColType::Float && !is_bound(name) {
             last_estimate = Some(kind);
         }
         kinds.push(kind);
@@ -217,6 +251,77 @@ pub fn table_cells(df: &DataFrame) -> Result<Vec<Vec<Cell>>, ReportError> {
     df.columns().iter().map(column_cells).collect()
 }
 
+/// A table ready to write: column names, cells column by column, and each column's kind.
+struct SheetTable {
+    names: Vec<String>,
+    cells: Vec<Vec<Cell>>,
+    kinds: Vec<Kind>,
+    rows: usize,
+}
+
+impl SheetTable {
+    fn from_frame(df: &DataFrame) -> Result<Self, ReportError> {
+        let cells = table_cells(df)?;
+        let kinds = column_kinds(df, &cells);
+        let names = df.columns().iter().map(|c| c.name().to_string()).collect();
+        Ok(SheetTable { names, cells, kinds, rows: df.height() })
+    }
+
+    /// A published CSV: a column whose every filled cell is a number or `[c]` is numeric (integers, with
+    /// no decimal point, are counts, as integer columns are in the restricted tables; a column with only `[c]`
+    /// is a count), `true`/`false` columns are booleans, the rest text. `[c]` stays the text `[c]`; empty
+    /// cells (blanked derived values) and non-finite numbers are empty.
+    fn from_public_csv(path: &Path) -> Result<Self, ReportError> {
+        let fail = |e: csv::Error| ReportError::Table(format!("{}: {e}", path.display()));
+        let mut reader = csv::ReaderBuilder::new().has_headers(true).from_path(path).map_err(fail)?;
+        let names: Vec<String> = reader.headers().map_err(fail)?.iter().map(str::to_string).collect();
+        let mut raw: Vec<Vec<String>> = vec![Vec::new(); names.len()];
+        let mut rows = 0;
+        for record in reader.records() {
+            let record = record.map_err(fail)?;
+            for (j, col) in raw.iter_mut().enumerate() {
+                col.push(record.get(j).unwrap_or("").to_string());
+            }
+            rows += 1;
+        }
+        let number = |v: &str| v.trim().parse::<f64>().ok();
+        let is_int = |v: &str| v.trim().parse::<i64>().is_ok();
+        let mut types = Vec::with_capacity(names.len());
+        let mut cells = Vec::with_capacity(names.len());
+        for col in &raw {
+            let filled: Vec<&str> = col.iter().map(String::as_str).filter(|v| !v.trim().is_empty()).collect();
+            let values: Vec<&str> = filled.iter().copied().filter(|v| *v != SUPPRESSED).collect();
+            let t = if filled.is_empty() {
+                ColType::Text
+            } else if values.iter().all(|v| number(v).is_some()) {
+                if values.iter().all(|v| is_int(v)) { ColType::Int } else { ColType::Float }
+            } else if filled.len() == values.len() && values.iter().all(|v| matches!(*v, "true" | "false")) {
+                ColType::Bool
+            } else {
+                ColType::Text
+            };
+            let cell = |v: &String| -> Cell {
+                if v.trim().is_empty() {
+                    return Cell::Empty;
+                }
+                match t {
+                    _ if v == SUPPRESSED => Cell::Text(v.clone()),
+                    ColType::Int | ColType::Float => {
+                        number(v).filter(|x| x.is_finite()).map(Cell::Num).unwrap_or(Cell::Empty)
+                    }
+                    ColType::Bool => Cell::Bool(v == "true"),
+                    ColType::Text => Cell::Text(v.clone()),
+                }
+            };
+            cells.push(col.iter().map(cell).collect::<Vec<Cell>>());
+            types.push(t);
+        }
+        let cols: Vec<(&str, ColType)> = names.iter().map(String::as_str).zip(types).collect();
+        let kinds = kinds_of(&cols, &cells);
+        Ok(SheetTable { names, cells, kinds, rows })
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Sheet names
 
@@ -248,22 +353,24 @@ fn xerr(path: &Path) -> impl Fn(XlsxError) -> ReportError + '_ {
     move |e| ReportError::Io { path: path.display().to_string(), source: std::io::Error::other(e.to_string()) }
 }
 
-/// Write one table's sheet: bold frozen header, typed cells, autofit.
-fn write_table_sheet(ws: &mut Worksheet, df: &DataFrame, path: &Path) -> Result<(), ReportError> {
+/// Write a table's sheet: bold frozen header, numbers as numbers in their column's format, booleans, text;
+/// text in a numeric column (the published tier's `[c]`) is right-aligned like the numbers around it.
+fn write_sheet(ws: &mut Worksheet, t: &SheetTable, path: &Path) -> Result<(), ReportError> {
     let xe = xerr(path);
     let header = Format::new().set_bold();
-    let cells = table_cells(df)?;
-    let kinds = column_kinds(df, &cells);
+    let right = Format::new().set_align(FormatAlign::Right);
     let formats: Vec<Option<Format>> =
-        kinds.iter().map(|k| k.num_format().map(|f| Format::new().set_num_format(f))).collect();
-    for (j, c) in df.columns().iter().enumerate() {
+        t.kinds.iter().map(|k| k.num_format().map(|f| Format::new().set_num_format(f))).collect();
+    for (j, name) in t.names.iter().enumerate() {
         let col = j as u16;
-        ws.write_string_with_format(0, col, c.name().as_str(), &header).map_err(&xe)?;
-        for (i, v) in cells[j].iter().enumerate() {
+        let numeric = !matches!(t.kinds.get(j), Some(Kind::Text | Kind::Bool) | None);
+        let format = formats.get(j).and_then(Option::as_ref);
+        ws.write_string_with_format(0, col, name, &header).map_err(&xe)?;
+        for (i, v) in t.cells.get(j).into_iter().flatten().enumerate() {
             let row = (i + 1) as u32;
             match v {
                 Cell::Empty => {}
-                Cell::Num(x) => match &formats[j] {
+                Cell::Num(x) => match format {
                     Some(f) => {
                         ws.write_number_with_format(row, col, *x, f).map_err(&xe)?;
                     }
@@ -274,8 +381,11 @@ fn write_table_sheet(ws: &mut Worksheet, df: &DataFrame, path: &Path) -> Result<
                 Cell::Bool(b) => {
                     ws.write_boolean(row, col, *b).map_err(&xe)?;
                 }
-                Cell::Text(t) => {
-                    ws.write_string(row, col, t).map_err(&xe)?;
+                Cell::Text(s) if numeric => {
+                    ws.write_string_with_format(row, col, s, &right).map_err(&xe)?;
+                }
+                Cell::Text(s) => {
+                    ws.write_string(row, col, s).map_err(&xe)?;
                 }
             }
         }
@@ -291,8 +401,13 @@ fn pct(x: f64) -> String {
     if (p - p.round()).abs() < 1e-9 { format!("{p:.0}%") } else { format!("{p}%") }
 }
 
-/// The methods paragraph lines (also suitable for other report files).
+/// The methods paragraph lines (also suitable for other report files), as worded for the restricted tier.
 pub fn methods_lines(s: &ReportSettings) -> Vec<String> {
+    methods_lines_for(s, Tier::Restricted)
+}
+
+/// The methods lines; the last says which version of the tables this is.
+fn methods_lines_for(s: &ReportSettings, tier: Tier) -> Vec<String> {
     let a = &s.pipeline.analysis;
     let conf = pct(a.confidence);
     let privacy = &s.pipeline.privacy;
@@ -309,7 +424,10 @@ pub fn methods_lines(s: &ReportSettings) -> Vec<String> {
     if privacy.round_to > 1 {
         suppression.push_str(&format!("; published counts are rounded to the nearest {}", privacy.round_to));
     }
-    suppression.push_str(". This workbook is the restricted version and is not suppressed.");
+    suppression.push_str(match tier {
+        Tier::Restricted => ". This workbook is the restricted version and is not suppressed.",
+        Tier::Public => ". This workbook is the published version: every figure in it has been through this suppression.",
+    });
     vec![
         format!(
             "Rates: per 1,000 residents (per 100 pupils for school exclusions) with {conf} confidence intervals: exact \
@@ -374,7 +492,21 @@ struct SheetEntry<'a> {
     rows: usize,
 }
 
-fn write_readme(ws: &mut Worksheet, out: &Path, s: &ReportSettings, sheets: &[SheetEntry], path: &Path) -> Result<(), ReportError> {
+/// Which README: the restricted one (sources with files, hashes and row counts from the manifest) or the
+/// published one (sources by name and period only, the suppression rule, and the tables not published).
+enum Edition<'a> {
+    Restricted,
+    Public { withheld: &'a Withheld },
+}
+
+fn write_readme(
+    ws: &mut Worksheet,
+    out: &Path,
+    s: &ReportSettings,
+    sheets: &[SheetEntry],
+    edition: &Edition,
+    path: &Path,
+) -> Result<(), ReportError> {
     let xe = xerr(path);
     let title = Format::new().set_bold().set_font_size(14);
     let bold = Format::new().set_bold();
@@ -407,12 +539,21 @@ fn write_readme(ws: &mut Worksheet, out: &Path, s: &ReportSettings, sheets: &[Sh
     };
     pair(ws, &mut r, "Previous periods", &previous)?;
     pair(ws, &mut r, "Produced by", &format!("sna {}", env!("CARGO_PKG_VERSION")))?;
-    pair(
-        ws,
-        &mut r,
-        "Restricted",
-        "This workbook holds unsuppressed figures. Publish only the suppressed tables in public/.",
-    )?;
+    match edition {
+        Edition::Restricted => pair(
+            ws,
+            &mut r,
+            "Restricted",
+            "This workbook holds unsuppressed figures. Publish only the suppressed tables in public/.",
+        )?,
+        Edition::Public { .. } => pair(
+            ws,
+            &mut r,
+            "Published version",
+            "This is the published version of the tables. Every sheet is built only from the suppressed tables in \
+             public/tables/ (see Suppression below); it holds no unsuppressed counts.",
+        )?,
+    }
     r += 1;
     ws.write_string_with_format(r, 0, "Definition", &title).map_err(&xe)?;
     r += 1;
@@ -430,37 +571,93 @@ fn write_readme(ws: &mut Worksheet, out: &Path, s: &ReportSettings, sheets: &[Sh
     r += 1;
     ws.write_string_with_format(r, 0, "Sources", &title).map_err(&xe)?;
     r += 1;
-    match manifest_sources(out) {
-        Some(rows) if !rows.is_empty() => {
-            for (j, h) in ["Source", "File", "SHA-256", "Rows read", "Rows staged", "Rows rejected"].iter().enumerate() {
-                ws.write_string_with_format(r, j as u16, *h, &bold).map_err(&xe)?;
-            }
-            r += 1;
-            for (src, file, sha, read, staged, rejected) in rows {
-                ws.write_string(r, 0, &src).map_err(&xe)?;
-                ws.write_string(r, 1, &file).map_err(&xe)?;
-                ws.write_string(r, 2, &sha).map_err(&xe)?;
-                for (j, v) in [read, staged, rejected].into_iter().enumerate() {
-                    if let Some(v) = v {
-                        ws.write_number_with_format(r, 3 + j as u16, v, &count).map_err(&xe)?;
-                    }
-                }
-                r += 1;
+    let tier = match edition {
+        Edition::Restricted => Tier::Restricted,
+        Edition::Public { .. } => Tier::Public,
+    };
+    if tier == Tier::Public {
+        // Names and periods only: the paths and hashes of the restricted extracts are not published.
+        let mut names: Vec<String> = Vec::new();
+        for n in manifest_sources(out).unwrap_or_default().into_iter().map(|row| row.0) {
+            if !names.contains(&n) {
+                names.push(n);
             }
         }
-        _ => {
-            let configured =
-                p.sources.iter().map(|c| format!("{} ({} files)", c.name, c.files.len())).collect::<Vec<_>>().join("; ");
-            pair(ws, &mut r, "Configured", &configured)?;
-            pair(ws, &mut r, "Note", "manifest.json has no sources: run `sna ingest` for file hashes and row counts.")?;
+        if names.is_empty() {
+            names = p.sources.iter().map(|c| c.name.clone()).collect();
+        }
+        let periods = std::iter::once(&p.period)
+            .chain(&p.previous)
+            .map(|q| format!("{} ({})", q.label(), q.short_label()))
+            .collect::<Vec<_>>()
+            .join("; ");
+        for (j, h) in ["Source", "Periods"].iter().enumerate() {
+            ws.write_string_with_format(r, j as u16, *h, &bold).map_err(&xe)?;
+        }
+        r += 1;
+        for n in names {
+            ws.write_string(r, 0, &n).map_err(&xe)?;
+            ws.write_string_with_format(r, 1, &periods, &wrap).map_err(&xe)?;
+            r += 1;
+        }
+    } else {
+        match manifest_sources(out) {
+            Some(rows) if !rows.is_empty() => {
+                for (j, h) in ["Source", "File", "SHA-256", "Rows read", "Rows staged", "Rows rejected"].iter().enumerate() {
+                    ws.write_string_with_format(r, j as u16, *h, &bold).map_err(&xe)?;
+                }
+                r += 1;
+                for (src, file, sha, read, staged, rejected) in rows {
+                    ws.write_string(r, 0, &src).map_err(&xe)?;
+                    ws.write_string(r, 1, &file).map_err(&xe)?;
+                    ws.write_string(r, 2, &sha).map_err(&xe)?;
+                    for (j, v) in [read, staged, rejected].into_iter().enumerate() {
+                        if let Some(v) = v {
+                            ws.write_number_with_format(r, 3 + j as u16, v, &count).map_err(&xe)?;
+                        }
+                    }
+                    r += 1;
+                }
+            }
+            _ => {
+                let configured =
+                    p.sources.iter().map(|c| format!("{} ({} files)", c.name, c.files.len())).collect::<Vec<_>>().join("; ");
+                pair(ws, &mut r, "Configured", &configured)?;
+                pair(ws, &mut r, "Note", "manifest.json has no sources: run `sna ingest` for file hashes and row counts.")?;
+            }
         }
     }
     r += 1;
     ws.write_string_with_format(r, 0, "Methods", &title).map_err(&xe)?;
     r += 1;
-    for line in methods_lines(s) {
+    for line in methods_lines_for(s, tier) {
         ws.write_string_with_format(r, 1, &line, &wrap).map_err(&xe)?;
         r += 1;
+    }
+    if let Edition::Public { withheld } = edition {
+        r += 1;
+        ws.write_string_with_format(r, 0, "Suppression", &title).map_err(&xe)?;
+        r += 1;
+        for (k, v) in suppression_lines(&s.pipeline.privacy) {
+            pair(ws, &mut r, k, &v)?;
+        }
+        r += 1;
+        ws.write_string_with_format(r, 0, "Not published", &title).map_err(&xe)?;
+        r += 1;
+        match withheld {
+            Withheld::Listed(list) if list.is_empty() => pair(ws, &mut r, "None", "Every analysis table is published.")?,
+            Withheld::Listed(list) => {
+                for (name, why) in list {
+                    pair(ws, &mut r, name, why)?;
+                }
+            }
+            Withheld::Unknown => pair(
+                ws,
+                &mut r,
+                "Unknown",
+                "public/tables/README.md was not found, so the tables not published cannot be listed.",
+            )?,
+        }
     }
     r += 1;
     ws.write_string_with_format(r, 0, "Sheets", &title).map_err(&xe)?;
@@ -494,13 +691,95 @@ fn new_workbook(created: chrono::NaiveDate, title: &str, comment: &str) -> Resul
     Ok(wb)
 }
 
-/// Build the workbook in memory.
-fn build(out: &Path, s: &ReportSettings, path: &Path) -> Result<Workbook, ReportError> {
+/// The tables not published, with the reason, as listed in `public/tables/README.md`.
+#[derive(Debug, Clone, PartialEq)]
+enum Withheld {
+    Listed(Vec<(String, String)>),
+    /// The README is missing.
+    Unknown,
+}
+
+/// The "Not published" section of `public/tables/README.md` (written by [`super::public::readme_text`]):
+/// lines "- `name`: reason" up to the next heading.
+fn withheld_from_readme(text: &str) -> Vec<(String, String)> {
+    let mut list = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('#') {
+            inside = line.trim_start_matches('#').trim().eq_ignore_ascii_case("Not published");
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        if let Some(item) = line.strip_prefix("- ") {
+            let (name, why) = item.split_once(':').unwrap_or((item, ""));
+            list.push((name.trim().trim_matches('`').to_string(), why.trim().to_string()));
+        }
+    }
+    list
+}
+
+/// The suppression rule in words, from the privacy settings (as `public/tables/README.md` states it).
+fn suppression_lines(privacy: &crate::pipeline::config::PrivacyConfig) -> Vec<(&'static str, String)> {
+    let t = privacy.suppress_below;
+    let primary = if t > 1 {
+        format!(
+            "Counts from 1 to {} (below the threshold of {t}, [privacy] suppress_below) are shown as {SUPPRESSED}. \
+             Zero is shown as 0.",
+            t - 1
+        )
+    } else {
+        format!("Off: [privacy] suppress_below is {t}, so no count is suppressed for being small.")
+    };
+    let rounding = if privacy.round_to > 1 {
+        format!(
+            "Published counts are rounded to the nearest {} (halves upwards). Rates, shares and intervals are \
+             computed from the unrounded counts, so they may not match the rounded counts exactly.",
+            privacy.round_to
+        )
+    } else {
+        "None: unsuppressed counts are exact.".to_string()
+    };
+    vec![
+        ("Primary suppression", primary),
+        (
+            "Complementary suppression",
+            "Cells whose sum is published (the wards of a theme, the age bands of a theme and role, the months of a \
+             period, the rows and columns of the hour-by-weekday grid, the parts of an area total) form a group. \
+             Wherever a group would hold exactly one suppressed cell, which could be worked out from the total, \
+             the smallest other cell of the group is suppressed too, repeating until no group holds a single \
+             suppressed cell."
+                .to_string(),
+        ),
+        (
+            "Derived values",
+            format!(
+                "Rates, confidence intervals, shares, percentages, ranks, ratios and tests that rest on a suppressed \
+                 count are left blank (an empty cell) on that row; rate ratios are blank for a whole group when its \
+                 reference group's count is suppressed. Cumulative shares and rolling totals are not published. \
+                 {SUPPRESSED} marks a suppressed count; an empty cell is a blanked or missing value."
+            ),
+        ),
+        ("Rounding", rounding),
+    ]
+}
+
+/// Build a workbook in memory: README first, then a sheet per table of `tables`, each read by `load`.
+fn build(
+    out: &Path,
+    s: &ReportSettings,
+    path: &Path,
+    title: &str,
+    tables: &[TableInfo],
+    load: impl Fn(&TableInfo) -> Result<SheetTable, ReportError>,
+    edition: &Edition,
+) -> Result<Workbook, ReportError> {
     let xe = xerr(path);
-    let tables = present_tables(out)?;
     let mut wb = new_workbook(
         s.pipeline.period.end,
-        &format!("{}: tables", s.pipeline.name),
+        title,
         &format!("Definition {} {}", s.definition.name(), s.definition.sha256),
     )
     .map_err(&xe)?;
@@ -508,24 +787,55 @@ fn build(out: &Path, s: &ReportSettings, path: &Path) -> Result<Workbook, Report
     let readme_name = sheet_name("README", &mut used);
     wb.add_worksheet().set_name(&readme_name).map_err(&xe)?;
     let mut entries = Vec::with_capacity(tables.len());
-    for info in &tables {
-        let df = load_table(out, &info.name)?;
+    for info in tables {
+        let t = load(info)?;
         let sheet = sheet_name(&info.name, &mut used);
         let ws = wb.add_worksheet().set_name(&sheet).map_err(&xe)?;
-        write_table_sheet(ws, &df, path)?;
-        entries.push(SheetEntry { sheet, info, rows: df.height() });
+        write_sheet(ws, &t, path)?;
+        entries.push(SheetEntry { sheet, info, rows: t.rows });
     }
     let readme = wb.worksheet_from_index(0).map_err(&xe)?;
-    write_readme(readme, out, s, &entries, path)?;
+    write_readme(readme, out, s, &entries, edition, path)?;
     Ok(wb)
+}
+
+fn save(wb: &mut Workbook, path: &Path) -> Result<(), ReportError> {
+    crate::fsutil::with_atomic_file(path, |tmp| wb.save(tmp).map_err(|e| std::io::Error::other(e.to_string())))
+        .map_err(|source| ReportError::Io { path: path.display().to_string(), source })
 }
 
 /// Write `report/tables.xlsx` (atomically); returns the file written, relative to `out`.
 pub fn write_workbook(out: &Path, settings: &ReportSettings) -> Result<Vec<String>, ReportError> {
     let path = out.join(WORKBOOK);
-    let mut wb = build(out, settings, &path)?;
-    crate::fsutil::with_atomic_file(&path, |tmp| wb.save(tmp).map_err(|e| std::io::Error::other(e.to_string())))
-        .map_err(|source| ReportError::Io { path: path.display().to_string(), source })?;
+    let tables = present_tables(out)?;
+    let title = format!("{}: tables", settings.pipeline.name);
+    let load = |info: &TableInfo| SheetTable::from_frame(&load_table(out, &info.name)?);
+    let mut wb = build(out, settings, &path, &title, &tables, load, &Edition::Restricted)?;
+    save(&mut wb, &path)?;
+    Ok(vec![WORKBOOK.to_string()])
+}
+
+/// Write `public/report/tables.xlsx` (atomically) from the suppressed `public/tables/*.csv` only (run it
+/// after [`super::public::write_public_tables`]); returns the file written, relative to `out/public`, or
+/// nothing when there is no `public/tables` folder.
+pub fn write_public_workbook(out: &Path, settings: &ReportSettings) -> Result<Vec<String>, ReportError> {
+    let public = out.join("public");
+    let dir = public.join("tables");
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let path = public.join(WORKBOOK);
+    let tables = tables_in(&dir, "csv")?;
+    let readme = dir.join("README.md");
+    let withheld = match std::fs::read_to_string(&readme) {
+        Ok(text) => Withheld::Listed(withheld_from_readme(&text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Withheld::Unknown,
+        Err(source) => return Err(ReportError::Io { path: readme.display().to_string(), source }),
+    };
+    let title = format!("{}: published tables", settings.pipeline.name);
+    let load = |info: &TableInfo| SheetTable::from_public_csv(&dir.join(format!("{}.csv", info.name)));
+    let mut wb = build(out, settings, &path, &title, &tables, load, &Edition::Public { withheld: &withheld })?;
+    save(&mut wb, &path)?;
     Ok(vec![WORKBOOK.to_string()])
 }
 
@@ -605,7 +915,8 @@ mod tests {
         let date = chrono::NaiveDate::from_ymd_opt(2026, 3, 31).expect("date");
         let mut wb = new_workbook(date, "t", "c").expect("workbook");
         let path = Path::new("mem.xlsx");
-        write_table_sheet(wb.add_worksheet().set_name("place_wards").expect("name"), df, path).expect("sheet");
+        let t = SheetTable::from_frame(df).expect("cells");
+        write_sheet(wb.add_worksheet().set_name("place_wards").expect("name"), &t, path).expect("sheet");
         wb.save_to_buffer().expect("saved")
     }
 
@@ -637,5 +948,124 @@ mod tests {
         let cells = table_cells(&df).expect("cells");
         assert_eq!(cells[0], vec![Cell::Num(1.5), Cell::Empty, Cell::Empty]);
         assert_eq!(cells[1], vec![Cell::Text("a".into()), Cell::Empty, Cell::Text("c".into())]);
+    }
+
+    /// A pipeline (suppress_below 7, round_to 5) and the London preset, as the config and definition tests build them.
+    fn settings_parts(dir: &Path) -> (crate::pipeline::config::Pipeline, crate::definition::Definition) {
+        std::fs::write(dir.join("wards.geojson"), "{}").expect("write");
+        std::fs::write(dir.join("off_1.csv"), "a").expect("write");
+        let text = r#"
+[assessment]
+name = "Test SNA"
+area = "Testham"
+period = { start = "2025-04-01", end = "2026-03-31" }
+previous_periods = 1
+definition = "london-vru"
+[geography]
+wards = "wards.geojson"
+ward_code_property = "WD23CD"
+ward_name_property = "WD23NM"
+[sources.police_offences]
+files = ["off_*.csv"]
+[privacy]
+demo_key = true
+suppress_below = 7
+round_to = 5
+"#;
+        let p = crate::pipeline::config::Pipeline::from_str(text, "t.toml", dir).expect("pipeline");
+        let seeds = crate::dictionary::seeds::embedded_seeds().expect("seeds");
+        let d = crate::definition::Definition::from_preset("london-vru", &seeds["ho_codes"]).expect("preset");
+        (p, d)
+    }
+
+    #[test]
+    fn public_workbook_keeps_suppression_marks_and_is_deterministic() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (p, d) = settings_parts(tmp.path());
+        let s = ReportSettings { pipeline: &p, definition: &d };
+        let out = tmp.path().join("out");
+        assert!(write_public_workbook(&out, &s).expect("no folder").is_empty(), "no public/tables: nothing written");
+
+        let tables = out.join("public").join("tables");
+        std::fs::create_dir_all(&tables).expect("mkdir");
+        std::fs::write(
+            tables.join("place_wards.csv"),
+            "theme,ward_code,offences,population,rate,lower,upper,share\n\
+             sv,E05000001,40,8000.0,5.0,3.6,6.8,0.6\n\
+             sv,E05000002,[c],9000.0,,,,\n\
+             sv,E05000003,[c],8500.0,,,,\n\
+             sv,E05000004,25,7000.0,3.5714,2.3,5.3,0.4\n",
+        )
+        .expect("csv");
+        std::fs::write(tables.join("zz_extra.csv"), "label,flag\na,true\nb,false\n").expect("csv");
+        std::fs::write(
+            tables.join("README.md"),
+            "# Public tables\n\n## Published\n\n| table |\n|---|\n| `place_wards` |\n\n## Not published\n\n\
+             - `quality_rejects`: no publication rule (not published by default)\n",
+        )
+        .expect("readme");
+
+        let written = write_public_workbook(&out, &s).expect("workbook");
+        assert_eq!(written, vec!["report/tables.xlsx".to_string()]);
+        let path = out.join("public").join("report").join("tables.xlsx");
+        let first = std::fs::read(&path).expect("read");
+        write_public_workbook(&out, &s).expect("again");
+        assert_eq!(first, std::fs::read(&path).expect("read"), "two runs give the same bytes");
+        assert!(!out.join("report").exists(), "nothing written outside public/");
+
+        use calamine::{open_workbook, Data, Reader, Xlsx};
+        let mut x: Xlsx<_> = open_workbook(&path).expect("opens");
+        assert_eq!(x.sheet_names(), vec!["README", "place_wards", "zz_extra"]);
+        let wards = x.worksheet_range("place_wards").expect("sheet");
+        assert_eq!(wards.get_value((0, 2)), Some(&Data::String("offences".into())));
+        assert_eq!(wards.get_value((1, 2)), Some(&Data::Float(40.0)));
+        assert_eq!(wards.get_value((2, 2)), Some(&Data::String("[c]".into())), "suppressed count is the text [c]");
+        assert_eq!(wards.get_value((1, 4)), Some(&Data::Float(5.0)));
+        assert_eq!(wards.get_value((4, 4)), Some(&Data::Float(3.5714)));
+        assert!(matches!(wards.get_value((2, 4)), None | Some(Data::Empty)), "blanked rate is empty");
+        assert_eq!(wards.get_value((1, 7)), Some(&Data::Float(0.6)));
+        let extra = x.worksheet_range("zz_extra").expect("sheet");
+        assert_eq!(extra.get_value((1, 1)), Some(&Data::Bool(true)));
+
+        let readme = x.worksheet_range("README").expect("readme");
+        let text: Vec<String> = readme.cells().map(|(_, _, v)| v.to_string()).collect();
+        let all = text.join("\n");
+        assert!(all.contains("published version"), "{all}");
+        assert!(all.contains("Counts from 1 to 6") && all.contains("threshold of 7"), "{all}");
+        assert!(all.contains("nearest 5"), "{all}");
+        assert!(all.contains("Complementary suppression") && all.contains("Derived values"), "{all}");
+        assert!(all.contains("quality_rejects"), "tables not published are listed: {all}");
+        assert!(all.contains(&d.sha256), "definition hash");
+        assert!(all.contains("police_offences") && all.contains("2024-25"), "sources with periods: {all}");
+        assert!(!all.contains("off_1.csv"), "no file paths");
+    }
+
+    #[test]
+    fn public_csv_columns_take_the_restricted_kinds() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("t.csv");
+        std::fs::write(
+            &path,
+            "theme,offences,population,rate,lower,share,share_lower,p_value,gini,significant\n\
+             sv,[c],1000.0,,,,,,0.4,\n\
+             sv,12,2000.0,6.0,4.1,0.25,0.2,0.01,0.4,true\n",
+        )
+        .expect("csv");
+        let t = SheetTable::from_public_csv(&path).expect("read");
+        use Kind::*;
+        assert_eq!(t.kinds, vec![Text, Count, Count, OneDp, OneDp, Percent, Percent, PValue, General, Bool]);
+        assert_eq!(t.cells[1], vec![Cell::Text("[c]".into()), Cell::Num(12.0)]);
+        assert_eq!(t.cells[3], vec![Cell::Empty, Cell::Num(6.0)]);
+        assert_eq!(t.rows, 2);
+    }
+
+    #[test]
+    fn withheld_tables_are_read_from_the_public_readme() {
+        let text = "# Public tables\n\n## Published\n\n- `x`: not this\n\n## Not published\n\n- `a_b`: no rule\n- `c`: the rule names columns the table lacks: d\n";
+        assert_eq!(
+            withheld_from_readme(text),
+            vec![("a_b".to_string(), "no rule".to_string()), ("c".to_string(), "the rule names columns the table lacks: d".to_string())]
+        );
+        assert!(withheld_from_readme("## Not published\n\nNone.\n").is_empty());
     }
 }

@@ -100,3 +100,42 @@ fn public_tables_hide_small_counts_and_what_rests_on_them() {
     assert!(readme.contains("Secondary (complementary) suppression"), "{readme}");
     assert!(readme.contains("`quality_rejects`"), "the README lists what is not published");
 }
+
+#[test]
+fn public_charts_maps_and_workbook_come_only_from_suppressed_tables() {
+    let out = demo_out();
+    let public = out.join("public");
+    let charts = stems(&public.join("charts"), "png");
+    for prefix in ["place_wards_", "time_hour_weekday_", "time_months_", "people_ethnicity_victim_"] {
+        assert!(charts.iter().any(|c| c.starts_with(prefix)), "public {prefix}* chart: {charts:?}");
+    }
+    // Lorenz and funnel need every ward's count; Gi* rests on the unpublished hotspot table.
+    assert!(!charts.iter().any(|c| c.starts_with("place_lorenz_") || c.starts_with("place_funnel_")), "{charts:?}");
+    let maps = stems(&public.join("maps"), "png");
+    assert!(maps.iter().any(|m| m.starts_with("place_rates_")), "{maps:?}");
+    assert!(!maps.iter().any(|m| m.starts_with("place_hotspots_")), "{maps:?}");
+    for stem in charts.iter().filter(|c| !c.starts_with("place_wards_")) {
+        let svg = std::fs::read_to_string(public.join("charts").join(format!("{stem}.svg"))).expect("svg");
+        assert!(svg.contains("suppressed"), "{stem}: the public caption states the suppression rule");
+    }
+    let geojson = std::fs::read_to_string(public.join("maps").join("place_wards_serious_violence.geojson")).expect("public geojson");
+    assert!(geojson.contains("\"suppressed\"") && !geojson.contains("gi_star"), "public GeoJSON: suppression flag, no Gi*");
+
+    let book = public.join("report").join("tables.xlsx");
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&book).expect("public/report/tables.xlsx");
+    let sheets = calamine::Reader::sheet_names(&wb);
+    assert!(sheets.iter().any(|s| s == "README") && sheets.iter().any(|s| s.starts_with("place_wards")), "{sheets:?}");
+    assert!(!sheets.iter().any(|s| s.starts_with("quality_")), "unpublished tables stay out: {sheets:?}");
+    let readme = calamine::Reader::worksheet_range(&mut wb, "README").expect("README sheet");
+    let text: String = readme.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect::<Vec<_>>().join(" ");
+    assert!(text.contains("1 to 4"), "the public workbook states the threshold");
+
+    // The public page embeds the public charts and maps, and only files that exist.
+    let summary = std::fs::read_to_string(public.join("report").join("summary.md")).expect("public summary");
+    assert!(summary.contains("../maps/place_rates_serious_violence.png"), "public summary embeds the public map");
+    assert!(summary.contains("../charts/time_hour_weekday_serious_violence.png"));
+    for line in summary.lines().filter(|l| l.starts_with("![")) {
+        let target = line.split("](../").nth(1).and_then(|t| t.strip_suffix(')')).expect("image link");
+        assert!(public.join(target).is_file(), "public summary links a missing file: {target}");
+    }
+}

@@ -48,7 +48,7 @@ fn every_map_png_and_svg_is_valid() {
         assert!(svg.contains(">\nN\n<"), "{n} north arrow");
         assert!(svg.contains(" km\n") || svg.contains(" m\n"), "{n} scale bar");
         if n.starts_with("place_rates_") {
-            assert!(svg.contains("quintiles") || svg.contains("quantiles") || svg.contains("same rate"), "{n} class method");
+            assert!(svg.contains("natural breaks"), "{n} class method (the default)");
         } else {
             assert!(svg.contains("Benjamini-Hochberg") && svg.contains("0.05"), "{n} adjustment and alpha");
         }

@@ -2,7 +2,12 @@
 //! drawn north-up in British National Grid metres from the pipeline's boundary file), and the ward
 //! statistics as WGS84 GeoJSON for QGIS. A geography built from a lookup has no boundaries, so no maps:
 //! [`unavailable_reason`] gives the sentence the report prints instead.
+//!
+//! Per [`Tier`]: the restricted maps read `tables/*.parquet`; the public maps read only the suppressed
+//! `public/tables/*.csv` (through [`load_tier_table`]), show suppressed wards in their own style, and have no
+//! Gi* map or properties because `place_hotspots` is not published.
 
+pub mod classes;
 mod choropleth;
 mod frame;
 mod geojson_out;
@@ -13,11 +18,13 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::{ReportError, ReportSettings};
+pub use classes::{ClassMethod, Classing};
+
+use super::tier_tables::{load_tier_table, tier_root};
+use super::{ReportError, ReportSettings, Tier};
 use crate::geo::{AreaFilter, WardSet};
 use crate::pipeline::config::WardSource;
 use crate::report::charts::ChartError;
-use crate::table_io::read_parquet;
 
 /// One ward's figures for one theme, from `place_wards` and `place_hotspots`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,6 +39,8 @@ pub(crate) struct WardStat {
     pub p_adjusted: Option<f64>,
     pub class: Option<String>,
     pub island: Option<bool>,
+    /// Public tier: the ward's count is suppressed (`[c]`), so its rate and interval are blank.
+    pub suppressed: bool,
 }
 
 /// Ward code -> figures.
@@ -73,13 +82,6 @@ fn bools(df: &DataFrame, name: &str) -> Result<Vec<Option<bool>>, ReportError> {
     Ok(c.iter().collect())
 }
 
-fn load(out: &Path, name: &str) -> Result<Option<DataFrame>, ReportError> {
-    let path = out.join("tables").join(format!("{name}.parquet"));
-    if !path.is_file() {
-        return Ok(None);
-    }
-    read_parquet(&path).map(Some).map_err(|e| ReportError::Table(format!("{}: {e}", path.display())))
-}
 
 /// Per-theme statistics, plus the hotspot table's adjustment method and alpha when it names them.
 struct Loaded {
@@ -97,10 +99,11 @@ struct Loaded {
 /// Theme key of the police.uk open-data proxy (`open_place_wards`, crime types "proxy").
 const OPEN_THEME: &str = "police_uk_proxy";
 
-fn load_stats(out: &Path) -> Result<Option<Loaded>, ReportError> {
-    let (wards, open_data) = match load(out, "place_wards")? {
+fn load_stats(out: &Path, tier: Tier) -> Result<Option<Loaded>, ReportError> {
+    let load = |name: &str| load_tier_table(out, tier, name).map_err(|e| ReportError::Table(format!("{name} for maps: {e}")));
+    let (wards, open_data) = match load("place_wards")? {
         Some(df) => (df, false),
-        None => match load(out, "open_place_wards")? {
+        None => match load("open_place_wards")? {
             Some(df) => (df, true),
             None => return Ok(None),
         },
@@ -124,6 +127,8 @@ fn load_stats(out: &Path) -> Result<Option<Loaded>, ReportError> {
         let (Some(t), Some(c)) = (&theme[i], &code[i]) else { continue };
         let s = stats.entry(t.clone()).or_default().entry(c.clone()).or_default();
         s.offences = offences[i].filter(|v| *v >= 0.0).map(|v| v.round() as u64);
+        // In the public tables a withheld count reads as null ("[c]"); its derived columns are blank too.
+        s.suppressed = tier == Tier::Public && offences[i].is_none();
         s.population = population[i];
         s.rate = rate[i];
         s.lower = lower[i];
@@ -131,7 +136,9 @@ fn load_stats(out: &Path) -> Result<Option<Loaded>, ReportError> {
         s.vs_area = vs_area[i].clone();
     }
     let mut loaded = Loaded { stats, open_data, have_hotspots: false, adjust_method: None, alpha: None, value_kind: None, multiplier };
-    if let Some(h) = load(out, "place_hotspots")? {
+    // Gi* results are restricted only: place_hotspots is not published, and must not leak into public maps.
+    let hotspots = if tier == Tier::Public { None } else { load("place_hotspots")? };
+    if let Some(h) = hotspots {
         loaded.have_hotspots = true;
         let (theme, code) = (strs(&h, "theme")?, strs(&h, "ward_code")?);
         let (z, p) = (f64s(&h, "gi_star_z")?, f64s(&h, "p_adjusted")?);
@@ -166,14 +173,31 @@ fn per_label(multiplier: Option<f64>) -> String {
     format!("Offences per {} residents", frame::format_number(m, 0))
 }
 
-/// Write the ward maps and GeoJSON for every theme with ward figures; returns the files written,
-/// relative to `out`. Nothing (and no error) without ward boundaries or without a `place_wards` table.
-pub fn write_maps(out: &Path, settings: &ReportSettings) -> Result<Vec<String>, ReportError> {
+/// The public maps' note on suppression, from `[privacy] suppress_below`.
+fn suppression_note(suppress_below: u32) -> String {
+    if suppress_below >= 2 {
+        let n = suppress_below - 1;
+        let range = if n == 1 { "Counts of 1 are".to_string() } else { format!("Counts from 1 to {n} are") };
+        format!(
+            "Public version: {range} suppressed, with other counts suppressed where they would reveal one;              rates for suppressed wards are not shown."
+        )
+    } else {
+        "Public version: small counts are not suppressed ([privacy] suppress_below is below 2).".to_string()
+    }
+}
+
+/// Write the ward maps and GeoJSON of `tier` for every theme with ward figures into
+/// `tier_root(out, tier)/maps`; returns the files written, relative to the tier root. The public tier reads
+/// only the suppressed public tables and draws no Gi* map. Nothing (and no error) without ward boundaries
+/// or without a `place_wards` (or `open_place_wards`) table for the tier.
+pub fn write_maps(out: &Path, settings: &ReportSettings, tier: Tier) -> Result<Vec<String>, ReportError> {
     let p = settings.pipeline;
     let WardSource::Boundaries { path, code_property, name_property } = &p.geography.wards else {
         return Ok(Vec::new());
     };
-    let Some(loaded) = load_stats(out)? else { return Ok(Vec::new()) };
+    let Some(loaded) = load_stats(out, tier)? else { return Ok(Vec::new()) };
+    let public = tier == Tier::Public;
+    let classing = Classing { method: p.report.map_classes, count: p.report.map_class_count };
     let filter = p.geography.area_filter.as_ref().map(|f| AreaFilter { property: f.property.clone(), equals: f.equals.clone() });
     let wards = WardSet::from_geojson_path(path, code_property, name_property, filter.as_ref())
         .map_err(|e| ReportError::Table(format!("ward boundaries for maps: {e}")))?;
@@ -189,7 +213,7 @@ pub fn write_maps(out: &Path, settings: &ReportSettings) -> Result<Vec<String>, 
         Some("count") => "offence counts (some wards have no residents)",
         _ => "rates",
     };
-    let maps_dir = out.join("maps");
+    let maps_dir = tier_root(out, tier).join("maps");
     let mut written = Vec::new();
     let (themes, source) = if loaded.open_data {
         (
@@ -202,7 +226,7 @@ pub fn write_maps(out: &Path, settings: &ReportSettings) -> Result<Vec<String>, 
     for (key, label) in themes {
         let theme = crate::definition::ThemeRef { key, label };
         let Some(stats) = loaded.stats.get(&theme.key) else { continue };
-        let caption = format!(
+        let mut caption = format!(
             "Source: {source}, {}; ward boundaries from {}; ward populations from the pipeline's population files. \
              Definition: {} ({}). Map: British National Grid, north up.",
             p.period.label(),
@@ -210,6 +234,9 @@ pub fn write_maps(out: &Path, settings: &ReportSettings) -> Result<Vec<String>, 
             def.name(),
             def.short_hash()
         );
+        if public {
+            caption = format!("{caption} {}", suppression_note(p.privacy.suppress_below));
+        }
 
         let stem = format!("place_rates_{}", theme.key);
         let text = choropleth::ChoroplethText {
@@ -217,10 +244,11 @@ pub fn write_maps(out: &Path, settings: &ReportSettings) -> Result<Vec<String>, 
             subtitle: format!("{}, {}, {}", value_label, p.area, p.period.label()),
             caption: caption.clone(),
             value_label: value_label.clone(),
+            notes: Vec::new(),
         };
-        render(&choropleth::spec(&wards, stats, text), &maps_dir, &stem, &mut written)?;
+        render(&choropleth::spec(&wards, stats, text, classing), &maps_dir, &stem, &mut written)?;
 
-        if loaded.have_hotspots && stats.values().any(|s| s.class.is_some()) {
+        if !public && loaded.have_hotspots && stats.values().any(|s| s.class.is_some()) {
             let stem = format!("place_hotspots_{}", theme.key);
             let text = hotspot_map::HotspotText {
                 title: format!("{}: hot and cold spots by ward, {}", theme.label, p.period.short_label()),
@@ -233,7 +261,7 @@ pub fn write_maps(out: &Path, settings: &ReportSettings) -> Result<Vec<String>, 
         }
 
         let name = format!("place_wards_{}.geojson", theme.key);
-        let json = geojson_out::ward_geojson(&wards, &theme.key, stats).map_err(|e| ReportError::Table(format!("maps/{name}: {e}")))?;
+        let json = geojson_out::ward_geojson(&wards, &theme.key, stats, classing, public).map_err(|e| ReportError::Table(format!("maps/{name}: {e}")))?;
         let target = maps_dir.join(&name);
         crate::fsutil::write_atomic(&target, json.as_bytes())
             .map_err(|source| ReportError::Io { path: target.display().to_string(), source })?;

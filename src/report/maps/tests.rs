@@ -50,6 +50,7 @@ fn stats_for(set: &WardSet, rate: impl Fn(usize) -> Option<f64>) -> WardStats {
                     p_adjusted: Some(0.5),
                     class: Some(class.into()),
                     island: Some(i == 2),
+                    suppressed: false,
                 },
             )
         })
@@ -62,8 +63,12 @@ fn rates_text() -> choropleth::ChoroplethText {
         subtitle: "Offences per 1,000 residents".into(),
         caption: "Source: police recorded crime. Definition: test (abc).".into(),
         value_label: "Offences per 1,000 residents".into(),
+        notes: Vec::new(),
     }
 }
+
+/// The classification the older tests were written against.
+const QUINTILES: Classing = Classing { method: ClassMethod::Quantiles, count: 5 };
 
 fn hot_text() -> hotspot_map::HotspotText {
     hotspot_map::HotspotText {
@@ -84,7 +89,7 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
 fn render_both(set: &WardSet, stats: &WardStats, dir: &Path, stem: &str) -> (Vec<u8>, String) {
     let png = dir.join(format!("{stem}.png"));
     let svg = dir.join(format!("{stem}.svg"));
-    frame::render_map(&choropleth::spec(set, stats, rates_text()), &png, &svg).unwrap();
+    frame::render_map(&choropleth::spec(set, stats, rates_text(), QUINTILES), &png, &svg).unwrap();
     let hp = dir.join(format!("{stem}_hot.png"));
     let hs = dir.join(format!("{stem}_hot.svg"));
     frame::render_map(&hotspot_map::spec(set, stats, hot_text()), &hp, &hs).unwrap();
@@ -140,7 +145,7 @@ fn degenerate_inputs_render() {
     // A ward set with no geometry is "no data", not a panic.
     let bare = WardSet::new(vec![Ward { code: "E05000001".into(), name: "x".into(), geometry: MultiPolygon(vec![]), properties: Map::new() }]).unwrap();
     let err = frame::render_map(
-        &choropleth::spec(&bare, &WardStats::new(), rates_text()),
+        &choropleth::spec(&bare, &WardStats::new(), rates_text(), Classing::default()),
         &dir.path().join("bare.png"),
         &dir.path().join("bare.svg"),
     )
@@ -168,8 +173,8 @@ fn renders_are_byte_identical() {
     let (png2, svg2) = render_both(&set, &stats, dir.path(), "b");
     assert_eq!(png1, png2);
     assert_eq!(svg1, svg2);
-    let g1 = geojson_out::ward_geojson(&set, "violence", &stats).unwrap();
-    let g2 = geojson_out::ward_geojson(&set, "violence", &stats).unwrap();
+    let g1 = geojson_out::ward_geojson(&set, "violence", &stats, QUINTILES, false).unwrap();
+    let g2 = geojson_out::ward_geojson(&set, "violence", &stats, QUINTILES, false).unwrap();
     assert_eq!(g1, g2);
 }
 
@@ -178,7 +183,7 @@ fn geojson_has_statistics() {
     let set = grid(5);
     let mut stats = stats_for(&set, |i| Some(i as f64 + 1.0));
     stats.remove("E05000005");
-    let text = geojson_out::ward_geojson(&set, "violence", &stats).unwrap();
+    let text = geojson_out::ward_geojson(&set, "violence", &stats, QUINTILES, false).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let features = v["features"].as_array().unwrap();
     assert_eq!(features.len(), 5);
@@ -198,4 +203,134 @@ fn geojson_has_statistics() {
     let lon = features[0]["geometry"]["coordinates"][0][0][0][0].as_f64().unwrap();
     let lat = features[0]["geometry"]["coordinates"][0][0][0][1].as_f64().unwrap();
     assert!((-1.0..1.0).contains(&lon) && (51.0..52.0).contains(&lat), "{lon},{lat}");
+}
+
+/// A pipeline with `n` grid wards as its boundary file (WGS84 GeoJSON), suppress_below = 5, and the
+/// preset definition; returns the temp dir (holding `out/`), pipeline and definition.
+fn pipeline_with_wards(n: usize, report: &str) -> (tempfile::TempDir, crate::pipeline::config::Pipeline, crate::definition::Definition) {
+    let dir = tempfile::tempdir().unwrap();
+    let boundaries = grid(n).to_geojson_wgs84(&std::collections::BTreeMap::new()).unwrap();
+    fs::write(dir.path().join("wards.geojson"), boundaries).unwrap();
+    fs::write(dir.path().join("off_1.csv"), "a").unwrap();
+    let text = format!(
+        r#"
+[assessment]
+name = "Test SNA"
+area = "Testham"
+period = {{ start = "2025-04-01", end = "2026-03-31" }}
+definition = "london-vru"
+[geography]
+wards = "wards.geojson"
+ward_code_property = "code"
+ward_name_property = "name"
+[sources.police_offences]
+files = ["off_*.csv"]
+[privacy]
+demo_key = true
+suppress_below = 5
+{report}
+"#
+    );
+    let p = crate::pipeline::config::Pipeline::from_str(&text, "t.toml", dir.path()).unwrap();
+    let seeds = crate::dictionary::seeds::embedded_seeds().unwrap();
+    let d = crate::definition::Definition::from_preset("london-vru", &seeds["ho_codes"]).unwrap();
+    (dir, p, d)
+}
+
+#[test]
+fn public_maps_come_from_the_suppressed_csv() {
+    let (dir, p, d) = pipeline_with_wards(6, "[report]\nmap_classes = \"natural_breaks\"\nmap_class_count = 3");
+    let s = ReportSettings { pipeline: &p, definition: &d };
+    let theme = d.themes()[0].key.clone();
+    let out = dir.path().join("out");
+    // Nothing published yet: nothing drawn, no error.
+    assert!(write_maps(&out, &s, Tier::Public).unwrap().is_empty());
+
+    let tables = out.join("public").join("tables");
+    fs::create_dir_all(&tables).unwrap();
+    // Ward 2 suppressed ([c], blank rate), ward 5 has no residents (count shown, rate blank), ward 6 absent.
+    fs::write(
+        tables.join("place_wards.csv"),
+        format!(
+            "theme,ward_code,offences,population,rate,lower,upper,vs_area\n\
+             {theme},E05000001,40,8000.0,5.0,3.6,6.8,similar\n\
+             {theme},E05000002,[c],9000.0,,,,\n\
+             {theme},E05000003,84,1000.0,84.0,67.0,104.0,higher\n\
+             {theme},E05000004,11,1000.0,11.0,5.5,19.7,similar\n\
+             {theme},E05000005,6,,,,,\n"
+        ),
+    )
+    .unwrap();
+    // A restricted hot-spot table exists, but public maps must not use it.
+    fs::create_dir_all(out.join("tables")).unwrap();
+    fs::write(out.join("tables").join("place_hotspots.parquet"), b"not read").unwrap();
+
+    let written = write_maps(&out, &s, Tier::Public).unwrap();
+    let stem = format!("place_rates_{theme}");
+    assert_eq!(
+        written,
+        vec![format!("maps/{stem}.png"), format!("maps/{stem}.svg"), format!("maps/place_wards_{theme}.geojson")],
+        "paths relative to the public root, no hot-spot map"
+    );
+    let maps = out.join("public").join("maps");
+    let png = fs::read(maps.join(format!("{stem}.png"))).unwrap();
+    assert_eq!(png_size(&png).0, frame::WIDTH);
+    let svg = fs::read_to_string(maps.join(format!("{stem}.svg"))).unwrap();
+    assert!(svg.contains("Suppressed / not shown"), "suppressed legend entry");
+    assert!(svg.contains("(1 ward)"));
+    assert!(svg.contains("No rate"), "no-residents entry stays separate");
+    assert!(svg.contains("Counts from 1 to 4 are suppressed"), "caption note");
+    assert!(svg.contains("natural breaks"), "method named");
+    assert!(!maps.join(format!("place_hotspots_{theme}.png")).exists());
+    assert!(!out.join("maps").exists(), "nothing written to the restricted tier");
+
+    let v: serde_json::Value = serde_json::from_str(&fs::read_to_string(maps.join(format!("place_wards_{theme}.geojson"))).unwrap()).unwrap();
+    let features = v["features"].as_array().unwrap();
+    let props = |code: &str| features.iter().map(|f| &f["properties"]).find(|p| p["code"] == code).unwrap().clone();
+    let hidden = props("E05000002");
+    assert_eq!(hidden["suppressed"], true);
+    for key in ["offences", "rate", "lower", "upper", "rate_class", "vs_area"] {
+        assert!(hidden[key].is_null(), "{key} of a suppressed ward");
+    }
+    let shown = props("E05000001");
+    assert_eq!(shown["suppressed"], false);
+    assert_eq!(shown["rate"], 5.0);
+    assert_eq!(shown["offences"], 40);
+    assert_eq!(props("E05000005")["suppressed"], false, "no residents is not suppression");
+    // With three natural-breaks classes the outlier 84 sits alone above 11.
+    assert_ne!(props("E05000003")["rate_class"], props("E05000004")["rate_class"]);
+    for f in features {
+        for key in ["gi_star_z", "p_adjusted", "class", "island"] {
+            assert!(f["properties"].get(key).is_none(), "no Gi* property {key} in public GeoJSON");
+        }
+    }
+}
+
+#[test]
+fn public_open_data_maps_only_when_published() {
+    let (dir, p, d) = pipeline_with_wards(4, "");
+    let s = ReportSettings { pipeline: &p, definition: &d };
+    let out = dir.path().join("out");
+    let tables = out.join("public").join("tables");
+    fs::create_dir_all(&tables).unwrap();
+    assert!(write_maps(&out, &s, Tier::Public).unwrap().is_empty(), "no open_place_wards.csv: skipped");
+    fs::write(
+        tables.join("open_place_wards.csv"),
+        "crime_types,ward_code,offences,population,rate\n\
+         proxy,E05000001,30,5000.0,6.0\n\
+         proxy,E05000002,[c],5000.0,\n\
+         proxy,E05000003,12,4000.0,3.0\n",
+    )
+    .unwrap();
+    let written = write_maps(&out, &s, Tier::Public).unwrap();
+    assert!(written.contains(&format!("maps/place_rates_{OPEN_THEME}.png")), "{written:?}");
+    let g = fs::read_to_string(out.join("public").join("maps").join(format!("place_wards_{OPEN_THEME}.geojson"))).unwrap();
+    assert!(g.contains("\"suppressed\":true"));
+}
+
+#[test]
+fn suppression_note_wording() {
+    assert!(suppression_note(5).contains("Counts from 1 to 4 are suppressed"));
+    assert!(suppression_note(2).contains("Counts of 1 are suppressed"));
+    assert!(suppression_note(0).contains("not suppressed"));
 }
