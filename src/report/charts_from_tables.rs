@@ -362,6 +362,7 @@ fn hour_weekday(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
             cols: (0..24).map(|h| format!("{h:02}")).collect(),
             values: g.values,
             show_values: true,
+            blank_label: if public { "Suppressed (not zero)" } else { "No data" }.to_string(),
         };
         w.chart(format!("time_hour_weekday_{}", th.key), Job::Heat(chart))?;
     }

@@ -33,6 +33,8 @@ pub struct HeatmapChart {
     pub values: Vec<Vec<Option<f64>>>,
     /// Print each cell's value inside it.
     pub show_values: bool,
+    /// Legend label for a cell without a value ("No data"; "Suppressed" in the public tier).
+    pub blank_label: String,
 }
 
 /// Light to dark blue; every step stays distinguishable in greyscale.
@@ -309,7 +311,7 @@ impl Scene for Prepared<'_> {
                 &NO_DATA,
             )?;
             p.text(
-                "No data",
+                &c.blank_label,
                 (f.plot_left + 34, ly + LEGEND_H / 2),
                 LABEL_SIZE,
                 FontStyle::Normal,
@@ -359,6 +361,7 @@ mod tests {
             cols,
             values,
             show_values: true,
+            blank_label: "No data".into(),
         }
     }
 
