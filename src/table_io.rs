@@ -28,15 +28,17 @@ impl From<std::io::Error> for TableIoError {
 /// Provenance written into every Parquet file.
 pub type Provenance = Vec<(String, String)>;
 
+/// A Parquet writer with the tool version and `provenance` in its key-value metadata.
+pub fn parquet_writer(file: File, provenance: &Provenance) -> ParquetWriter<File> {
+    let mut kv: Provenance = vec![("sna_version".into(), env!("CARGO_PKG_VERSION").into())];
+    kv.extend(provenance.iter().cloned());
+    ParquetWriter::new(file).with_key_value_metadata(Some(KeyValueMetadata::from_static(kv)))
+}
+
 pub fn write_parquet(df: &mut DataFrame, path: &Path, provenance: &Provenance) -> Result<(), TableIoError> {
     with_atomic_file(path, |tmp| {
         let file = File::create(tmp).map_err(|source| TableIoError::Io { path: path.display().to_string(), source })?;
-        let mut kv: Provenance = vec![("sna_version".into(), env!("CARGO_PKG_VERSION").into())];
-        kv.extend(provenance.iter().cloned());
-        ParquetWriter::new(file)
-            .with_key_value_metadata(Some(KeyValueMetadata::from_static(kv)))
-            .finish(df)
-            .map_err(polars_err(path))?;
+        parquet_writer(file, provenance).finish(df).map_err(polars_err(path))?;
         Ok(())
     })
 }

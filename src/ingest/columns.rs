@@ -81,6 +81,33 @@ impl ColumnBuilder {
         }
     }
 
+    pub fn len(&self) -> usize {
+        match &self.data {
+            Data::Str(c) => c.len(),
+            Data::Int(c) => c.len(),
+            Data::Float(c) => c.len(),
+            Data::Bool(c) => c.len(),
+            Data::Date(c) => c.len(),
+            Data::Datetime(c) => c.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The polars type [`ColumnBuilder::into_column`] produces for this kind.
+    pub fn dtype(kind: ColumnKind) -> DataType {
+        match kind {
+            ColumnKind::Str => DataType::String,
+            ColumnKind::Int => DataType::Int64,
+            ColumnKind::Float => DataType::Float64,
+            ColumnKind::Bool => DataType::Boolean,
+            ColumnKind::Date => DataType::Date,
+            ColumnKind::Datetime => DataType::Datetime(TimeUnit::Milliseconds, None),
+        }
+    }
+
     pub fn into_column(self) -> PolarsResult<Column> {
         let name: PlSmallStr = self.name.as_str().into();
         let s = match self.data {
@@ -98,4 +125,28 @@ impl ColumnBuilder {
 pub fn build_frame(columns: Vec<ColumnBuilder>) -> PolarsResult<DataFrame> {
     let cols: PolarsResult<Vec<Column>> = columns.into_iter().map(|c| c.into_column()).collect();
     DataFrame::new_infer_height(cols?)
+}
+
+/// The schema of the frames [`build_frame`] makes from builders of these names and kinds.
+pub fn schema_of(columns: &[(String, ColumnKind)]) -> Schema {
+    columns.iter().map(|(n, k)| Field::new(n.as_str().into(), ColumnBuilder::dtype(*k))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_frames_have_the_declared_schema_even_when_all_null() {
+        let cols: Vec<(String, ColumnKind)> = [("s", ColumnKind::Str), ("i", ColumnKind::Int), ("f", ColumnKind::Float), ("b", ColumnKind::Bool), ("d", ColumnKind::Date), ("t", ColumnKind::Datetime)]
+            .iter()
+            .map(|(n, k)| (n.to_string(), *k))
+            .collect();
+        let mut builders: Vec<ColumnBuilder> = cols.iter().map(|(n, k)| ColumnBuilder::new(n, *k)).collect();
+        for b in &mut builders {
+            b.push(None);
+        }
+        let df = build_frame(builders).expect("frame");
+        assert_eq!(df.schema().as_ref(), &schema_of(&cols));
+    }
 }

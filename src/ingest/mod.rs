@@ -10,12 +10,13 @@ pub mod reshape;
 pub mod rejects;
 pub mod row;
 pub mod source;
+pub mod staged_sink;
 pub mod validate;
 
 use crate::dictionary::Registry;
 use crate::geo::Geography;
 use crate::progress::Progress;
-use crate::table_io::{write_parquet, TableIoError};
+use crate::table_io::TableIoError;
 use pseudonymise::Pseudonymiser;
 use serde::Serialize;
 use source::{ingest_source, FileReport, KeyIndex};
@@ -39,6 +40,13 @@ pub enum IngestError {
     MissingParent { source_name: String, parent: String },
     #[error("pseudonym key: {0}")]
     Key(String),
+}
+
+/// For [`crate::fsutil::with_atomic_file`]: creating or renaming the staged file.
+impl From<std::io::Error> for IngestError {
+    fn from(source: std::io::Error) -> Self {
+        IngestError::Io { file: "staged output".into(), source }
+    }
 }
 
 impl IngestError {
@@ -121,17 +129,10 @@ pub fn ingest_all(
     for input in ordered(registry, inputs)? {
         let dict = registry.get(&input.name).map_err(|e| IngestError::File { file: input.name.clone(), message: e.to_string() })?;
         let parent = dict.file.source.parent.as_ref().and_then(|p| indexes.get(&p.source));
-        let mut outcome = ingest_source(ctx, dict, &input.files, input.sheet.as_deref(), parent)?;
         let staged = out_dir.join("staged").join(format!("{}.parquet", input.name));
+        let provenance = vec![("source".into(), input.name.clone()), ("dictionary_sha256".into(), dict.hash.clone())];
+        let mut outcome = ingest_source(ctx, dict, &input.files, input.sheet.as_deref(), parent, &staged, &provenance)?;
         let rejects_path = out_dir.join("rejects").join(format!("{}.csv", input.name));
-        write_parquet(
-            &mut outcome.frame,
-            &staged,
-            &vec![
-                ("source".into(), input.name.clone()),
-                ("dictionary_sha256".into(), dict.hash.clone()),
-            ],
-        )?;
         outcome.rejects.write(&input.name, &rejects_path).map_err(|e| IngestError::io(&rejects_path, e))?;
         let rows_read = outcome.files.iter().map(|f| f.rows_read).sum();
         let rows_staged = outcome.files.iter().map(|f| f.rows_staged).sum();

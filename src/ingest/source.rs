@@ -1,7 +1,8 @@
 //! Ingest one source: every file of it through reader -> header match -> validate -> derive (age,
 //! ethnicity, pseudonym, ward) -> staged columns, with every unusable row quarantined.
 
-use super::columns::{build_frame, ColumnBuilder, ColumnKind};
+use super::columns::ColumnKind;
+use super::staged_sink::StagedSink;
 use super::reader::{open_table, FileFormat, RowItem};
 use super::rejects::{Reject, RejectLog};
 use super::row::{ethnic_group, parse_row, Values};
@@ -12,9 +13,8 @@ use crate::dictionary::values::{age_at, Value};
 use crate::dictionary::Dictionary;
 use crate::geo::crs::wgs84_to_bng;
 use chrono::NaiveDateTime;
-use polars::prelude::DataFrame;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// Key -> event time of a staged source, for linking child rows (victims -> offences).
@@ -41,7 +41,6 @@ pub struct FileReport {
 }
 
 pub struct SourceOutcome {
-    pub frame: DataFrame,
     pub files: Vec<FileReport>,
     pub rejects: RejectLog,
     pub key_index: Option<KeyIndex>,
@@ -113,19 +112,42 @@ fn float_of(values: &Values, i: Option<usize>) -> Option<f64> {
     }
 }
 
+/// Rows processed together: parsed, validated, pseudonymised and located in parallel, then staged in file
+/// order (duplicate keys are decided in that order, so the first of two rows is always the one kept).
+const BATCH_ROWS: usize = 8192;
+
+/// Ingest one source's files into `staged` (Parquet, written in chunks, atomically) and return what was
+/// done; rejected rows are in the returned log.
 pub fn ingest_source(
     ctx: &IngestContext,
     dict: &Dictionary,
     files: &[std::path::PathBuf],
     sheet: Option<&str>,
     parent_index: Option<&KeyIndex>,
+    staged: &Path,
+    provenance: &crate::table_io::Provenance,
 ) -> Result<SourceOutcome, IngestError> {
+    crate::fsutil::with_atomic_file(staged, |tmp| {
+        let file = std::fs::File::create(tmp).map_err(|e| IngestError::io(staged, e))?;
+        ingest_into(ctx, dict, files, sheet, parent_index, file, provenance)
+    })
+}
+
+fn ingest_into(
+    ctx: &IngestContext,
+    dict: &Dictionary,
+    files: &[std::path::PathBuf],
+    sheet: Option<&str>,
+    parent_index: Option<&KeyIndex>,
+    staged_file: std::fs::File,
+    provenance: &crate::table_io::Provenance,
+) -> Result<SourceOutcome, IngestError> {
+    use rayon::prelude::*;
     let schema = StagedSchema::new(dict);
-    let mut builders: Vec<ColumnBuilder> = vec![
-        ColumnBuilder::new("source_file", ColumnKind::Str),
-        ColumnBuilder::new("source_line", ColumnKind::Int),
-    ];
-    builders.extend(schema.slots.iter().map(|(n, k, _)| ColumnBuilder::new(n, *k)));
+    let mut columns: Vec<(String, ColumnKind)> = vec![("source_file".into(), ColumnKind::Str), ("source_line".into(), ColumnKind::Int)];
+    columns.extend(schema.slots.iter().map(|(n, k, _)| (n.clone(), *k)));
+    let polars_err = |e| IngestError::Polars { context: format!("staging {}", dict.file.source.name), source: e };
+    let mut sink = StagedSink::new(staged_file, columns, provenance).map_err(polars_err)?;
 
     let src = &dict.file.source;
     let idx = |name: &Option<String>| name.as_ref().and_then(|n| dict.field_index(n));
@@ -138,8 +160,8 @@ pub fn ingest_source(
     let pseudo_fields: Vec<usize> = (0..dict.fields.len()).filter(|&i| dict.fields[i].spec.pseudonymise).collect();
     let ethnicity_fields: Vec<usize> = (0..dict.fields.len()).filter(|&i| dict.fields[i].spec.ethnicity).collect();
 
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut key_index: Option<KeyIndex> = unique.map(|_| HashMap::new());
+    // Keys as read (before pseudonymisation) -> event time; also the duplicate check.
+    let mut keys: KeyIndex = HashMap::new();
     let mut rejects = RejectLog::default();
     let mut reports = Vec::new();
 
@@ -160,126 +182,133 @@ pub fn ingest_source(
             columns_ignored: headers.unmatched.clone(),
             location_status: BTreeMap::new(),
         };
-        let bar = ctx.progress.rows(&format!("{} {}", src.name, file_name(path)));
-        for item in table.rows {
-            report.rows_read += 1;
-            bar.inc(1);
-            let row = match item {
-                RowItem::Row(r) => r,
-                RowItem::Bad(b) => {
-                    rejects.push(&display, Reject::new(b.line, "unparseable_row", "", "", b.message));
-                    report.rows_rejected += 1;
-                    continue;
-                }
-            };
+        let source_file = file_name(path);
+        let bar = ctx.progress.rows(&format!("{} {}", src.name, source_file));
+        // Everything about one row that does not depend on earlier rows.
+        let process = |row: &super::reader::RawRow| -> Result<StagedRow, Reject> {
             let line = row.line;
-            let result = (|| -> Result<StagedRow, Reject> {
-                let mut values = parse_row(dict, &headers, line, &row.cells)?;
-                let event = match (parent_key, parent_index) {
-                    (Some(pk), Some(pi)) => str_of(&values, Some(pk)).and_then(|k| pi.get(k).copied().flatten()),
-                    _ => event_of(&values, event_time),
+            let mut values = parse_row(dict, &headers, line, &row.cells)?;
+            let event = match (parent_key, parent_index) {
+                (Some(pk), Some(pi)) => str_of(&values, Some(pk)).and_then(|k| pi.get(k).copied().flatten()),
+                _ => event_of(&values, event_time),
+            };
+            derive_age(dict, line, &mut values, event)?;
+            if let (Some(pk), Some(pi)) = (parent_key, parent_index) {
+                let key = str_of(&values, Some(pk)).unwrap_or("");
+                if !pi.contains_key(key) {
+                    let parent = src.parent.as_ref().map(|p| p.source.as_str()).unwrap_or("parent");
+                    let f = &dict.fields[pk];
+                    let shown = if f.spec.may_echo() { key } else { "[redacted]" };
+                    return Err(Reject::new(line, "orphan_record", &f.spec.name, shown, format!("no staged {parent} row has this key")));
+                }
+            }
+            let key = unique.and_then(|u| str_of(&values, Some(u))).map(|s| s.to_string());
+            for &pf in &pseudo_fields {
+                if let Some(Some(Value::Str(raw))) = values.get(pf) {
+                    let p = ctx.pseudonymiser.pseudonym(raw);
+                    values[pf] = Some(Value::Str(p));
+                }
+            }
+            // Location: a point (BNG, or WGS84 converted), else LSOA, else ward code.
+            let mut located = None;
+            if dict.file.location.is_some() {
+                let point = match (float_of(&values, easting), float_of(&values, northing)) {
+                    (Some(e), Some(n)) => Some((e, n)),
+                    _ => match (float_of(&values, lon), float_of(&values, lat)) {
+                        (Some(x), Some(y)) => wgs84_to_bng(x, y).ok(),
+                        _ => None,
+                    },
                 };
-                derive_age(dict, line, &mut values, event)?;
-                if let (Some(pk), Some(pi)) = (parent_key, parent_index) {
-                    let key = str_of(&values, Some(pk)).unwrap_or("");
-                    if !pi.contains_key(key) {
-                        let parent = src.parent.as_ref().map(|p| p.source.as_str()).unwrap_or("parent");
-                        let f = &dict.fields[pk];
-                        let shown = if f.spec.may_echo() { key } else { "[redacted]" };
-                        return Err(Reject::new(line, "orphan_record", &f.spec.name, shown, format!("no staged {parent} row has this key")));
+                let resolved = ctx.geography.resolve(point, str_of(&values, lsoa), str_of(&values, ward));
+                if let (Some(ei), Some(ni), Some((e, n))) = (easting, northing, point) {
+                    values[ei] = Some(Value::Float((e * 10.0).round() / 10.0));
+                    values[ni] = Some(Value::Float((n * 10.0).round() / 10.0));
+                }
+                if let Some(li) = lsoa {
+                    if let Some(l) = resolved.lsoa21.clone() {
+                        values[li] = Some(Value::Str(l));
                     }
                 }
-                let key = unique.and_then(|u| str_of(&values, Some(u))).map(|s| s.to_string());
-                if let (Some(u), Some(k)) = (unique, &key) {
-                    if seen.contains(k) {
-                        // The key is still the raw value here (pseudonyms come next): never echo a person id.
+                let w = resolved.ward.and_then(|i| ctx.geography.wards.wards.get(i));
+                if let Some(wi) = ward {
+                    values[wi] = w.map(|w| Value::Str(w.code.clone()));
+                }
+                located = Some((w.map(|w| w.code.clone()), w.map(|w| w.name.clone()), resolved.status.as_str().to_string()));
+            }
+            Ok((values, key, located))
+        };
+
+        let mut items = table.rows;
+        loop {
+            let batch: Vec<RowItem> = items.by_ref().take(BATCH_ROWS).collect();
+            if batch.is_empty() {
+                break;
+            }
+            bar.inc(batch.len() as u64);
+            let results: Vec<(u64, Result<StagedRow, Reject>)> = batch
+                .par_iter()
+                .map(|item| match item {
+                    RowItem::Row(r) => (r.line, process(r)),
+                    RowItem::Bad(b) => (b.line, Err(Reject::new(b.line, "unparseable_row", "", "", b.message.clone()))),
+                })
+                .collect();
+            for (line, result) in results {
+                report.rows_read += 1;
+                // Duplicates in file order: the first row with a key is kept. The key is still the raw value
+                // here (pseudonyms were applied to the values only), so a person id is never echoed.
+                let result = result.and_then(|staged| match (unique, &staged.1) {
+                    (Some(u), Some(k)) if keys.contains_key(k) => {
                         let f = &dict.fields[u];
                         let shown = if f.spec.may_echo() { k.as_str() } else { "[redacted]" };
-                        return Err(Reject::new(line, "duplicate", &f.spec.name, shown, "an earlier row has the same key (the first is kept)".into()));
+                        Err(Reject::new(line, "duplicate", &f.spec.name, shown, "an earlier row has the same key (the first is kept)".into()))
                     }
-                }
-                for &pf in &pseudo_fields {
-                    if let Some(Some(Value::Str(raw))) = values.get(pf) {
-                        let p = ctx.pseudonymiser.pseudonym(raw);
-                        values[pf] = Some(Value::Str(p));
+                    _ => Ok(staged),
+                });
+                let (values, key, located) = match result {
+                    Err(r) => {
+                        report.rows_rejected += 1;
+                        rejects.push(&display, r);
+                        continue;
                     }
+                    Ok(v) => v,
+                };
+                report.rows_staged += 1;
+                if let Some(k) = key {
+                    keys.insert(k, event_of(&values, event_time));
                 }
-                // Location: a point (BNG, or WGS84 converted), else LSOA, else ward code.
-                let mut status = String::new();
-                let mut ward_name = None;
-                let mut ward_code = None;
-                if dict.file.location.is_some() {
-                    let point = match (float_of(&values, easting), float_of(&values, northing)) {
-                        (Some(e), Some(n)) => Some((e, n)),
-                        _ => match (float_of(&values, lon), float_of(&values, lat)) {
-                            (Some(x), Some(y)) => wgs84_to_bng(x, y).ok(),
-                            _ => None,
-                        },
+                let (ward_code, ward_name, status) = located.unwrap_or((None, None, String::new()));
+                if !status.is_empty() {
+                    *report.location_status.entry(status.clone()).or_insert(0) += 1;
+                }
+                let b = &mut sink.builders;
+                b[0].push(Some(Value::Str(source_file.clone())));
+                b[1].push(Some(Value::Int(line as i64)));
+                // Each ethnicity field's (group, scheme), looked up once per row.
+                let groups: Vec<(usize, (String, String))> =
+                    ethnicity_fields.iter().map(|&fi| (fi, ethnic_group(dict, str_of(&values, Some(fi))))).collect();
+                let group_of = |fi: usize| groups.iter().find(|(f, _)| *f == fi).map(|(_, g)| g.clone()).unwrap_or_default();
+                let mut values = values;
+                for (bi, (_, _, slot)) in schema.slots.iter().enumerate() {
+                    let v = match slot {
+                        Slot::Field(fi) => values.get_mut(*fi).and_then(Option::take),
+                        Slot::EthnicGroup(fi) => Some(Value::Str(group_of(*fi).0)),
+                        Slot::EthnicityScheme(fi) => Some(Value::Str(group_of(*fi).1)),
+                        Slot::WardCode => ward_code.clone().map(Value::Str),
+                        Slot::WardName => ward_name.clone().map(Value::Str),
+                        Slot::LocationStatus => Some(Value::Str(status.clone())),
                     };
-                    let resolved = ctx.geography.resolve(point, str_of(&values, lsoa), str_of(&values, ward));
-                    status = resolved.status.as_str().to_string();
-                    if let (Some(ei), Some(ni), Some((e, n))) = (easting, northing, point) {
-                        values[ei] = Some(Value::Float((e * 10.0).round() / 10.0));
-                        values[ni] = Some(Value::Float((n * 10.0).round() / 10.0));
-                    }
-                    if let Some(li) = lsoa {
-                        if let Some(l) = resolved.lsoa21.clone() {
-                            values[li] = Some(Value::Str(l));
-                        }
-                    }
-                    let w = resolved.ward.and_then(|i| ctx.geography.wards.wards.get(i));
-                    if let Some(wi) = ward {
-                        values[wi] = w.map(|w| Value::Str(w.code.clone()));
-                    }
-                    ward_name = w.map(|w| w.name.clone());
-                    ward_code = w.map(|w| w.code.clone());
+                    b[bi + 2].push(v);
                 }
-                Ok((values, key, Some((ward_code, ward_name, status))))
-            })();
-            match result {
-                Err(r) => {
-                    report.rows_rejected += 1;
-                    rejects.push(&display, r);
-                }
-                Ok((values, key, loc_out)) => {
-                    report.rows_staged += 1;
-                    // Keys are remembered as read: a pseudonymised key is compared with later raw keys.
-                    if let Some(k) = key {
-                        if let Some(ki) = key_index.as_mut() {
-                            ki.insert(k.clone(), event_of(&values, event_time));
-                        }
-                        seen.insert(k);
-                    }
-                    let (ward_code, ward_name, status) = loc_out.unwrap_or((None, None, String::new()));
-                    if !status.is_empty() {
-                        *report.location_status.entry(status.clone()).or_insert(0) += 1;
-                    }
-                    builders[0].push(Some(Value::Str(file_name(path))));
-                    builders[1].push(Some(Value::Int(line as i64)));
-                    // Each ethnicity field's (group, scheme), looked up once per row.
-                    let groups: Vec<(usize, (String, String))> =
-                        ethnicity_fields.iter().map(|&fi| (fi, ethnic_group(dict, str_of(&values, Some(fi))))).collect();
-                    let group_of = |fi: usize| groups.iter().find(|(f, _)| *f == fi).map(|(_, g)| g.clone()).unwrap_or_default();
-                    for (bi, (_, _, slot)) in schema.slots.iter().enumerate() {
-                        let v = match slot {
-                            Slot::Field(fi) => values[*fi].clone(),
-                            Slot::EthnicGroup(fi) => Some(Value::Str(group_of(*fi).0)),
-                            Slot::EthnicityScheme(fi) => Some(Value::Str(group_of(*fi).1)),
-                            Slot::WardCode => ward_code.clone().map(Value::Str),
-                            Slot::WardName => ward_name.clone().map(Value::Str),
-                            Slot::LocationStatus => Some(Value::Str(status.clone())),
-                        };
-                        builders[bi + 2].push(v);
-                    }
-                }
+                sink.row_done().map_err(polars_err)?;
             }
         }
         bar.finish();
         report.rejects_by_reason = rejects.by_reason(&display);
         reports.push(report);
     }
-    let frame = build_frame(builders).map_err(|e| IngestError::Polars { context: format!("building staged {}", src.name), source: e })?;
-    Ok(SourceOutcome { frame, files: reports, rejects, key_index })
+    sink.finish().map_err(polars_err)?;
+    let key_index = unique.map(|_| keys);
+    Ok(SourceOutcome { files: reports, rejects, key_index })
 }
 
 /// Match a file's header row to the dictionary. A required field with no column, or two columns for one

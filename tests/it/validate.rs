@@ -197,7 +197,7 @@ fn duplicate_person_keys_are_redacted_in_validate_and_ingest() {
     let geography = Geography::new(wards, None, None);
     let pseudonymiser = Pseudonymiser::new(DEMO_KEY.as_bytes()).expect("key");
     let ctx = IngestContext { geography: &geography, pseudonymiser: &pseudonymiser, progress: sna::progress::Progress::silent(), base_dir: dir.path() };
-    let outcome = sna::ingest::source::ingest_source(&ctx, &dict, &[path], None, None).expect("ingest");
+    let outcome = sna::ingest::source::ingest_source(&ctx, &dict, &[path], None, None, &dir.path().join("staged.parquet"), &Vec::new()).expect("ingest");
     let rejects = outcome.rejects.rows();
     assert_eq!(rejects.len(), 1);
     assert_eq!((rejects[0].1.reason.as_str(), rejects[0].1.value.as_str()), ("duplicate", "[redacted]"));
