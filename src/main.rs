@@ -71,7 +71,7 @@ enum Command {
         out: PathBuf,
         #[arg(long, default_value_t = 42)]
         seed: u64,
-        /// Multiply wards, residents and offences by K
+        /// Multiply wards, residents and offences by K (1 to 200)
         #[arg(long, default_value_t = 1)]
         scale: u32,
     },

@@ -7,7 +7,7 @@ use rand::Rng;
 use serde::Serialize;
 
 use super::calendar::YEARS;
-use super::layout::{DateStyle, OffenceLayout, Row, RowTag, col, is_leap};
+use super::layout::{DateStyle, OffenceLayout, col, is_leap};
 use super::police::Offence;
 use super::rng::{self, SynthRng};
 use super::writers::Cell;
@@ -155,11 +155,11 @@ pub fn corrupt_offence(cells: &mut [Cell], o: &Offence, kind: BadKind, layout: &
     }
 }
 
-/// Insert `n` exact copies of distinct clean rows, each some way after its original.
-pub fn add_duplicates(rows: Vec<Row>, n: usize, rng: &mut SynthRng) -> Vec<Row> {
-    let clean: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].tag == RowTag::Clean).collect();
-    if clean.is_empty() || rows.is_empty() {
-        return rows;
+/// Where `n` exact copies of distinct clean rows go, each some way after its original: `(insert after
+/// position, original position)`, sorted. `clean` lists the positions of the clean rows among `n_rows`.
+pub fn duplicate_plan(clean: &[usize], n_rows: usize, n: usize, rng: &mut SynthRng) -> Vec<(usize, usize)> {
+    if clean.is_empty() || n_rows == 0 {
+        return Vec::new();
     }
     let mut picks: Vec<usize> = Vec::with_capacity(n);
     let mut taken = std::collections::BTreeSet::new();
@@ -172,18 +172,8 @@ pub fn add_duplicates(rows: Vec<Row>, n: usize, rng: &mut SynthRng) -> Vec<Row> 
             picks.push(i);
         }
     }
-    // (insert after position, original position)
     let mut inserts: Vec<(usize, usize)> =
-        picks.into_iter().map(|i| ((i + rng::int(rng, 1, 300) as usize).min(rows.len() - 1), i)).collect();
+        picks.into_iter().map(|i| ((i + rng::int(rng, 1, 300) as usize).min(n_rows - 1), i)).collect();
     inserts.sort_unstable();
-    let copies: Vec<(usize, Vec<Cell>)> = inserts.iter().map(|&(at, i)| (at, rows[i].cells.clone())).collect();
-    let mut out = Vec::with_capacity(rows.len() + copies.len());
-    let mut copies = copies.into_iter().peekable();
-    for (pos, row) in rows.into_iter().enumerate() {
-        out.push(row);
-        while let Some((_, cells)) = copies.next_if(|(at, _)| *at == pos) {
-            out.push(Row { cells, tag: RowTag::Bad(BadKind::Duplicate) });
-        }
-    }
-    out
+    inserts
 }

@@ -544,6 +544,20 @@ fn displace(p: Pt, q: Pt, amp: f64, depth: u32, rng: &mut SynthRng, out: &mut Ve
 }
 
 /// Build `n_wards` wards (names empty) around `centre` with outline radius `radius` metres.
+/// A nine-character ward code for the `i`-th ward in reading order: `E05099nnn` for the first 900 (every
+/// code up to scale 45; `E05099901`.. are the neighbouring borough's wards), then `E05100nnn`.. beyond.
+pub(super) fn ward_code(i: usize) -> String {
+    if i < 900 { format!("E05099{:03}", i + 1) } else { format!("E05{:06}", 100_000 + i + 1) }
+}
+
+/// Lloyd relaxation rounds for the ward sites. Random sites give cell areas whose spread grows with the
+/// number of wards, so that beyond a few hundred wards some cell almost always falls outside the accepted
+/// sizes; more rounds even the cells out. Up to 200 wards (scale 10) the original two rounds are kept so
+/// those boroughs are unchanged.
+fn lloyd_rounds(n_wards: usize) -> usize {
+    if n_wards <= 200 { 2 } else { 8 }
+}
+
 pub fn build(seed: u64, n_wards: usize, centre: Pt, radius: f64) -> Result<Borough, SynthError> {
     if n_wards < 2 {
         return Err(SynthError::Options("a borough needs at least two wards".into()));
@@ -553,7 +567,7 @@ pub fn build(seed: u64, n_wards: usize, centre: Pt, radius: f64) -> Result<Borou
         let outline = make_outline(&mut r, centre, radius);
         let ob = bbox(&outline);
         let mut sites: Vec<Pt> = (0..n_wards).map(|_| sample_in(&mut r, &outline, &ob)).collect();
-        for _ in 0..2 {
+        for _ in 0..lloyd_rounds(n_wards) {
             let cells = voronoi_cells(&sites, &outline);
             if cells.iter().any(|c| c.len() < 3) {
                 break;
@@ -616,11 +630,8 @@ pub fn build(seed: u64, n_wards: usize, centre: Pt, radius: f64) -> Result<Borou
             n.sort_unstable();
             n.dedup();
         }
-        let sorted: Vec<Ward> = order
-            .iter()
-            .enumerate()
-            .map(|(i, &old)| Ward::new(format!("E05099{:03}", i + 1), rings[old].clone()))
-            .collect();
+        let sorted: Vec<Ward> =
+            order.iter().enumerate().map(|(i, &old)| Ward::new(ward_code(i), rings[old].clone())).collect();
         let area_m2 = signed_area(&boundary);
         let centre_of_mass = centroid(&boundary);
         let d2 = |p: Pt| (p[0] - centre_of_mass[0]).powi(2) + (p[1] - centre_of_mass[1]).powi(2);

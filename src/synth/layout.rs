@@ -336,7 +336,7 @@ pub fn render_victim(v: &VictimRow, layout: &PersonLayout, police: &PoliceData) 
         Cell::Text(format!("SURNAME-{:05}", person.surname_no)),
         age,
         Cell::text(v.sex),
-        if v.ethnicity.is_empty() { Cell::Empty } else { Cell::Text(v.ethnicity.clone()) },
+        if v.ethnicity.is_empty() { Cell::Empty } else { Cell::Text(v.ethnicity.to_string()) },
         Cell::text(v.relationship),
         Cell::text(v.injury),
     ])
@@ -349,7 +349,7 @@ pub fn render_suspect(s: &SuspectRow, police: &PoliceData) -> Vec<Cell> {
         Cell::Text(person_id(person.id)),
         Cell::Text(s.age.to_string()),
         Cell::text(s.sex),
-        Cell::Text(s.ic.clone()),
+        Cell::Text(s.ic.to_string()),
         Cell::text(s.status),
     ]
 }

@@ -40,6 +40,12 @@ pub struct Lsoas {
     pub outside: Vec<usize>,
 }
 
+/// A nine-character LSOA code for the `i`-th LSOA: `E0199nnnn` up to 9,999 (every scale-1 code), then
+/// `E0181nnnn`-style codes for the rest, so codes stay the ONS length and unique at large scales.
+pub(super) fn lsoa_code(i: usize) -> String {
+    if i < 9_999 { format!("E0199{:04}", i + 1) } else { format!("E01{:06}", 800_000 + i + 1) }
+}
+
 impl Lsoas {
     pub fn build(seed: u64, borough: &Borough, p: &PartnerParams) -> Lsoas {
         let mut r = rng::stream(seed, streams::LSOAS);
@@ -54,7 +60,7 @@ impl Lsoas {
             for k in 0..n {
                 let i = list.len();
                 list.push(Lsoa {
-                    code: format!("E0199{:04}", i + 1),
+                    code: lsoa_code(i),
                     name: format!("{LAD_NAME} {:03}{}", w + 1, (b'A' + k as u8) as char),
                     ward: Some(w),
                     neighbour_ward: 0,
@@ -69,7 +75,7 @@ impl Lsoas {
             let i = list.len();
             let nw = k % NEIGHBOUR_WARDS.len();
             list.push(Lsoa {
-                code: format!("E0199{:04}", i + 1),
+                code: lsoa_code(i),
                 name: format!(
                     "{} {:03}{}",
                     NEIGHBOUR_LAD.1,

@@ -9,6 +9,13 @@
 //! - `raw/police/offences_<fy>.csv`, `raw/police/victims_<fy>.csv|.xlsx`, `raw/police/suspects_<fy>.csv`
 //! - partner extracts: `raw/las/`, `raw/ae/`, `raw/yot/`, `raw/marac/`, `raw/exclusions/` (each source in
 //!   several export styles, at least one XLSX)
+//! - a workbook layout whose file would hold more than [`XLSX_MAX_ROWS`] rows (large scales only) is written
+//!   as CSV under the same name with `.csv`, and its file truth says so
+//!
+//! Large scales: wards, residents, offences and partner records all multiply by the scale (up to
+//! [`MAX_SCALE`]). Every file is streamed to disk row by row; what is kept in memory is the compact record of
+//! each offence, person, victim and suspect (needed for cross-references and the measured truths), and one
+//! partner source's rows at a time.
 //! - `truth.json`
 //!
 //! The generator's parameters (offence mix, age structure, risk curves, ethnic composition, hour and
@@ -62,8 +69,10 @@ pub const LAD_CODE: &str = "E09099001";
 pub const LAD_NAME: &str = "Exampleton";
 /// Centre of the borough in British National Grid metres (inner London).
 pub const CENTRE_BNG: [f64; 2] = [532_000.0, 181_000.0];
-/// Largest accepted scale (wards, residents and offences multiply by it).
-pub const MAX_SCALE: u32 = 40;
+/// Largest accepted scale (wards, residents and offences multiply by it). Scale 100 (2,000 wards, 25 million
+/// residents, ~4.6 million offence rows) takes about 2 minutes and under 3 GB; 200 leaves headroom for
+/// bigger benchmarks while keeping memory (about 25 MB per unit of scale) within a laptop's reach.
+pub const MAX_SCALE: u32 = 200;
 
 /// Options for [`generate`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,19 +108,13 @@ fn delimiter_name(d: u8) -> String {
     }
 }
 
-fn csv_file_truth(path: &str, header: &[&str], fmt: CsvFormat, rows: usize, bad: usize) -> FileTruth {
-    FileTruth {
-        path: path.to_string(),
-        format: "csv".into(),
-        encoding: Some(fmt.encoding.name().into()),
-        delimiter: Some(delimiter_name(fmt.delimiter)),
-        line_ending: Some(if fmt.crlf { "crlf".into() } else { "lf".into() }),
-        sheet: None,
-        header: header.iter().map(|h| h.to_string()).collect(),
-        rows,
-        bad_rows: bad,
-    }
-}
+/// Workbooks with more data rows than this are written as CSV instead (same name, `.csv`), noted in their
+/// file truth. Excel holds at most 1,048,575 data rows in a sheet, and a partner or police system asked for
+/// an export of hundreds of thousands of rows sends CSV in practice; workbooks that size are also slow to
+/// write and to read back (a reader loads the whole sheet). At scale 1 every workbook is far below this.
+pub const XLSX_MAX_ROWS: usize = 200_000;
+/// The CSV dialect of a workbook export too big to stay one: what Excel's "CSV UTF-8" save gives.
+const CSV_FROM_XLSX: CsvFormat = CsvFormat { delimiter: b',', encoding: Encoding::Utf8Bom, crlf: true };
 
 /// Collects what was written where.
 #[derive(Default)]
@@ -121,7 +124,140 @@ struct Ledger {
     outside: Vec<OutsideTruth>,
 }
 
+enum Target {
+    Csv {
+        stream: Box<writers::CsvStream>,
+        fmt: CsvFormat,
+    },
+    /// Workbooks are built whole (they are small: see [`XLSX_MAX_ROWS`]).
+    Xlsx {
+        path: std::path::PathBuf,
+        sheet: &'static str,
+        rows: Vec<Vec<Cell>>,
+    },
+}
+
+/// One file being written row by row; records each row's bad or out-of-area tag as it goes.
+struct FileOut<'l> {
+    ledger: &'l mut Ledger,
+    rel: String,
+    header: Vec<String>,
+    target: Target,
+    note: Option<String>,
+    rows: usize,
+    bad: usize,
+}
+
+impl FileOut<'_> {
+    fn tag(&mut self, tag: RowTag) {
+        let line = self.rows + 2; // header is line 1; no field ever holds a line break
+        let (kind, reason, field) = match tag {
+            RowTag::Clean => return,
+            RowTag::Bad(kind) => (kind.name(), kind.reason(), kind.field()),
+            RowTag::Planted(p) => (p.kind, p.reason, p.field),
+            RowTag::Outside { crime_ref } => {
+                self.ledger.outside.push(OutsideTruth { file: self.rel.clone(), line, crime_ref });
+                return;
+            }
+        };
+        self.bad += 1;
+        self.ledger.bad_rows.push(BadRowTruth {
+            file: self.rel.clone(),
+            line,
+            kind: kind.into(),
+            reason: reason.into(),
+            field: field.into(),
+        });
+    }
+
+    /// Write one row (cells as rendered) with its tag.
+    fn push(&mut self, cells: Vec<Cell>, tag: RowTag) -> Result<(), SynthError> {
+        self.tag(tag);
+        match &mut self.target {
+            Target::Csv { stream, .. } => stream.write(&cells)?,
+            Target::Xlsx { rows, .. } => rows.push(cells),
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    fn finish(self) -> Result<(), SynthError> {
+        let FileOut { ledger, rel, header, target, note, rows, bad } = self;
+        let truth = match target {
+            Target::Csv { stream, fmt } => {
+                stream.finish()?;
+                FileTruth {
+                    path: rel,
+                    format: "csv".into(),
+                    encoding: Some(fmt.encoding.name().into()),
+                    delimiter: Some(delimiter_name(fmt.delimiter)),
+                    line_ending: Some(if fmt.crlf { "crlf".into() } else { "lf".into() }),
+                    sheet: None,
+                    header,
+                    rows,
+                    bad_rows: bad,
+                    note,
+                }
+            }
+            Target::Xlsx { path, sheet, rows: cells } => {
+                let hdr: Vec<&str> = header.iter().map(String::as_str).collect();
+                writers::write_xlsx(&path, sheet, &hdr, &cells)?;
+                FileTruth {
+                    path: rel,
+                    format: "xlsx".into(),
+                    encoding: None,
+                    delimiter: None,
+                    line_ending: None,
+                    sheet: Some(sheet.to_string()),
+                    header,
+                    rows,
+                    bad_rows: bad,
+                    note,
+                }
+            }
+        };
+        ledger.files.push(truth);
+        Ok(())
+    }
+}
+
 impl Ledger {
+    /// Start writing `rel` (expected to hold `n_rows` data rows, which decides whether a workbook layout
+    /// stays a workbook: see [`XLSX_MAX_ROWS`]).
+    fn open(
+        &mut self,
+        out_dir: &Path,
+        rel: &str,
+        header: &[&str],
+        sink: Sink,
+        n_rows: usize,
+    ) -> Result<FileOut<'_>, SynthError> {
+        let (rel, sink, note) = match sink {
+            Sink::Xlsx { sheet } if n_rows > XLSX_MAX_ROWS => (
+                Path::new(rel).with_extension("csv").to_string_lossy().into_owned(),
+                Sink::Csv(CSV_FROM_XLSX),
+                Some(format!(
+                    "exported as CSV, not a workbook (sheet {sheet}): {n_rows} rows is more than {XLSX_MAX_ROWS}"
+                )),
+            ),
+            other => (rel.to_string(), other, None),
+        };
+        let path = out_dir.join(&rel);
+        let target = match sink {
+            Sink::Csv(fmt) => Target::Csv { stream: Box::new(writers::CsvStream::create(&path, header, fmt)?), fmt },
+            Sink::Xlsx { sheet } => Target::Xlsx { path, sheet, rows: Vec::with_capacity(n_rows) },
+        };
+        Ok(FileOut {
+            ledger: self,
+            rel,
+            header: header.iter().map(|h| h.to_string()).collect(),
+            target,
+            note,
+            rows: 0,
+            bad: 0,
+        })
+    }
+
     /// Write rows to a CSV or XLSX file and record their bad and out-of-area lines.
     fn write(
         &mut self,
@@ -131,82 +267,64 @@ impl Ledger {
         sink: Sink,
         rows: Vec<Row>,
     ) -> Result<(), SynthError> {
-        let (cells, tags): (Vec<Vec<Cell>>, Vec<RowTag>) = rows.into_iter().map(|r| (r.cells, r.tag)).unzip();
-        let path = out_dir.join(rel);
-        let mut bad = 0;
-        for (i, tag) in tags.iter().enumerate() {
-            let line = i + 2; // header is line 1; no field ever holds a line break
-            match tag {
-                RowTag::Clean => {}
-                RowTag::Bad(kind) => {
-                    bad += 1;
-                    self.bad_rows.push(BadRowTruth {
-                        file: rel.to_string(),
-                        line,
-                        kind: kind.name().into(),
-                        reason: kind.reason().into(),
-                        field: kind.field().into(),
-                    });
-                }
-                RowTag::Planted(p) => {
-                    bad += 1;
-                    self.bad_rows.push(BadRowTruth {
-                        file: rel.to_string(),
-                        line,
-                        kind: p.kind.into(),
-                        reason: p.reason.into(),
-                        field: p.field.into(),
-                    });
-                }
-                RowTag::Outside { crime_ref } => {
-                    self.outside.push(OutsideTruth { file: rel.to_string(), line, crime_ref: crime_ref.clone() });
-                }
-            }
+        let mut f = self.open(out_dir, rel, header, sink, rows.len())?;
+        for r in rows {
+            f.push(r.cells, r.tag)?;
         }
-        match sink {
-            Sink::Csv(fmt) => {
-                writers::write_csv(&path, header, &cells, fmt)?;
-                self.files.push(csv_file_truth(rel, header, fmt, cells.len(), bad));
-            }
-            Sink::Xlsx { sheet } => {
-                writers::write_xlsx(&path, sheet, header, &cells)?;
-                self.files.push(FileTruth {
-                    path: rel.to_string(),
-                    format: "xlsx".into(),
-                    encoding: None,
-                    delimiter: None,
-                    line_ending: None,
-                    sheet: Some(sheet.to_string()),
-                    header: header.iter().map(|h| h.to_string()).collect(),
-                    rows: cells.len(),
-                    bad_rows: bad,
-                });
-            }
-        }
-        Ok(())
+        f.finish()
     }
 }
 
-fn offence_rows(seed: u64, year: usize, police: &PoliceData, data: &GenData) -> Result<Vec<Row>, SynthError> {
+/// Write one year's offences file row by row: offences in crime-reference order, bad rows corrupted, and
+/// exact re-exports of some clean rows inserted a little after their originals. Returns the rows written.
+fn write_offences(
+    ledger: &mut Ledger,
+    out_dir: &Path,
+    seed: u64,
+    year: usize,
+    police: &PoliceData,
+    data: &GenData,
+) -> Result<usize, SynthError> {
     let layout = &layout::OFFENCES[year];
     let mut idx: Vec<usize> = (0..police.offences.len()).filter(|&i| police.offences[i].year == year).collect();
     idx.sort_by_key(|&i| (police.offences[i].seq, i));
     let mut rb = rng::keyed(seed, streams::BAD_ROWS, &[year as u64, 3]);
-    let mut rows = Vec::with_capacity(idx.len());
-    for &i in &idx {
+    // The corrupted rows first, in file order (they draw from `rb` before the duplicates do); they are few.
+    let mut corrupted: BTreeMap<usize, Vec<Cell>> = BTreeMap::new();
+    for (pos, &i) in idx.iter().enumerate() {
         let o = &police.offences[i];
-        let mut cells = layout::render_offence(o, layout, data)?;
         if let Extra::Bad(kind) = o.extra {
+            let mut cells = layout::render_offence(o, layout, data)?;
             bad_rows::corrupt_offence(&mut cells, o, kind, layout, &mut rb);
+            corrupted.insert(pos, cells);
         }
-        rows.push(Row { cells, tag: RowTag::of(o.extra, || layout::crime_ref(year, o.seq)) });
     }
     let n_clean = idx.iter().filter(|&&i| police.offences[i].extra == Extra::Clean).count();
     let n_dup = bad_rows::offence_plan(year, n_clean, data.params.bad_row_share)
         .into_iter()
         .find(|(k, _)| *k == BadKind::Duplicate)
         .map_or(0, |(_, n)| n);
-    Ok(bad_rows::add_duplicates(rows, n_dup, &mut rb))
+    let clean_pos: Vec<usize> = (0..idx.len()).filter(|&p| police.offences[idx[p]].extra == Extra::Clean).collect();
+    let inserts = bad_rows::duplicate_plan(&clean_pos, idx.len(), n_dup, &mut rb);
+    let mut inserts = inserts.into_iter().peekable();
+
+    let mut f = ledger.open(out_dir, layout.path, &layout.header, Sink::Csv(layout.csv), idx.len() + n_dup)?;
+    for (pos, &i) in idx.iter().enumerate() {
+        let o = &police.offences[i];
+        let cells = match corrupted.remove(&pos) {
+            Some(cells) => cells,
+            None => layout::render_offence(o, layout, data)?,
+        };
+        f.push(cells, RowTag::of(o.extra, || layout::crime_ref(year, o.seq)))?;
+        while let Some((_, orig)) = inserts.next_if(|(at, _)| *at == pos) {
+            // A clean row renders the same every time: the copy is exact.
+            let cells = layout::render_offence(&police.offences[idx[orig]], layout, data)?;
+            f.push(cells, RowTag::Bad(BadKind::Duplicate))?;
+        }
+    }
+    let written = f.rows;
+    f.finish()?;
+    Ok(written)
 }
 
 fn tag_of(extra: Extra) -> RowTag {
@@ -239,6 +357,7 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         header: vec!["WD23CD".into(), "WD23NM".into(), "LAD23CD".into(), "LAD23NM".into()],
         rows: borough.wards.len(),
         bad_rows: 0,
+        note: None,
     });
     let pop_rows: Vec<Row> = pop
         .rows(&codes, &data)
@@ -256,32 +375,28 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
     // Police extracts.
     let mut offence_rows_written = Vec::new();
     for year in 0..calendar::YEARS.len() {
-        let layout = &layout::OFFENCES[year];
-        let rows = offence_rows(seed, year, &police, &data)?;
-        offence_rows_written.push(rows.len());
-        ledger.write(out_dir, layout.path, &layout.header, Sink::Csv(layout.csv), rows)?;
+        offence_rows_written.push(write_offences(&mut ledger, out_dir, seed, year, &police, &data)?);
 
         let vl = &layout::VICTIMS[year];
         let mut vidx: Vec<usize> = (0..police.victims.len()).filter(|&v| police.victims[v].year == year).collect();
         vidx.sort_by_key(|&v| (police.victims[v].sort_key, v));
-        let mut vrows = Vec::with_capacity(vidx.len());
+        let mut f = ledger.open(out_dir, vl.path, vl.header, vl.sink, vidx.len())?;
         for &v in &vidx {
             let row = &police.victims[v];
-            vrows.push(Row { cells: layout::render_victim(row, vl, &police)?, tag: tag_of(row.extra) });
+            f.push(layout::render_victim(row, vl, &police)?, tag_of(row.extra))?;
         }
-        ledger.write(out_dir, vl.path, vl.header, vl.sink, vrows)?;
+        f.finish()?;
+        drop(vidx);
 
         let sl = &layout::SUSPECTS[year];
         let mut sidx: Vec<usize> = (0..police.suspects.len()).filter(|&s| police.suspects[s].year == year).collect();
         sidx.sort_by_key(|&s| (police.suspects[s].sort_key, s));
-        let srows = sidx
-            .iter()
-            .map(|&s| Row {
-                cells: layout::render_suspect(&police.suspects[s], &police),
-                tag: tag_of(police.suspects[s].extra),
-            })
-            .collect();
-        ledger.write(out_dir, sl.path, sl.header, sl.sink, srows)?;
+        let mut f = ledger.open(out_dir, sl.path, sl.header, sl.sink, sidx.len())?;
+        for &s in &sidx {
+            let row = &police.suspects[s];
+            f.push(layout::render_suspect(row, &police), tag_of(row.extra))?;
+        }
+        f.finish()?;
     }
 
     // Partner sources: LSOAs first (A&E, YOT, MARAC and exclusions locate through them).
@@ -303,12 +418,33 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         params: &pp,
         lsoas: &lsoas,
     };
+    // Each source's files are written as soon as it is generated and its rows dropped, so only one source's
+    // rows are held at a time. `reference/pupils.csv` (from the exclusions source) keeps its place in the
+    // file list, before the partner files.
+    let pupils_slot = ledger.files.len();
+    let mut partner_sources = BTreeMap::new();
+    let mut write_source = |ledger: &mut Ledger, name: &str, files: Vec<PartnerFile>, source| {
+        for PartnerFile { path, header, sink, rows } in files {
+            ledger.write(out_dir, path, &header, sink, rows)?;
+        }
+        partner_sources.insert(name.to_string(), source);
+        Ok::<(), SynthError>(())
+    };
     let las = las::generate(&ctx, &police)?;
+    // The police rows are needed no more once measured: free them before the other sources.
+    let mut measured = truth::measure_all(&data, &borough, &pop, &police);
+    drop(police);
+    write_source(&mut ledger, "las", las.files, las.source)?;
     let ae = ae::generate(&ctx)?;
+    write_source(&mut ledger, "ae", ae.files, ae.source)?;
     let mut upns = partners::UpnPool::new(seed);
     let yot = yot::generate(&ctx, &mut upns)?;
     let excl = exclusions::generate(&ctx, &yot, &mut upns)?;
+    let (yot_files, yot_source, yot_slcn) = (yot.files, yot.source, yot.slcn);
+    write_source(&mut ledger, "yot", yot_files, yot_source)?;
+    write_source(&mut ledger, "exclusions", excl.files, excl.source)?;
     let marac = marac::generate(&ctx)?;
+    write_source(&mut ledger, "marac", marac.files, marac.source)?;
     let pupil_rows: Vec<Row> = excl
         .pupils
         .iter()
@@ -328,24 +464,14 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         Sink::Csv(CsvFormat { delimiter: b',', encoding: Encoding::Utf8, crlf: false }),
         pupil_rows,
     )?;
-    let mut partner_sources = BTreeMap::new();
-    for (name, files, source) in [
-        ("las", las.files, las.source),
-        ("ae", ae.files, ae.source),
-        ("yot", yot.files, yot.source),
-        ("exclusions", excl.files, excl.source),
-        ("marac", marac.files, marac.source),
-    ] {
-        for PartnerFile { path, header, sink, rows } in files {
-            ledger.write(out_dir, path, &header, sink, rows)?;
-        }
-        partner_sources.insert(name.to_string(), source);
+    if let Some(pupils) = ledger.files.pop() {
+        ledger.files.insert(pupils_slot, pupils);
     }
     let partner_truths = PartnerTruths {
         las_no_police_offence_share: las.no_police_offence,
         ae_weekend_night_share: ae.weekend_night,
         ae_night_peak: ae.night_peak,
-        yot_slcn_share: yot.slcn,
+        yot_slcn_share: yot_slcn,
         yot_in_exclusions_share: excl.yot_in_exclusions,
         marac_female_victim_share: marac.female,
         marac_disability_share: marac.disability,
@@ -353,7 +479,7 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         black_white_violent_exclusion_rate_ratio: excl.rate_ratio,
     };
 
-    let measured = truth::measure_all(&data, &borough, &pop, &police, partner_truths);
+    measured.truths.partners = Some(partner_truths);
     let mut years = measured.years;
     for (y, n) in years.iter_mut().zip(offence_rows_written) {
         y.offence_rows_written = n;

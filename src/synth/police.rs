@@ -4,6 +4,7 @@
 //! Extra offence rows destined to be bad or out-of-area rows are drawn the same way and flagged.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, Timelike};
 use rand::Rng;
@@ -56,8 +57,45 @@ pub struct Offence {
     /// Crime reference number within its year.
     pub seq: u64,
     pub extra: Extra,
-    pub victims: Vec<usize>,
-    pub suspects: Vec<usize>,
+    /// Indices of the offence's victim rows (its clean ones, which are always consecutive).
+    pub victims: Ids,
+    /// Indices of the offence's suspect rows (consecutive too).
+    pub suspects: Ids,
+}
+
+/// A short run of consecutive row indices (an offence's victims or suspects), kept in 8 bytes rather than
+/// a heap-allocated `Vec` per offence: millions of offences at large scales.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ids {
+    start: u32,
+    len: u32,
+}
+
+impl Ids {
+    /// Append row `i`, which must follow the last one (rows of one offence are pushed together).
+    pub fn push(&mut self, i: usize) {
+        debug_assert!(self.len == 0 || i == self.start as usize + self.len as usize);
+        if self.len == 0 {
+            self.start = i as u32;
+        }
+        self.len += 1;
+    }
+
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn first(&self) -> Option<usize> {
+        (self.len > 0).then_some(self.start as usize)
+    }
+
+    pub fn iter(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.start as usize + self.len as usize
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -67,7 +105,7 @@ pub struct Person {
     /// 0 = M, 1 = F.
     pub sex: usize,
     pub eth: usize,
-    pub sde: String,
+    pub sde: Arc<str>,
     pub dob: NaiveDate,
 }
 
@@ -88,7 +126,8 @@ pub struct VictimRow {
     pub person: usize,
     pub age: u32,
     pub sex: &'static str,
-    pub ethnicity: String,
+    /// Recorded ethnicity: the SDE code, `NS` or empty.
+    pub ethnicity: Arc<str>,
     pub relationship: &'static str,
     pub injury: &'static str,
     pub extra: Extra,
@@ -103,7 +142,7 @@ pub struct SuspectRow {
     pub person: usize,
     pub age: u32,
     pub sex: &'static str,
-    pub ic: String,
+    pub ic: Arc<str>,
     pub status: &'static str,
     pub extra: Extra,
     pub sort_key: (u64, u32),
@@ -294,8 +333,8 @@ impl<'a> OffenceSampler<'a> {
             outcome: None,
             seq: 0,
             extra: Extra::Clean,
-            victims: Vec::new(),
-            suspects: Vec::new(),
+            victims: Ids::default(),
+            suspects: Ids::default(),
         })
     }
 }
@@ -347,11 +386,35 @@ struct People<'a> {
     persons: Vec<Person>,
     next_id: u64,
     rng: SynthRng,
+    /// The seed lists' SDE and IC codes (and `NS`, empty) as shared strings: one allocation each, not one
+    /// per person or row.
+    codes: Codes,
+}
+
+struct Codes {
+    sde: Vec<Vec<(Arc<str>, f64)>>,
+    ic: Vec<Vec<(Arc<str>, f64)>>,
+    not_stated: Arc<str>,
+    blank: Arc<str>,
+    ic9: Arc<str>,
+}
+
+impl Codes {
+    fn new(data: &GenData) -> Codes {
+        let shared = |list: &[(String, f64)]| list.iter().map(|(c, w)| (Arc::from(c.as_str()), *w)).collect();
+        Codes {
+            sde: data.ethnic.iter().map(|e| shared(&e.sde)).collect(),
+            ic: data.ethnic.iter().map(|e| shared(&e.ic)).collect(),
+            not_stated: Arc::from("NS"),
+            blank: Arc::from(""),
+            ic9: Arc::from("IC9"),
+        }
+    }
 }
 
 impl People<'_> {
     fn new_person(&mut self, sex: usize, eth: usize, age: u32, date: NaiveDate) -> Result<usize, SynthError> {
-        let sde = rng::pick(&mut self.rng, &self.data.ethnic[eth].sde).clone();
+        let sde = rng::pick(&mut self.rng, &self.codes.sde[eth]).clone();
         let dob = calendar::dob_for_age(age, date, &mut self.rng)?;
         self.next_id += rng::int(&mut self.rng, 1, 7);
         let surname_no = self.rng.random_range(0..100_000);
@@ -385,24 +448,24 @@ impl People<'_> {
         }
     }
 
-    fn recorded_ethnicity(&mut self, p: usize) -> String {
+    fn recorded_ethnicity(&mut self, p: usize) -> Arc<str> {
         let ns = self.data.params.not_stated_ethnicity_share;
         let r = rng::unit(&mut self.rng);
         if r < ns * 2.0 / 3.0 {
-            "NS".to_string()
+            self.codes.not_stated.clone()
         } else if r < ns {
-            String::new()
+            self.codes.blank.clone()
         } else {
             self.persons[p].sde.clone()
         }
     }
 
-    fn ic_code(&mut self, p: usize) -> String {
+    fn ic_code(&mut self, p: usize) -> Arc<str> {
         if rng::chance(&mut self.rng, 0.08) {
-            return "IC9".to_string();
+            return self.codes.ic9.clone();
         }
         let eth = self.persons[p].eth;
-        rng::pick(&mut self.rng, &self.data.ethnic[eth].ic).clone()
+        rng::pick(&mut self.rng, &self.codes.ic[eth]).clone()
     }
 }
 
@@ -466,7 +529,13 @@ pub fn generate(
     let sampler = OffenceSampler::new(data, borough, &ward_weights)?;
     let mut offences = draw_offences(seed, scale, borough, data, &sampler)?;
     let draws = Draws::new(data, pop)?;
-    let mut people = People { data, persons: Vec::new(), next_id: 0, rng: rng::stream(seed, streams::PEOPLE) };
+    let mut people = People {
+        data,
+        persons: Vec::new(),
+        next_id: 0,
+        rng: rng::stream(seed, streams::PEOPLE),
+        codes: Codes::new(data),
+    };
     people.next_id = rng::int(&mut people.rng, 10_000, 90_000);
     let mut order: Vec<usize> = (0..offences.len()).filter(|&i| offences[i].extra == Extra::Clean).collect();
     order.sort_by_key(|&i| (offences[i].from, i));
@@ -486,7 +555,13 @@ pub fn generate(
         da_female_victim_share: expected_da_female(data, &draws.victim),
         suspect_share,
     };
-    Ok(PoliceData { offences, persons: people.persons, victims, suspects, expected })
+    // Trim the growth slack of the big vectors (millions of rows at large scales).
+    let mut persons = people.persons;
+    persons.shrink_to_fit();
+    offences.shrink_to_fit();
+    victims.shrink_to_fit();
+    suspects.shrink_to_fit();
+    Ok(PoliceData { offences, persons, victims, suspects, expected })
 }
 
 /// Clean offences for each year, then the extra rows destined to be bad or out of the area.
@@ -738,7 +813,7 @@ fn assign_outcomes(
             let days = ((max_days as f64 * u * u).floor() as u64 + 1).min(room);
             (c, reported + Duration::days(days as i64))
         });
-        for (k, &s) in o.suspects.iter().enumerate() {
+        for (k, s) in o.suspects.iter().enumerate() {
             suspects[s].status = match o.outcome {
                 Some((1, _)) if k == 0 || rng::chance(&mut ro, 0.6) => "charged",
                 Some((1..=8, _)) => "accused",
@@ -838,7 +913,9 @@ impl BadPersonRows<'_> {
             for (kind, n) in victim_plan {
                 for _ in 0..n {
                     let host = pick_offence(&mut rp);
-                    let template = victims[offences[host].victims[0]].clone();
+                    // `with_victims` holds only offences with victims.
+                    let Some(first) = offences[host].victims.first() else { continue };
+                    let template = victims[first].clone();
                     let date = offences[host].from.date();
                     let (link, seq) = match kind {
                         BadKind::Orphan => {

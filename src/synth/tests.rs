@@ -67,6 +67,8 @@ fn seed_data_parses_and_uses_only_known_ho_codes() {
 fn invalid_scale_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     assert!(matches!(generate(dir.path(), &SynthOptions { seed: 1, scale: 0 }), Err(SynthError::Options(_))));
+    let too_big = SynthOptions { seed: 1, scale: MAX_SCALE + 1 };
+    assert!(matches!(generate(dir.path(), &too_big), Err(SynthError::Options(_))));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -799,4 +801,156 @@ fn streamed_extract_is_cris_shaped_and_inside_the_borough() {
     let path2 = dir.path().join("big2.csv");
     write_offence_extract(&path2, 3_000, 9).unwrap();
     assert_eq!(bytes, std::fs::read(&path2).unwrap());
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scale and streaming
+
+#[test]
+fn streamed_csv_is_byte_identical_to_whole_file_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = ["Ref", "Text", "Amount"];
+    // Enough rows that the CSV writer's buffer splits multi-byte characters across writes.
+    let rows: Vec<Vec<Cell>> = (0..6_000)
+        .map(|i| {
+            vec![
+                Cell::Text(format!("R{i:05}")),
+                Cell::Text(if i % 3 == 0 { format!("£{i} café; \"quoted\", x") } else { "plain".into() }),
+                if i % 7 == 0 { Cell::Empty } else { Cell::Number(f64::from(i) * 1.5) },
+            ]
+        })
+        .collect();
+    for encoding in [Encoding::Utf8, Encoding::Utf8Bom, Encoding::Windows1252] {
+        for (delimiter, crlf) in [(b',', false), (b';', true), (b'\t', false)] {
+            let fmt = CsvFormat { delimiter, encoding, crlf };
+            let path = dir.path().join(format!("{}-{delimiter}-{crlf}.csv", encoding.name()));
+            let mut s = writers::CsvStream::create(&path, &header, fmt).unwrap();
+            for r in &rows {
+                s.write(r).unwrap();
+            }
+            s.finish().unwrap();
+            let expected = writers::csv_bytes(&path, &header, &rows, fmt).unwrap();
+            assert!(std::fs::read(&path).unwrap() == expected, "{} differs", path.display());
+        }
+    }
+    // A character Windows-1252 cannot hold is an error and leaves nothing behind.
+    let fmt = CsvFormat { delimiter: b',', encoding: Encoding::Windows1252, crlf: false };
+    let path = dir.path().join("bad.csv");
+    let mut s = writers::CsvStream::create(&path, &header, fmt).unwrap();
+    let res = s.write(&[Cell::text("tick \u{2713}"), Cell::Empty, Cell::Empty]).and_then(|()| s.finish());
+    assert!(matches!(res, Err(SynthError::Encoding { .. })), "{res:?}");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("bad.csv"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// Column 0 (the crime reference) of every data row of a police extract, by physical line.
+fn first_column(out: &Path, f: &truth::FileTruth) -> BTreeMap<usize, String> {
+    let path = out.join(&f.path);
+    if f.format == "xlsx" {
+        use calamine::{Data, Reader, open_workbook_auto};
+        let mut wb = open_workbook_auto(&path).unwrap();
+        let range = wb.worksheet_range_at(0).unwrap().unwrap();
+        return range
+            .rows()
+            .enumerate()
+            .skip(1)
+            .map(|(i, r)| {
+                let v = match &r[0] {
+                    Data::String(s) => s.clone(),
+                    Data::Empty => String::new(),
+                    other => other.to_string(),
+                };
+                (i + 1, v)
+            })
+            .collect();
+    }
+    let delimiter = match f.delimiter.as_deref() {
+        Some("semicolon") => b';',
+        Some("tab") => b'\t',
+        _ => b',',
+    };
+    let crlf = f.line_ending.as_deref() == Some("crlf");
+    let cp1252 = f.encoding.as_deref() == Some("windows-1252");
+    let csv = read_csv(&path, delimiter, crlf, cp1252);
+    csv.rows.iter().enumerate().skip(1).map(|(i, r)| (i + 1, r[0].clone())).collect()
+}
+
+#[test]
+fn scale_two_doubles_the_borough_with_consistent_references() {
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let t1 = generate(d1.path(), &SynthOptions { seed: 5, scale: 1 }).unwrap();
+    let t2 = generate(d2.path(), &SynthOptions { seed: 5, scale: 2 }).unwrap();
+    assert_eq!(t2.area.ward_count, 2 * t1.area.ward_count);
+    let near_double = |a: usize, b: usize, what: &str| {
+        let r = b as f64 / a as f64;
+        assert!((1.85..=2.15).contains(&r), "{what}: {a} at scale 1, {b} at scale 2 (ratio {r:.3})");
+    };
+    near_double(t1.area.total_residents as usize, t2.area.total_residents as usize, "residents");
+    let file = |t: &Truth, prefix: &str| {
+        t.files.iter().find(|f| f.path.starts_with(prefix)).cloned().unwrap_or_else(|| panic!("no {prefix}"))
+    };
+    for (year, &(fy, _)) in calendar::YEARS.iter().enumerate() {
+        let off_path = layout::OFFENCES[year].path;
+        near_double(file(&t1, off_path).rows, file(&t2, off_path).rows, off_path);
+        let offences = file(&t2, off_path);
+        let refs: BTreeSet<String> = first_column(d2.path(), &offences).into_values().collect();
+        for kind in ["victims", "suspects"] {
+            let prefix = format!("raw/police/{kind}_{fy}");
+            near_double(file(&t1, &prefix).rows, file(&t2, &prefix).rows, &prefix);
+            let f = file(&t2, &prefix);
+            let bad: BTreeSet<usize> = t2.bad_rows.iter().filter(|b| b.file == f.path).map(|b| b.line).collect();
+            let rows = first_column(d2.path(), &f);
+            assert_eq!(rows.len(), f.rows, "{}", f.path);
+            for (line, r) in rows {
+                if bad.contains(&line) {
+                    continue; // orphaned or missing references, planted and recorded
+                }
+                assert!(!r.is_empty() && refs.contains(&r), "{} line {line}: {r:?} is in no offence row", f.path);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_workbook_too_big_for_xlsx_is_written_as_csv_and_noted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::default();
+    let header = ["Crime Reference", "Age"];
+    for (rel, n) in [("raw/x/small.xlsx", 2), ("raw/x/big.xlsx", XLSX_MAX_ROWS + 1)] {
+        let mut f = ledger.open(dir.path(), rel, &header, Sink::Xlsx { sheet: "Victims" }, n).unwrap();
+        f.push(vec![Cell::text("A-1"), Cell::Number(30.0)], RowTag::Clean).unwrap();
+        f.push(vec![Cell::Empty, Cell::Number(212.0)], RowTag::Bad(BadKind::AgeOutOfRange)).unwrap();
+        f.finish().unwrap();
+    }
+    let (small, big) = (&ledger.files[0], &ledger.files[1]);
+    assert_eq!((small.path.as_str(), small.format.as_str(), small.note.is_none()), ("raw/x/small.xlsx", "xlsx", true));
+    assert_eq!((big.path.as_str(), big.format.as_str(), big.rows, big.bad_rows), ("raw/x/big.csv", "csv", 2, 1));
+    assert!(big.note.as_deref().is_some_and(|n| n.contains("CSV")), "{:?}", big.note);
+    assert!(dir.path().join("raw/x/small.xlsx").is_file() && !dir.path().join("raw/x/big.xlsx").exists());
+    let bytes = std::fs::read(dir.path().join("raw/x/big.csv")).unwrap();
+    assert_eq!(bytes, b"\xEF\xBB\xBFCrime Reference,Age\r\nA-1,30\r\n,212\r\n");
+    let lines: Vec<(&str, usize)> = ledger.bad_rows.iter().map(|b| (b.file.as_str(), b.line)).collect();
+    assert_eq!(lines, [("raw/x/small.xlsx", 3), ("raw/x/big.csv", 3)]);
+}
+
+#[test]
+fn ward_and_lsoa_codes_keep_their_length_and_scale_one_form_at_large_scales() {
+    assert_eq!(geometry::ward_code(0), "E05099001");
+    assert_eq!(geometry::ward_code(899), "E05099900");
+    assert_eq!(geometry::ward_code(900), "E05100901");
+    assert_eq!(lsoa::lsoa_code(0), "E01990001");
+    assert_eq!(lsoa::lsoa_code(9_998), "E01999999");
+    assert_eq!(lsoa::lsoa_code(9_999), "E01810000");
+    // Every code of a scale-200 borough: nine characters, unique, clear of the neighbouring borough's.
+    let wards: BTreeSet<String> = (0..4_000).map(geometry::ward_code).collect();
+    assert_eq!(wards.len(), 4_000);
+    assert!(wards.iter().all(|c| c.len() == 9 && !["E05099901", "E05099902", "E05099903"].contains(&c.as_str())));
+    let lsoas: BTreeSet<String> = (0..45_000).map(lsoa::lsoa_code).collect();
+    assert_eq!(lsoas.len(), 45_000);
+    assert!(lsoas.iter().all(|c| c.len() == 9));
 }

@@ -187,8 +187,10 @@ pub struct Truths {
     pub offences_with_suspect_share: Measure,
     /// Offences with victims that have two.
     pub two_victim_share: Measure,
+    /// Filled in once the partner sources are generated (the police truths are measured first, so the
+    /// police rows can be dropped before the partner sources are built).
     #[serde(flatten)]
-    pub partners: PartnerTruths,
+    pub partners: Option<PartnerTruths>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -220,6 +222,10 @@ pub struct FileTruth {
     /// Data rows (header excluded); features for GeoJSON.
     pub rows: usize,
     pub bad_rows: usize,
+    /// Why the file is not in its source's usual form (e.g. a workbook export too big for one worksheet,
+    /// written as CSV); omitted when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -268,13 +274,7 @@ pub struct Measured {
 }
 
 /// Measure every planted truth on the clean rows.
-pub fn measure_all(
-    data: &GenData,
-    borough: &Borough,
-    pop: &Population,
-    police: &PoliceData,
-    partners: PartnerTruths,
-) -> Measured {
+pub fn measure_all(data: &GenData, borough: &Borough, pop: &Population, police: &PoliceData) -> Measured {
     let p = &data.params;
     let clean: Vec<usize> = (0..police.offences.len()).filter(|&i| police.offences[i].extra == Extra::Clean).collect();
     let offences = &police.offences;
@@ -420,7 +420,7 @@ pub fn measure_all(
             sanction_detection_share,
             offences_with_suspect_share,
             two_victim_share,
-            partners,
+            partners: None,
         },
     }
 }

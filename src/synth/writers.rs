@@ -110,7 +110,9 @@ pub fn csv_writer<W: Write>(sink: W, fmt: CsvFormat) -> csv::Writer<W> {
         .from_writer(sink)
 }
 
-/// The bytes of a CSV file: header then rows, encoded as `fmt` says.
+/// The bytes of a CSV file: header then rows, encoded as `fmt` says (the reference [`CsvStream`] is tested
+/// against).
+#[cfg(test)]
 pub fn csv_bytes(path: &Path, header: &[&str], rows: &[Vec<Cell>], fmt: CsvFormat) -> Result<Vec<u8>, SynthError> {
     let csv_err = |e: csv::Error| SynthError::Csv { path: path.to_path_buf(), source: e };
     let mut w = csv_writer(Vec::new(), fmt);
@@ -140,11 +142,6 @@ pub fn csv_bytes(path: &Path, header: &[&str], rows: &[Vec<Cell>], fmt: CsvForma
             Ok(bytes.into_owned())
         }
     }
-}
-
-pub fn write_csv(path: &Path, header: &[&str], rows: &[Vec<Cell>], fmt: CsvFormat) -> Result<(), SynthError> {
-    let bytes = csv_bytes(path, header, rows, fmt)?;
-    write_atomic(path, &bytes)
 }
 
 /// A one-sheet workbook: bold header in row 1, then the rows (numbers as numbers, empty cells left blank).
@@ -233,4 +230,167 @@ pub fn stream_csv(
         let file = buf.into_inner().map_err(|e| SynthError::io(tmp, e.into_error()))?;
         file.sync_all().map_err(|e| SynthError::io(tmp, e))
     })
+}
+
+/// A writer that re-encodes the UTF-8 it is given as Windows-1252 (a single-byte, stateless encoding, so
+/// encoding chunk by chunk gives the same bytes as encoding the whole text). A character split across two
+/// writes is held back until it is complete; an unmappable character is an error.
+pub struct Windows1252Writer<W: Write> {
+    inner: W,
+    pending: Vec<u8>,
+}
+
+impl<W: Write> Windows1252Writer<W> {
+    pub fn new(inner: W) -> Self {
+        Windows1252Writer { inner, pending: Vec::new() }
+    }
+
+    pub fn into_inner(mut self) -> std::io::Result<W> {
+        if !self.pending.is_empty() {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "incomplete UTF-8 at end of CSV"));
+        }
+        self.inner.flush()?;
+        // Move the inner writer out without running our own flush-on-drop (there is none).
+        let Windows1252Writer { inner, .. } = self;
+        Ok(inner)
+    }
+}
+
+impl<W: Write> Write for Windows1252Writer<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        let valid = match std::str::from_utf8(&self.pending) {
+            Ok(s) => s.len(),
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            Err(_) => return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "CSV text is not UTF-8")),
+        };
+        let text = std::str::from_utf8(&self.pending[..valid])
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "CSV text is not UTF-8"))?;
+        let (bytes, _, had_errors) = encoding_rs::WINDOWS_1252.encode(text);
+        if had_errors {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "a character has no Windows-1252 encoding",
+            ));
+        }
+        self.inner.write_all(&bytes)?;
+        self.pending.drain(..valid);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The byte sink under a streaming CSV writer: the buffered temporary file, re-encoded when asked.
+pub enum EncodedFile {
+    Utf8(BufWriter<fs::File>),
+    Windows1252(Windows1252Writer<BufWriter<fs::File>>),
+}
+
+impl Write for EncodedFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            EncodedFile::Utf8(w) => w.write(buf),
+            EncodedFile::Windows1252(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            EncodedFile::Utf8(w) => w.flush(),
+            EncodedFile::Windows1252(w) => w.flush(),
+        }
+    }
+}
+
+/// A CSV file written row by row into a temporary sibling and renamed into place by [`CsvStream::finish`];
+/// dropped unfinished (an error on the way), the temporary file is removed. Writes exactly the bytes
+/// writing the whole file at once would, without holding the rows.
+pub struct CsvStream {
+    path: PathBuf,
+    tmp: PathBuf,
+    writer: Option<csv::Writer<EncodedFile>>,
+    record: Vec<String>,
+}
+
+impl CsvStream {
+    pub fn create(path: &Path, header: &[&str], fmt: CsvFormat) -> Result<CsvStream, SynthError> {
+        ensure_parent(path)?;
+        let tmp = temp_sibling(path);
+        let file = fs::File::create(&tmp).map_err(|e| SynthError::io(&tmp, e))?;
+        let mut stream = CsvStream { path: path.to_path_buf(), tmp: tmp.clone(), writer: None, record: Vec::new() };
+        let mut buf = BufWriter::with_capacity(1 << 20, file);
+        if fmt.encoding == Encoding::Utf8Bom {
+            buf.write_all(b"\xEF\xBB\xBF").map_err(|e| SynthError::io(&tmp, e))?;
+        }
+        let sink = match fmt.encoding {
+            Encoding::Windows1252 => EncodedFile::Windows1252(Windows1252Writer::new(buf)),
+            Encoding::Utf8 | Encoding::Utf8Bom => EncodedFile::Utf8(buf),
+        };
+        let mut w = csv_writer(sink, fmt);
+        w.write_record(header).map_err(|e| stream.csv_err(e))?;
+        stream.writer = Some(w);
+        Ok(stream)
+    }
+
+    fn csv_err(&self, e: csv::Error) -> SynthError {
+        match e.kind() {
+            csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+                SynthError::Encoding { path: self.path.clone(), encoding: "windows-1252".into() }
+            }
+            _ => SynthError::Csv { path: self.path.clone(), source: e },
+        }
+    }
+
+    /// An I/O error of the temporary file; text that cannot be encoded (only possible for Windows-1252).
+    fn io_err(&self, e: std::io::Error) -> SynthError {
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            SynthError::Encoding { path: self.path.clone(), encoding: "windows-1252".into() }
+        } else {
+            SynthError::io(&self.tmp, e)
+        }
+    }
+
+    /// Write one row.
+    pub fn write(&mut self, cells: &[Cell]) -> Result<(), SynthError> {
+        self.record.clear();
+        self.record.extend(cells.iter().map(Cell::as_csv));
+        let res = match self.writer.as_mut() {
+            Some(w) => w.write_record(&self.record),
+            None => return Err(SynthError::io(&self.path, std::io::Error::other("CSV stream already finished"))),
+        };
+        res.map_err(|e| self.csv_err(e))
+    }
+
+    /// Flush, sync and rename into place.
+    pub fn finish(mut self) -> Result<(), SynthError> {
+        let w = self
+            .writer
+            .take()
+            .ok_or_else(|| SynthError::io(&self.path, std::io::Error::other("CSV stream already finished")))?;
+        let tmp = self.tmp.clone();
+        let sink = w.into_inner().map_err(|e| self.io_err(e.into_error()))?;
+        let buf = match sink {
+            EncodedFile::Utf8(b) => b,
+            EncodedFile::Windows1252(w) => w.into_inner().map_err(|e| self.io_err(e))?,
+        };
+        let file = buf.into_inner().map_err(|e| SynthError::io(&tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| SynthError::io(&tmp, e))?;
+        drop(file);
+        fs::rename(&tmp, &self.path).map_err(|e| SynthError::io(&self.path, e))?;
+        // Renamed: nothing left for Drop to clean up.
+        self.tmp = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for CsvStream {
+    fn drop(&mut self) {
+        if !self.tmp.as_os_str().is_empty() {
+            self.writer = None;
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
 }
