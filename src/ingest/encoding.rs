@@ -25,30 +25,126 @@ impl TextEncoding {
     }
 }
 
-/// Decode raw file bytes to UTF-8 bytes, dropping any BOM.
+/// How a file is encoded, found by one streaming pass over it (never held whole in memory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detected {
+    pub encoding: TextEncoding,
+    /// Bytes of byte-order mark to skip.
+    pub bom_len: usize,
+    /// UTF-16 big endian (only meaningful for `Utf16`).
+    pub big_endian: bool,
+    /// Nothing but whitespace (and a BOM): no header row.
+    pub blank: bool,
+}
+
+/// Detect the encoding: a UTF-16 BOM means UTF-16; otherwise UTF-8 (with or without BOM) if every byte
+/// after the BOM is valid UTF-8, else Windows-1252 (Excel's "CSV" on Windows, which carries no BOM).
+pub fn detect(mut r: impl std::io::Read) -> std::io::Result<Detected> {
+    const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+    let mut buf = vec![0u8; 1 << 20];
+    // `carry` holds an incomplete UTF-8 sequence split across two reads.
+    let mut carry: Vec<u8> = Vec::new();
+    let mut first = true;
+    let mut det = Detected { encoding: TextEncoding::Utf8, bom_len: 0, big_endian: false, blank: true };
+    let mut valid = true;
+    loop {
+        let n = r.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let mut chunk: &[u8] = &buf[..n];
+        if first {
+            first = false;
+            // A BOM can only be judged on its first bytes; read on until there are at least three.
+            let mut head = chunk.to_vec();
+            while head.len() < 3 {
+                let m = r.read(&mut buf)?;
+                if m == 0 {
+                    break;
+                }
+                head.extend_from_slice(&buf[..m]);
+            }
+            if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(&head) {
+                if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
+                    let rest = &head[bom_len..];
+                    let mut blank = rest.iter().all(|b| b.is_ascii_whitespace() || *b == 0);
+                    if blank {
+                        loop {
+                            let m = r.read(&mut buf)?;
+                            if m == 0 || !buf[..m].iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
+                                blank = m == 0;
+                                break;
+                            }
+                        }
+                    }
+                    return Ok(Detected { encoding: TextEncoding::Utf16, bom_len, big_endian: enc == encoding_rs::UTF_16BE, blank });
+                }
+            }
+            if head.starts_with(UTF8_BOM) {
+                det.bom_len = UTF8_BOM.len();
+                det.encoding = TextEncoding::Utf8Bom;
+            }
+            carry = head;
+            carry.drain(..det.bom_len);
+            chunk = &[];
+        }
+        if det.blank {
+            det.blank = carry.iter().chain(chunk).all(|b| b.is_ascii_whitespace());
+        }
+        if !valid {
+            continue;
+        }
+        carry.extend_from_slice(chunk);
+        match std::str::from_utf8(&carry) {
+            Ok(_) => carry.clear(),
+            Err(e) if e.error_len().is_none() => {
+                // Incomplete sequence at the end: keep it for the next read.
+                let tail = carry.split_off(e.valid_up_to());
+                carry = tail;
+            }
+            Err(_) => valid = false,
+        }
+    }
+    if det.blank && !carry.is_empty() {
+        det.blank = carry.iter().all(|b| b.is_ascii_whitespace());
+    }
+    if !carry.is_empty() && std::str::from_utf8(&carry).is_err() {
+        valid = false;
+    }
+    if !valid {
+        det.encoding = TextEncoding::Windows1252;
+    }
+    Ok(det)
+}
+
+/// The file's text as a UTF-8 byte stream (BOM dropped), decoded on the fly.
+pub fn open_decoded(path: &std::path::Path, det: &Detected) -> std::io::Result<Box<dyn std::io::Read>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    f.seek(SeekFrom::Start(det.bom_len as u64))?;
+    let f = std::io::BufReader::with_capacity(1 << 16, f);
+    let decoder = |enc: &'static encoding_rs::Encoding, f| -> Box<dyn Read> {
+        Box::new(encoding_rs_io::DecodeReaderBytesBuilder::new().encoding(Some(enc)).bom_sniffing(false).build(f))
+    };
+    Ok(match det.encoding {
+        TextEncoding::Utf8 | TextEncoding::Utf8Bom => Box::new(f),
+        TextEncoding::Windows1252 => decoder(encoding_rs::WINDOWS_1252, f),
+        TextEncoding::Utf16 if det.big_endian => decoder(encoding_rs::UTF_16BE, f),
+        TextEncoding::Utf16 => decoder(encoding_rs::UTF_16LE, f),
+    })
+}
+
+/// Whole-buffer decoding (tests and small inputs): the same rules as [`detect`] + [`open_decoded`].
+#[cfg(test)]
 pub fn decode(bytes: Vec<u8>) -> (Vec<u8>, TextEncoding) {
-    const BOM: &[u8] = b"\xEF\xBB\xBF";
-    if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(&bytes) {
-        if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
-            let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
-            return (text.into_owned().into_bytes(), TextEncoding::Utf16);
-        }
-    }
-    if bytes.starts_with(BOM) {
-        let mut b = bytes;
-        b.drain(..BOM.len());
-        if std::str::from_utf8(&b).is_ok() {
-            return (b, TextEncoding::Utf8Bom);
-        }
-        // A BOM followed by invalid UTF-8: decode leniently as UTF-8 would hide data; fall through.
-        let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&b);
-        return (text.into_owned().into_bytes(), TextEncoding::Windows1252);
-    }
-    if std::str::from_utf8(&bytes).is_ok() {
-        return (bytes, TextEncoding::Utf8);
-    }
-    let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
-    (text.into_owned().into_bytes(), TextEncoding::Windows1252)
+    use std::io::Read;
+    let det = detect(std::io::Cursor::new(&bytes)).expect("in-memory read");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("f");
+    std::fs::write(&path, &bytes).expect("write");
+    let mut out = Vec::new();
+    open_decoded(&path, &det).expect("open").read_to_end(&mut out).expect("decode");
+    (out, det.encoding)
 }
 
 /// Guess the delimiter from the header line: the most frequent of comma, semicolon and tab outside quotes.
@@ -93,6 +189,16 @@ mod tests {
         }
         let (b, e) = decode(bytes);
         assert_eq!((b.as_slice(), e), (&b"a,b\n"[..], TextEncoding::Utf16));
+    }
+
+    #[test]
+    fn invalid_utf8_far_into_a_file_or_split_across_reads_is_judged_right() {
+        let mut big = "é,a\n".repeat(400_000).into_bytes(); // > 1 MiB, multi-byte chars straddle reads
+        assert_eq!(detect(std::io::Cursor::new(&big)).expect("detect").encoding, TextEncoding::Utf8);
+        big.extend_from_slice(b"Caf\xE9\n");
+        assert_eq!(detect(std::io::Cursor::new(&big)).expect("detect").encoding, TextEncoding::Windows1252);
+        assert!(detect(std::io::Cursor::new(b"\xEF\xBB\xBF \r\n\t".to_vec())).expect("detect").blank);
+        assert!(!detect(std::io::Cursor::new(b"a".to_vec())).expect("detect").blank);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Reading an extract file (CSV or XLSX) into a header row and data rows of text cells, each with its
 //! 1-based line (CSV) or worksheet row (XLSX) number, header = 1.
 
-use super::encoding::{decode, sniff_delimiter, TextEncoding};
+use super::encoding::{detect, open_decoded, sniff_delimiter, TextEncoding};
 use super::IngestError;
 use calamine::{open_workbook_auto, Data, Reader};
 use std::path::Path;
@@ -47,19 +47,32 @@ pub fn open_table(path: &Path, sheet: Option<&str>) -> Result<TableReader, Inges
     }
 }
 
+/// Bytes read ahead to find the header line for delimiter sniffing.
+const SNIFF_BYTES: usize = 1 << 16;
+
 fn open_csv(path: &Path) -> Result<TableReader, IngestError> {
-    let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
-    let (bytes, encoding) = decode(bytes);
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
+    let detected = detect(std::io::BufReader::new(file)).map_err(|e| IngestError::io(path, e))?;
+    if detected.blank {
         return Err(IngestError::file(path, "the file is empty: expected a header row"));
     }
-    let delimiter = sniff_delimiter(&bytes);
-    let lines = LineIndex::new(&bytes);
-    let rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(std::io::Cursor::new(bytes));
+    let encoding = detected.encoding;
+    let mut decoded = open_decoded(path, &detected).map_err(|e| IngestError::io(path, e))?;
+    // Decoders return short reads: read until the first line is complete (or SNIFF_BYTES), then put it back.
+    let mut head = Vec::new();
+    let mut block = [0u8; 4096];
+    while head.len() < SNIFF_BYTES && !head.contains(&b'\n') {
+        let n = decoded.read(&mut block).map_err(|e| IngestError::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&block[..n]);
+    }
+    let delimiter = sniff_delimiter(&head);
+    let newlines = NewlineLog::default();
+    let text = Counting { inner: std::io::Cursor::new(head).chain(decoded), pos: 0, log: newlines.clone() };
+    let rdr = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text);
     let mut records = rdr.into_byte_records();
     let header = match records.next() {
         Some(Ok(h)) => h,
@@ -70,7 +83,7 @@ fn open_csv(path: &Path) -> Result<TableReader, IngestError> {
     let width = headers.len();
     let rows = records.map(move |rec| match rec {
         Ok(r) => {
-            let line = r.position().map(|p| lines.line_of(p.byte())).unwrap_or(0);
+            let line = r.position().map(|p| newlines.line_of(p.byte())).unwrap_or(0);
             let mut cells: Vec<String> = r.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
             // Trailing empty cells (a trailing delimiter) are harmless; anything else must match the header.
             while cells.len() > width && cells.last().map(|c| c.trim().is_empty()).unwrap_or(false) {
@@ -79,15 +92,11 @@ fn open_csv(path: &Path) -> Result<TableReader, IngestError> {
             if cells.len() == width {
                 RowItem::Row(RawRow { line, cells })
             } else {
-                RowItem::Bad(BadRow {
-                    line,
-                    message: format!("expected {width} fields, found {}", cells.len()),
-                    text: String::new(),
-                })
+                RowItem::Bad(BadRow { line, message: format!("expected {width} fields, found {}", cells.len()), text: String::new() })
             }
         }
         Err(e) => {
-            let line = e.position().map(|p| lines.line_of(p.byte())).unwrap_or(0);
+            let line = e.position().map(|p| newlines.line_of(p.byte())).unwrap_or(0);
             RowItem::Bad(BadRow { line, message: format!("unreadable row: {e}"), text: String::new() })
         }
     });
@@ -106,20 +115,48 @@ fn open_csv(path: &Path) -> Result<TableReader, IngestError> {
     })
 }
 
-/// Physical line numbers from byte offsets. The csv crate's own line counter undercounts on CRLF files,
-/// and a reject must point at the line an analyst sees in an editor.
-struct LineIndex {
-    newlines: Vec<u64>,
+/// Physical line numbers from byte offsets, without holding the file. The csv crate's own line counter
+/// undercounts on CRLF files, and a reject must point at the line an analyst sees in an editor, so the
+/// decoded stream is counted as it is read: newline offsets not yet passed wait in a queue, which holds
+/// no more than one read-ahead buffer's worth.
+#[derive(Clone, Default)]
+struct NewlineLog(std::rc::Rc<std::cell::RefCell<NewlineState>>);
+
+#[derive(Default)]
+struct NewlineState {
+    pending: std::collections::VecDeque<u64>,
+    passed: u64,
 }
 
-impl LineIndex {
-    fn new(bytes: &[u8]) -> LineIndex {
-        LineIndex { newlines: bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i as u64).collect() }
-    }
-    /// 1-based line holding byte `offset`.
+impl NewlineLog {
+    /// 1-based line holding byte `offset`; offsets must be asked in increasing order (records are).
     fn line_of(&self, offset: u64) -> u64 {
+        let mut s = self.0.borrow_mut();
         // A record's reported start can be the `\n` of the previous CRLF, so that newline counts as passed.
-        self.newlines.partition_point(|&n| n <= offset) as u64 + 1
+        while s.pending.front().is_some_and(|&n| n <= offset) {
+            s.pending.pop_front();
+            s.passed += 1;
+        }
+        s.passed + 1
+    }
+}
+
+/// Records the offset of every newline that passes through.
+struct Counting<R> {
+    inner: R,
+    pos: u64,
+    log: NewlineLog,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut s = self.log.0.borrow_mut();
+        for i in memchr::memchr_iter(b'\n', &buf[..n]) {
+            s.pending.push_back(self.pos + i as u64);
+        }
+        self.pos += n as u64;
+        Ok(n)
     }
 }
 

@@ -1,7 +1,7 @@
 //! `sna demo` end to end on the synthetic borough: conservation, every planted bad row quarantined with
 //! the right reason, planted truths visible in the tables, no raw identifiers staged, reproducible output.
 
-use crate::support::{demo_out, files_below, read_json, run_demo};
+use crate::support::{demo_out, files_below, read_json, run_demo_threads};
 use polars::prelude::*;
 use sna::table_io::read_parquet;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -279,9 +279,9 @@ fn no_staged_value_is_a_raw_person_id_name_or_date_of_birth() {
 }
 
 #[test]
-fn two_runs_give_byte_identical_outputs() {
-    let a = demo_out();
-    let b = run_demo(42);
+fn runs_with_one_and_two_threads_give_byte_identical_outputs() {
+    let a = demo_out(); // two threads
+    let b = run_demo_threads(42, 1);
     for folder in ["tables", "staged", "rejects", "charts", "report", "maps", "public"] {
         let fa = files_below(&a.join(folder));
         let fb = files_below(&b.join(folder));

@@ -11,12 +11,25 @@ pub fn sna() -> Command {
 
 /// Run `sna demo` into a fresh temporary folder and return it (the folder lives for the process).
 pub fn run_demo(seed: u64) -> PathBuf {
+    run_demo_threads(seed, 2)
+}
+
+/// [`run_demo`] with rayon's and polars' thread pools pinned to `threads`.
+pub fn run_demo_threads(seed: u64, threads: usize) -> PathBuf {
     let dir = tempfile::tempdir().expect("tempdir").keep();
     let out = dir.join("demo");
-    sna().args(["--quiet", "demo", "--seed", &seed.to_string(), "--out"]).arg(&out).assert().success();
+    let n = threads.to_string();
+    sna()
+        .env("RAYON_NUM_THREADS", &n)
+        .env("POLARS_MAX_THREADS", &n)
+        .args(["--quiet", "demo", "--seed", &seed.to_string(), "--out"])
+        .arg(&out)
+        .assert()
+        .success();
     out
 }
 
+/// The seed-42 demo, run with two threads.
 pub fn demo_out() -> &'static Path {
     static OUT: OnceLock<PathBuf> = OnceLock::new();
     OUT.get_or_init(|| run_demo(42))
