@@ -118,12 +118,12 @@ pub fn detect(mut r: impl std::io::Read) -> std::io::Result<Detected> {
 }
 
 /// The file's text as a UTF-8 byte stream (BOM dropped), decoded on the fly.
-pub fn open_decoded(path: &std::path::Path, det: &Detected) -> std::io::Result<Box<dyn std::io::Read>> {
+pub fn open_decoded(path: &std::path::Path, det: &Detected) -> std::io::Result<Box<dyn std::io::Read + Send>> {
     use std::io::{Read, Seek, SeekFrom};
     let mut f = std::fs::File::open(path)?;
     f.seek(SeekFrom::Start(det.bom_len as u64))?;
     let f = std::io::BufReader::with_capacity(1 << 16, f);
-    let decoder = |enc: &'static encoding_rs::Encoding, f| -> Box<dyn Read> {
+    let decoder = |enc: &'static encoding_rs::Encoding, f| -> Box<dyn Read + Send> {
         Box::new(encoding_rs_io::DecodeReaderBytesBuilder::new().encoding(Some(enc)).bom_sniffing(false).build(f))
     };
     Ok(match det.encoding {

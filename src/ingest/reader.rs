@@ -36,7 +36,8 @@ pub struct FileFormat {
 pub struct TableReader {
     pub headers: Vec<String>,
     pub format: FileFormat,
-    pub rows: Box<dyn Iterator<Item = RowItem>>,
+    /// Send, so a reader thread can parse while earlier rows are validated.
+    pub rows: Box<dyn Iterator<Item = RowItem> + Send>,
 }
 
 pub fn open_table(path: &Path, sheet: Option<&str>) -> Result<TableReader, IngestError> {
@@ -120,7 +121,7 @@ fn open_csv(path: &Path) -> Result<TableReader, IngestError> {
 /// decoded stream is counted as it is read: newline offsets not yet passed wait in a queue, which holds
 /// no more than one read-ahead buffer's worth.
 #[derive(Clone, Default)]
-struct NewlineLog(std::rc::Rc<std::cell::RefCell<NewlineState>>);
+struct NewlineLog(std::sync::Arc<std::sync::Mutex<NewlineState>>);
 
 #[derive(Default)]
 struct NewlineState {
@@ -131,7 +132,8 @@ struct NewlineState {
 impl NewlineLog {
     /// 1-based line holding byte `offset`; offsets must be asked in increasing order (records are).
     fn line_of(&self, offset: u64) -> u64 {
-        let mut s = self.0.borrow_mut();
+        // Only the reading thread touches the log, so the lock is never contended (poisoning cannot lose data).
+        let mut s = self.0.lock().unwrap_or_else(|p| p.into_inner());
         // A record's reported start can be the `\n` of the previous CRLF, so that newline counts as passed.
         while s.pending.front().is_some_and(|&n| n <= offset) {
             s.pending.pop_front();
@@ -151,7 +153,7 @@ struct Counting<R> {
 impl<R: std::io::Read> std::io::Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let mut s = self.log.0.borrow_mut();
+        let mut s = self.log.0.lock().unwrap_or_else(|p| p.into_inner());
         for i in memchr::memchr_iter(b'\n', &buf[..n]) {
             s.pending.push_back(self.pos + i as u64);
         }

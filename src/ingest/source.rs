@@ -2,15 +2,15 @@
 //! ethnicity, pseudonym, ward) -> staged columns, with every unusable row quarantined.
 
 use super::columns::ColumnKind;
-use super::staged_sink::StagedSink;
-use super::reader::{open_table, FileFormat, RowItem};
+use super::reader::{FileFormat, RowItem, open_table};
 use super::rejects::{Reject, RejectLog};
-use super::row::{ethnic_group, parse_row, Values};
+use super::row::{Values, ethnic_group, parse_row};
+use super::staged_sink::StagedSink;
 use super::{IngestContext, IngestError};
-use crate::dictionary::header_match::{match_headers, HeaderMap};
-use crate::dictionary::model::FieldType;
-use crate::dictionary::values::{age_at, Value};
 use crate::dictionary::Dictionary;
+use crate::dictionary::header_match::{HeaderMap, match_headers};
+use crate::dictionary::model::FieldType;
+use crate::dictionary::values::{Value, age_at};
 use crate::geo::crs::wgs84_to_bng;
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -20,9 +20,9 @@ use std::path::Path;
 /// Key -> event time of a staged source, for linking child rows (victims -> offences).
 pub type KeyIndex = HashMap<String, Option<NaiveDateTime>>;
 
-/// A row ready to stage: its values, its unique key as read (before pseudonymisation), and its
-/// (ward name, location status).
-type StagedRow = (Values, Option<String>, Option<(Option<String>, Option<String>, String)>);
+/// A row ready to stage: its values, its unique key as read (before pseudonymisation), its (ward code, ward
+/// name, location status) and, per ethnicity field, its (group, scheme).
+type StagedRow = (Values, Option<String>, Option<(Option<String>, Option<String>, String)>, Vec<(usize, (String, String))>);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
@@ -86,7 +86,13 @@ impl StagedSchema {
             }
         }
         if dict.file.location.is_some() {
-            let declares_ward = dict.file.location.as_ref().and_then(|l| l.ward.as_ref()).and_then(|w| dict.field_index(w)).is_some_and(|i| dict.fields[i].spec.stage);
+            let declares_ward = dict
+                .file
+                .location
+                .as_ref()
+                .and_then(|l| l.ward.as_ref())
+                .and_then(|w| dict.field_index(w))
+                .is_some_and(|i| dict.fields[i].spec.stage);
             if !declares_ward {
                 slots.push(("ward_code".into(), ColumnKind::Str, Slot::WardCode));
             }
@@ -235,73 +241,82 @@ fn ingest_into(
                 }
                 located = Some((w.map(|w| w.code.clone()), w.map(|w| w.name.clone()), resolved.status.as_str().to_string()));
             }
-            Ok((values, key, located))
+            let groups = ethnicity_fields.iter().map(|&fi| (fi, ethnic_group(dict, str_of(&values, Some(fi))))).collect();
+            Ok((values, key, located, groups))
         };
 
-        let mut items = table.rows;
-        loop {
-            let batch: Vec<RowItem> = items.by_ref().take(BATCH_ROWS).collect();
-            if batch.is_empty() {
-                break;
-            }
-            bar.inc(batch.len() as u64);
-            let results: Vec<(u64, Result<StagedRow, Reject>)> = batch
-                .par_iter()
-                .map(|item| match item {
-                    RowItem::Row(r) => (r.line, process(r)),
-                    RowItem::Bad(b) => (b.line, Err(Reject::new(b.line, "unparseable_row", "", "", b.message.clone()))),
-                })
-                .collect();
-            for (line, result) in results {
-                report.rows_read += 1;
-                // Duplicates in file order: the first row with a key is kept. The key is still the raw value
-                // here (pseudonyms were applied to the values only), so a person id is never echoed.
-                let result = result.and_then(|staged| match (unique, &staged.1) {
-                    (Some(u), Some(k)) if keys.contains_key(k) => {
-                        let f = &dict.fields[u];
-                        let shown = if f.spec.may_echo() { k.as_str() } else { "[redacted]" };
-                        Err(Reject::new(line, "duplicate", &f.spec.name, shown, "an earlier row has the same key (the first is kept)".into()))
+        // A reader thread parses the next batch while this one is validated and staged.
+        let rows = table.rows;
+        std::thread::scope(|scope| -> Result<(), IngestError> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<RowItem>>(2);
+            scope.spawn(move || {
+                let mut rows = rows;
+                loop {
+                    let batch: Vec<RowItem> = rows.by_ref().take(BATCH_ROWS).collect();
+                    // A closed channel means the consumer failed; its error is reported there.
+                    if batch.is_empty() || tx.send(batch).is_err() {
+                        break;
                     }
-                    _ => Ok(staged),
-                });
-                let (values, key, located) = match result {
-                    Err(r) => {
-                        report.rows_rejected += 1;
-                        rejects.push(&display, r);
-                        continue;
-                    }
-                    Ok(v) => v,
-                };
-                report.rows_staged += 1;
-                if let Some(k) = key {
-                    keys.insert(k, event_of(&values, event_time));
                 }
-                let (ward_code, ward_name, status) = located.unwrap_or((None, None, String::new()));
-                if !status.is_empty() {
-                    *report.location_status.entry(status.clone()).or_insert(0) += 1;
-                }
-                let b = &mut sink.builders;
-                b[0].push(Some(Value::Str(source_file.clone())));
-                b[1].push(Some(Value::Int(line as i64)));
-                // Each ethnicity field's (group, scheme), looked up once per row.
-                let groups: Vec<(usize, (String, String))> =
-                    ethnicity_fields.iter().map(|&fi| (fi, ethnic_group(dict, str_of(&values, Some(fi))))).collect();
-                let group_of = |fi: usize| groups.iter().find(|(f, _)| *f == fi).map(|(_, g)| g.clone()).unwrap_or_default();
-                let mut values = values;
-                for (bi, (_, _, slot)) in schema.slots.iter().enumerate() {
-                    let v = match slot {
-                        Slot::Field(fi) => values.get_mut(*fi).and_then(Option::take),
-                        Slot::EthnicGroup(fi) => Some(Value::Str(group_of(*fi).0)),
-                        Slot::EthnicityScheme(fi) => Some(Value::Str(group_of(*fi).1)),
-                        Slot::WardCode => ward_code.clone().map(Value::Str),
-                        Slot::WardName => ward_name.clone().map(Value::Str),
-                        Slot::LocationStatus => Some(Value::Str(status.clone())),
+            });
+            for batch in rx {
+                bar.inc(batch.len() as u64);
+                let results: Vec<(u64, Result<StagedRow, Reject>)> = batch
+                    .par_iter()
+                    .map(|item| match item {
+                        RowItem::Row(r) => (r.line, process(r)),
+                        RowItem::Bad(b) => (b.line, Err(Reject::new(b.line, "unparseable_row", "", "", b.message.clone()))),
+                    })
+                    .collect();
+                for (line, result) in results {
+                    report.rows_read += 1;
+                    // Duplicates in file order: the first row with a key is kept. The key is still the raw value
+                    // here (pseudonyms were applied to the values only), so a person id is never echoed.
+                    let result = result.and_then(|staged| match (unique, &staged.1) {
+                        (Some(u), Some(k)) if keys.contains_key(k) => {
+                            let f = &dict.fields[u];
+                            let shown = if f.spec.may_echo() { k.as_str() } else { "[redacted]" };
+                            Err(Reject::new(line, "duplicate", &f.spec.name, shown, "an earlier row has the same key (the first is kept)".into()))
+                        }
+                        _ => Ok(staged),
+                    });
+                    let (values, key, located, groups) = match result {
+                        Err(r) => {
+                            report.rows_rejected += 1;
+                            rejects.push(&display, r);
+                            continue;
+                        }
+                        Ok(v) => v,
                     };
-                    b[bi + 2].push(v);
+                    report.rows_staged += 1;
+                    if let Some(k) = key {
+                        keys.insert(k, event_of(&values, event_time));
+                    }
+                    let (ward_code, ward_name, status) = located.unwrap_or((None, None, String::new()));
+                    if !status.is_empty() {
+                        *report.location_status.entry(status.clone()).or_insert(0) += 1;
+                    }
+                    let b = &mut sink.builders;
+                    b[0].push(Some(Value::Str(source_file.clone())));
+                    b[1].push(Some(Value::Int(line as i64)));
+                    let group_of = |fi: usize| groups.iter().find(|(f, _)| *f == fi).map(|(_, g)| g.clone()).unwrap_or_default();
+                    let mut values = values;
+                    for (bi, (_, _, slot)) in schema.slots.iter().enumerate() {
+                        let v = match slot {
+                            Slot::Field(fi) => values.get_mut(*fi).and_then(Option::take),
+                            Slot::EthnicGroup(fi) => Some(Value::Str(group_of(*fi).0)),
+                            Slot::EthnicityScheme(fi) => Some(Value::Str(group_of(*fi).1)),
+                            Slot::WardCode => ward_code.clone().map(Value::Str),
+                            Slot::WardName => ward_name.clone().map(Value::Str),
+                            Slot::LocationStatus => Some(Value::Str(status.clone())),
+                        };
+                        b[bi + 2].push(v);
+                    }
+                    sink.row_done().map_err(polars_err)?;
                 }
-                sink.row_done().map_err(polars_err)?;
             }
-        }
+            Ok(())
+        })?;
         bar.finish();
         report.rejects_by_reason = rejects.by_reason(&display);
         reports.push(report);
@@ -370,7 +385,13 @@ pub fn derive_age(dict: &Dictionary, line: u64, values: &mut Values, event: Opti
         .ok_or_else(|| Reject::new(line, "bad_date", &dobf.spec.name, "[redacted]", "date of birth is after the event".into()))?;
     let out = agef.spec.min.map(|m| (age as f64) < m).unwrap_or(false) || agef.spec.max.map(|m| (age as f64) > m).unwrap_or(false);
     if out {
-        return Err(Reject::new(line, agef.spec.range_reason(), &dobf.spec.name, "[redacted]", format!("date of birth gives age {age}, outside the accepted range")));
+        return Err(Reject::new(
+            line,
+            agef.spec.range_reason(),
+            &dobf.spec.name,
+            "[redacted]",
+            format!("date of birth gives age {age}, outside the accepted range"),
+        ));
     }
     values[ai] = Some(Value::Int(age));
     Ok(())
