@@ -46,13 +46,27 @@ pub struct CodeLookup {
 
 impl CodeLookup {
     pub fn canonical(&self, raw: &str) -> Option<&str> {
-        self.map.get(&raw.trim().to_lowercase()).map(|s| s.as_str())
+        self.map.get(fold_case(raw, false).as_ref()).map(|s| s.as_str())
     }
     pub fn codes(&self) -> Vec<&str> {
         let mut v: Vec<&str> = self.map.values().map(|s| s.as_str()).collect();
         v.sort();
         v.dedup();
         v
+    }
+}
+
+/// `raw` trimmed and upper- or lower-cased, borrowing when it already is (lookups run once per cell, and
+/// most codes arrive in the case the tables use).
+pub fn fold_case(raw: &str, upper: bool) -> std::borrow::Cow<'_, str> {
+    let t = raw.trim();
+    let folded = if upper { !t.chars().any(char::is_lowercase) } else { !t.chars().any(char::is_uppercase) };
+    if folded && t.is_ascii() {
+        std::borrow::Cow::Borrowed(t)
+    } else if upper {
+        std::borrow::Cow::Owned(t.to_uppercase())
+    } else {
+        std::borrow::Cow::Owned(t.to_lowercase())
     }
 }
 
@@ -216,6 +230,15 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fold_case_borrows_when_nothing_changes_and_matches_std_otherwise() {
+        assert!(matches!(fold_case(" W1 ", true), std::borrow::Cow::Borrowed("W1")));
+        assert!(matches!(fold_case("male", false), std::borrow::Cow::Borrowed("male")));
+        assert_eq!(fold_case("w1", true), "W1");
+        assert_eq!(fold_case(" Male ", false), "male");
+        assert_eq!(fold_case("Straße", true), "Straße".to_uppercase());
+    }
 
     #[test]
     fn every_embedded_dictionary_loads() {

@@ -38,12 +38,12 @@ impl SeedTable {
 
     /// The canonical spelling of a key, if present.
     pub fn canonical_key(&self, key: &str) -> Option<&str> {
-        self.rows.get(&key.trim().to_uppercase()).and_then(|r| r.first()).map(|s| s.as_str())
+        self.rows.get(crate::dictionary::fold_case(key, true).as_ref()).and_then(|r| r.first()).map(|s| s.as_str())
     }
 
     pub fn get(&self, key: &str, column: &str) -> Option<&str> {
         let ci = self.column_index(column)?;
-        self.rows.get(&key.trim().to_uppercase()).and_then(|r| r.get(ci)).map(|s| s.as_str())
+        self.rows.get(crate::dictionary::fold_case(key, true).as_ref()).and_then(|r| r.get(ci)).map(|s| s.as_str())
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &str> {
