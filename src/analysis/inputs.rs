@@ -72,3 +72,33 @@ pub fn load(out_dir: &Path, def: &Definition, periods: &[Period]) -> Result<Stag
 pub fn theme_columns(def: &Definition) -> Vec<String> {
     def.themes().iter().map(|t| theme_column(&t.key)).collect()
 }
+
+/// Offence columns the analysis modules read: besides these, the definition's theme columns and the offence
+/// flags its themes use. A module that reads another offence column must add it here.
+const ANALYSED_COLUMNS: &[&str] =
+    &["crime_ref", "period_index", "committed_from", "committed_to", "sanction_detection", "ward_code", "location_status", "ho_code"];
+
+impl Staged {
+    /// Runs the definition over the offences once and keeps the result in memory: every table family reads
+    /// the flagged offences, and re-running the lazy plan (with its joins on the victims and suspects) per
+    /// family costs far more than holding the few columns they use.
+    pub fn materialise(self, def: &Definition) -> Result<Staged, AnalysisError> {
+        let schema = self.offences.clone().collect_schema().map_err(|e| AnalysisError::polars("offence columns", e))?;
+        let mut keep: Vec<String> = ANALYSED_COLUMNS.iter().map(|c| c.to_string()).collect();
+        keep.extend(theme_columns(def));
+        keep.extend(def.file.themes.values().filter_map(|t| t.flag.clone()));
+        let mut cols: Vec<Expr> = Vec::new();
+        for name in schema.iter_names() {
+            if keep.iter().any(|k| k == name.as_str()) {
+                cols.push(col(name.clone()));
+            }
+        }
+        let offences = self
+            .offences
+            .select(cols)
+            .collect()
+            .map_err(|e| AnalysisError::polars("applying the definition to the offences", e))?
+            .lazy();
+        Ok(Staged { offences, ..self })
+    }
+}

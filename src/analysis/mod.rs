@@ -12,6 +12,7 @@ pub mod place;
 pub mod place_concentration;
 pub mod place_harm;
 pub mod place_hotspots;
+pub mod records;
 pub mod time;
 
 use crate::definition::Definition;
@@ -134,7 +135,11 @@ pub fn run_analysis(out_dir: &Path, settings: &AnalysisSettings) -> Result<Analy
     let have_offences = out_dir.join("staged").join("police_offences.parquet").is_file();
     let mut periods = vec![settings.period];
     periods.extend_from_slice(settings.previous);
-    let staged = if have_offences { inputs::load(out_dir, settings.definition, &periods)? } else { inputs::Staged::empty()? };
+    let staged = if have_offences {
+        inputs::load(out_dir, settings.definition, &periods)?.materialise(settings.definition)?
+    } else {
+        inputs::Staged::empty()?
+    };
     let (wards, population) = load_reference(out_dir)?;
     let ctx = AnalysisContext {
         definition: settings.definition,
@@ -153,8 +158,10 @@ pub fn run_analysis(out_dir: &Path, settings: &AnalysisSettings) -> Result<Analy
     // One call per table family; each module writes its own tables.
     if have_offences {
         place::write_tables(&ctx, &mut sink)?;
-        people::write_tables(&ctx, &mut sink)?;
-        response::write_tables(&ctx, &mut sink)?;
+        // People and response count the same person records: load them once.
+        let records = records::PoliceRecords::load(&ctx)?;
+        people::write_tables(&ctx, &records, &mut sink)?;
+        response::write_tables(&ctx, &records, &mut sink)?;
         time::write_tables(&ctx, &mut sink)?;
     }
     open_data::write_tables(&ctx, &mut sink)?;

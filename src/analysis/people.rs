@@ -21,12 +21,18 @@
 //! `crate::stats::rate_ratio` (log-normal, or the exact conditional interval when a count is zero; the method
 //! is named in `rate_ratio_method`); `significant` is true when the interval excludes 1.
 
+#[path = "people_tally.rs"]
+mod tally;
+
+use super::records::{Persons, PoliceRecords};
 use super::{AnalysisContext, AnalysisError, TableSink};
 use crate::definition::apply::theme_column;
 use crate::geo::population::{AgeFilter, CategoryFilter};
 use crate::stats::{crude_rate, rate_ratio, wilson_interval, ProportionEstimate, RateEstimate, RateRatio};
 use polars::prelude::*;
+use std::cell::RefCell;
 use std::collections::HashMap;
+use tally::{tally, Tally};
 
 /// Pseudo-theme: every recorded offence of the period.
 pub const ALL_OFFENCES: &str = "all_offences";
@@ -94,151 +100,6 @@ pub fn theme_list(ctx: &AnalysisContext) -> Vec<ThemeSel> {
     out
 }
 
-/// One offence of the configured periods.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OffenceRow {
-    pub crime_ref: String,
-    /// 0 = current period.
-    pub period: i32,
-    /// committed_from in epoch milliseconds.
-    pub t_ms: Option<i64>,
-    pub sanction_detection: bool,
-    /// In each theme of `theme_list`, in its order.
-    pub themes: Vec<bool>,
-}
-
-/// One victim or suspect record linked to an offence of `offences`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PersonRow {
-    /// Index into the offence list.
-    pub offence: usize,
-    pub person_id: Option<String>,
-    pub age: Option<i64>,
-    pub sex: String,
-    pub ethnic_group: String,
-    pub scheme: String,
-}
-
-fn err(what: &str) -> impl Fn(PolarsError) -> AnalysisError + '_ {
-    move |e| AnalysisError::polars(what, e)
-}
-
-fn opt_str(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>, AnalysisError> {
-    match df.column(name) {
-        Err(_) => Ok(vec![None; df.height()]),
-        Ok(c) => {
-            let c = c.cast(&DataType::String).map_err(err(name))?;
-            Ok(c.str().map_err(err(name))?.iter().map(|v| v.map(str::to_string)).collect())
-        }
-    }
-}
-
-fn opt_i64(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>, AnalysisError> {
-    match df.column(name) {
-        Err(_) => Ok(vec![None; df.height()]),
-        Ok(c) => {
-            let c = c.cast(&DataType::Int64).map_err(err(name))?;
-            Ok(c.i64().map_err(err(name))?.iter().collect())
-        }
-    }
-}
-
-fn opt_bool(df: &DataFrame, name: &str) -> Result<Vec<bool>, AnalysisError> {
-    match df.column(name) {
-        Err(_) => Ok(vec![false; df.height()]),
-        Ok(c) => {
-            let c = c.cast(&DataType::Boolean).map_err(err(name))?;
-            Ok(c.bool().map_err(err(name))?.iter().map(|v| v == Some(true)).collect())
-        }
-    }
-}
-
-/// Offences of every configured period with their theme flags (aligned with `themes`).
-pub fn load_offences(ctx: &AnalysisContext, themes: &[ThemeSel]) -> Result<Vec<OffenceRow>, AnalysisError> {
-    let lf = ctx.staged.offences.clone();
-    let names: Vec<String> = lf
-        .clone()
-        .collect_schema()
-        .map_err(err("offence schema"))?
-        .iter_names()
-        .map(|n| n.to_string())
-        .collect();
-    let mut cols = vec![col("crime_ref").cast(DataType::String), col("period_index").cast(DataType::Int32)];
-    if names.iter().any(|n| n == "committed_from") {
-        cols.push(col("committed_from").dt().timestamp(TimeUnit::Milliseconds).alias("t_ms"));
-    }
-    if names.iter().any(|n| n == "sanction_detection") {
-        cols.push(col("sanction_detection"));
-    }
-    let mut flag_cols = Vec::new();
-    for (i, t) in themes.iter().enumerate() {
-        let source = match &t.source {
-            ThemeSource::All => None,
-            ThemeSource::Definition(c) | ThemeSource::Flag(c) => Some(c),
-        };
-        match source {
-            // A flag the extract does not carry marks no offence.
-            Some(c) if names.iter().any(|n| n == c) => {
-                let alias = format!("__theme_{i}");
-                cols.push(col(c.as_str()).cast(DataType::Boolean).fill_null(lit(false)).alias(alias.as_str()));
-                flag_cols.push(Some(alias));
-            }
-            Some(_) => flag_cols.push(Some(String::new())),
-            None => flag_cols.push(None),
-        }
-    }
-    let df = lf.select(cols).collect().map_err(err("collecting offences for people and response"))?;
-    let refs = opt_str(&df, "crime_ref")?;
-    let period = opt_i64(&df, "period_index")?;
-    let t_ms = opt_i64(&df, "t_ms")?;
-    let sd = opt_bool(&df, "sanction_detection")?;
-    let mut flags = Vec::new();
-    for c in &flag_cols {
-        flags.push(match c {
-            Some(c) => opt_bool(&df, c)?,
-            None => vec![true; df.height()],
-        });
-    }
-    Ok((0..df.height())
-        .filter_map(|i| {
-            let crime_ref = refs[i].clone()?;
-            let period = period[i]? as i32;
-            Some(OffenceRow {
-                crime_ref,
-                period,
-                t_ms: t_ms[i],
-                sanction_detection: sd[i],
-                themes: flags.iter().map(|f| f[i]).collect(),
-            })
-        })
-        .collect())
-}
-
-/// Person records (victims or suspects) whose crime_ref is one of `offences`.
-pub fn load_persons(persons: LazyFrame, offences: &[OffenceRow]) -> Result<Vec<PersonRow>, AnalysisError> {
-    let df = persons.collect().map_err(err("collecting person records"))?;
-    let index: HashMap<&str, usize> = offences.iter().enumerate().map(|(i, o)| (o.crime_ref.as_str(), i)).collect();
-    let refs = opt_str(&df, "crime_ref")?;
-    let ids = opt_str(&df, "person_id")?;
-    let ages = opt_i64(&df, "age")?;
-    let sexes = opt_str(&df, "sex")?;
-    let groups = opt_str(&df, "ethnic_group")?;
-    let schemes = opt_str(&df, "ethnicity_scheme")?;
-    let mut out = Vec::new();
-    for i in 0..df.height() {
-        let Some(&offence) = refs[i].as_deref().and_then(|r| index.get(r)) else { continue };
-        out.push(PersonRow {
-            offence,
-            person_id: ids[i].clone().filter(|s| !s.trim().is_empty()),
-            age: ages[i].filter(|a| *a >= 0),
-            sex: sexes[i].clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "U".into()),
-            ethnic_group: groups[i].clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| NOT_STATED.into()),
-            scheme: schemes[i].clone().unwrap_or_else(|| "none".into()),
-        });
-    }
-    Ok(out)
-}
-
 /// An area denominator: value (None when the population cannot answer), its method and why not.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PopInfo {
@@ -248,10 +109,35 @@ pub struct PopInfo {
     pub note: Option<String>,
 }
 
-fn area_pop(ctx: &AnalysisContext, age: &AgeFilter, sex: &CategoryFilter, eth: &CategoryFilter) -> PopInfo {
-    match ctx.population.area_denominator(age, sex, eth) {
-        Ok(d) => PopInfo { value: Some(d.value), method: Some(d.method.to_string()), estimated: d.method.is_estimate(), note: None },
-        Err(e) => PopInfo { value: None, method: None, estimated: false, note: Some(format!("no denominator: {e}")) },
+/// Area denominators by filter. Every theme and role asks for the same ones, so each is computed once.
+struct Denominators<'c> {
+    ctx: &'c AnalysisContext<'c>,
+    memo: RefCell<HashMap<(AgeFilter, CategoryFilter, CategoryFilter), PopInfo>>,
+    /// Ethnic groups the population has: a "rest" denominator can only name these.
+    known_groups: Vec<&'static str>,
+}
+
+impl<'c> Denominators<'c> {
+    fn new(ctx: &'c AnalysisContext<'c>) -> Denominators<'c> {
+        let known_groups = ETHNIC_GROUPS
+            .iter()
+            .copied()
+            .filter(|g| *g != NOT_STATED && ctx.population.cells.iter().any(|c| c.ethnic_group.trim().eq_ignore_ascii_case(g)))
+            .collect();
+        Denominators { ctx, memo: RefCell::new(HashMap::new()), known_groups }
+    }
+
+    fn area_pop(&self, age: &AgeFilter, sex: &CategoryFilter, eth: &CategoryFilter) -> PopInfo {
+        let key = (age.clone(), sex.clone(), eth.clone());
+        if let Some(p) = self.memo.borrow().get(&key) {
+            return p.clone();
+        }
+        let p = match self.ctx.population.area_denominator(age, sex, eth) {
+            Ok(d) => PopInfo { value: Some(d.value), method: Some(d.method.to_string()), estimated: d.method.is_estimate(), note: None },
+            Err(e) => PopInfo { value: None, method: None, estimated: false, note: Some(format!("no denominator: {e}")) },
+        };
+        self.memo.borrow_mut().insert(key, p.clone());
+        p
     }
 }
 
@@ -289,19 +175,8 @@ struct Head {
     role: &'static str,
 }
 
-/// Persons of a theme in the given periods.
-fn persons_in<'a>(persons: &'a [PersonRow], offences: &[OffenceRow], theme: usize, periods: &[i32]) -> Vec<&'a PersonRow> {
-    persons
-        .iter()
-        .filter(|p| {
-            let o = &offences[p.offence];
-            o.themes.get(theme).copied().unwrap_or(false) && periods.contains(&o.period)
-        })
-        .collect()
-}
-
-pub fn write_tables(ctx: &AnalysisContext, sink: &mut TableSink) -> Result<(), AnalysisError> {
-    for (name, df) in tables(ctx)? {
+pub fn write_tables(ctx: &AnalysisContext, records: &PoliceRecords, sink: &mut TableSink) -> Result<(), AnalysisError> {
+    for (name, df) in tables_of(ctx, records) {
         sink.write(name, df)?;
     }
     Ok(())
@@ -309,43 +184,46 @@ pub fn write_tables(ctx: &AnalysisContext, sink: &mut TableSink) -> Result<(), A
 
 /// The people tables, by name.
 pub fn tables(ctx: &AnalysisContext) -> Result<Vec<(&'static str, PolarsResult<DataFrame>)>, AnalysisError> {
-    let themes = theme_list(ctx);
-    let offences = load_offences(ctx, &themes)?;
-    let victims = load_persons(ctx.staged.victims.clone(), &offences)?;
-    let suspects = load_persons(ctx.staged.suspects.clone(), &offences)?;
-    let roles: [(&'static str, &[PersonRow]); 2] = [("victim", &victims), ("suspect", &suspects)];
-    let all_periods: Vec<i32> = (0..ctx.periods.len() as i32).collect();
+    Ok(tables_of(ctx, &PoliceRecords::load(ctx)?))
+}
+
+/// The people tables from records already loaded.
+pub fn tables_of(ctx: &AnalysisContext, records: &PoliceRecords) -> Vec<(&'static str, PolarsResult<DataFrame>)> {
+    let pops = Denominators::new(ctx);
+    let roles: [(&'static str, &Persons); 2] = [("victim", &records.victims), ("suspect", &records.suspects)];
+    let n_periods = ctx.periods.len();
 
     let mut age = RateTable::default();
     let mut sex = RateTable::default();
     let mut eth = EthTable::default();
     let mut under25 = PropTable::default();
     let mut completeness = PropTable::default();
-    for (ti, t) in themes.iter().enumerate() {
+    for (ti, t) in records.themes.iter().enumerate() {
         for (role, persons) in roles {
             let head = Head { theme: t.key.clone(), theme_label: t.label.clone(), role };
-            let current = persons_in(persons, &offences, ti, &[0]);
-            age_rows(ctx, &head, &current, &mut age);
-            sex_rows(ctx, &head, &current, &mut sex);
-            for (scope, periods) in [("current period", vec![0]), ("all periods", all_periods.clone())] {
-                let ps = persons_in(persons, &offences, ti, &periods);
-                for (age_group, u25) in [("all ages", false), ("under 25", true)] {
-                    let ps: Vec<&PersonRow> =
-                        ps.iter().copied().filter(|p| !u25 || p.age.is_some_and(|a| a < 25)).collect();
-                    eth_rows(ctx, &head, scope, periods.len(), age_group, &ps, &mut eth);
-                }
+            let tallies = tally(persons, &records.offences, ti, n_periods);
+            let current = &tallies.current;
+            age_rows(ctx, &pops, &head, current, &mut age);
+            sex_rows(ctx, &pops, &head, persons, current, &mut sex);
+            for (scope, periods, all_ages, u25) in [
+                ("current period", 1, current, &tallies.current_under25),
+                ("all periods", n_periods, &tallies.all_periods, &tallies.all_periods_under25),
+            ] {
+                let scope = EthScope { scope, periods };
+                eth_rows(ctx, &pops, &head, &scope, "all ages", persons, all_ages, &mut eth);
+                eth_rows(ctx, &pops, &head, &scope, "under 25", persons, u25, &mut eth);
             }
-            under25_rows(ctx, &head, &current, &mut under25);
-            completeness_rows(ctx, &head, &current, &mut completeness);
+            under25_rows(ctx, &head, current, &mut under25);
+            completeness_rows(ctx, &head, persons, current, &mut completeness);
         }
     }
-    Ok(vec![
+    vec![
         ("people_age", age.frame(ctx, "age_band")),
         ("people_sex", sex.frame(ctx, "sex")),
         ("people_ethnicity", eth.frame(ctx)),
         ("people_under25", under25.frame(ctx)),
         ("people_completeness", completeness.frame(ctx)),
-    ])
+    ]
 }
 
 // ---- count x rate tables (age, sex) ------------------------------------------------------------------------
@@ -406,11 +284,11 @@ impl RateTable {
     }
 }
 
-fn age_rows(ctx: &AnalysisContext, head: &Head, ps: &[&PersonRow], out: &mut RateTable) {
-    let total = ps.len() as u64;
+fn age_rows(ctx: &AnalysisContext, pops: &Denominators, head: &Head, ps: &Tally, out: &mut RateTable) {
+    let total = ps.persons;
     for (label, lo, hi) in AGE_BANDS {
-        let count = ps.iter().filter(|p| age_band_of(p.age) == *label).count() as u64;
-        let mut pop = area_pop(ctx, &age_filter(*lo, *hi), &CategoryFilter::Any, &CategoryFilter::Any);
+        let count = ps.band(label);
+        let mut pop = pops.area_pop(&age_filter(*lo, *hi), &CategoryFilter::Any, &CategoryFilter::Any);
         if pop.value.is_none() {
             let why = pop.note.take().unwrap_or_default();
             pop.note = Some(if why.contains("does not align") {
@@ -424,16 +302,16 @@ fn age_rows(ctx: &AnalysisContext, head: &Head, ps: &[&PersonRow], out: &mut Rat
         }
         out.push(ctx, head, label, count, total, pop);
     }
-    let count = ps.iter().filter(|p| p.age.is_none()).count() as u64;
+    let count = ps.unknown_age;
     out.push(ctx, head, UNKNOWN_AGE, count, total, no_pop("age not recorded: no denominator"));
 }
 
-fn sex_rows(ctx: &AnalysisContext, head: &Head, ps: &[&PersonRow], out: &mut RateTable) {
-    let total = ps.len() as u64;
+fn sex_rows(ctx: &AnalysisContext, pops: &Denominators, head: &Head, persons: &Persons, ps: &Tally, out: &mut RateTable) {
+    let total = ps.persons;
     for s in SEXES {
-        let count = ps.iter().filter(|p| p.sex.eq_ignore_ascii_case(s)).count() as u64;
+        let count = ps.sex(persons, s);
         let pop = if matches!(*s, "F" | "M") {
-            area_pop(ctx, &AgeFilter::Any, &CategoryFilter::is(s), &CategoryFilter::Any)
+            pops.area_pop(&AgeFilter::Any, &CategoryFilter::is(s), &CategoryFilter::Any)
         } else {
             no_pop("the population has no residents recorded as X (other) or U (unknown)")
         };
@@ -458,21 +336,30 @@ struct EthTable {
     rr: Vec<Option<RateRatio>>,
 }
 
-fn eth_matches(p: &PersonRow, group: &str) -> bool {
-    p.ethnic_group.trim().eq_ignore_ascii_case(group)
+/// Scope of ethnicity rows: its name and how many periods it pools.
+struct EthScope {
+    scope: &'static str,
+    periods: usize,
 }
 
-fn eth_rows(ctx: &AnalysisContext, head: &Head, scope: &str, periods: usize, age_group: &str, ps: &[&PersonRow], out: &mut EthTable) {
+#[allow(clippy::too_many_arguments)]
+fn eth_rows(
+    ctx: &AnalysisContext,
+    pops: &Denominators,
+    head: &Head,
+    scope: &EthScope,
+    age_group: &str,
+    persons: &Persons,
+    ps: &Tally,
+    out: &mut EthTable,
+) {
+    let periods = scope.periods;
+    let scope = scope.scope;
     let age = if age_group == "under 25" { AgeFilter::between(0, 24) } else { AgeFilter::Any };
     let exposure = periods as f64;
-    // Groups the population has: a "rest" denominator can only name these.
-    let known: Vec<&str> = ETHNIC_GROUPS
-        .iter()
-        .copied()
-        .filter(|g| *g != NOT_STATED && ctx.population.cells.iter().any(|c| c.ethnic_group.trim().eq_ignore_ascii_case(g)))
-        .collect();
-    let count_of = |g: &str| ps.iter().filter(|p| eth_matches(p, g)).count() as u64;
-    let pop_of = |g: &str| area_pop(ctx, &age, &CategoryFilter::Any, &CategoryFilter::is(g));
+    let known = &pops.known_groups;
+    let count_of = |g: &str| ps.group(persons, g);
+    let pop_of = |g: &str| pops.area_pop(&age, &CategoryFilter::Any, &CategoryFilter::is(g));
     let reference = ctx.options.reference_group.trim();
     let rest = reference.eq_ignore_ascii_case(REST);
     // The fixed reference group's count and denominator.
@@ -490,7 +377,7 @@ fn eth_rows(ctx: &AnalysisContext, head: &Head, scope: &str, periods: usize, age
                 None => {
                     let others: Vec<String> = known.iter().filter(|o| *o != g).map(|o| o.to_string()).collect();
                     let x: u64 = others.iter().map(|o| count_of(o)).sum();
-                    (x, area_pop(ctx, &age, &CategoryFilter::Any, &CategoryFilter::OneOf(others)).value)
+                    (x, pops.area_pop(&age, &CategoryFilter::Any, &CategoryFilter::OneOf(others)).value)
                 }
             };
             match (pop.value, n2) {
@@ -506,7 +393,7 @@ fn eth_rows(ctx: &AnalysisContext, head: &Head, scope: &str, periods: usize, age
         out.age_group.push(age_group.to_string());
         out.group.push(g.to_string());
         out.count.push(count);
-        out.total.push(ps.len() as u64);
+        out.total.push(ps.persons);
         out.pop.push(pop);
         out.rate.push(rate);
         out.is_reference.push(is_reference);
@@ -604,22 +491,23 @@ impl PropTable {
     }
 }
 
-fn under25_rows(ctx: &AnalysisContext, head: &Head, ps: &[&PersonRow], out: &mut PropTable) {
-    let known = ps.iter().filter(|p| p.age.is_some()).count() as u64;
-    let in_range = |lo: i64, hi: i64| ps.iter().filter(|p| p.age.is_some_and(|a| a >= lo && a <= hi)).count() as u64;
-    let u25 = in_range(0, 24);
+fn under25_rows(ctx: &AnalysisContext, head: &Head, ps: &Tally, out: &mut PropTable) {
+    let known = ps.known_age();
+    // The bands 0-9, 10-17 and 18-24 split the under-25s exactly.
+    let (a0, a10, a18) = (ps.band("0-9"), ps.band("10-17"), ps.band("18-24"));
+    let u25 = a0 + a10 + a18;
     out.push(ctx, head, "under 25 (of known age)", u25, known, None);
-    out.push(ctx, head, "aged 0-9 (of under 25)", in_range(0, 9), u25, None);
-    out.push(ctx, head, "aged 10-17 (of under 25)", in_range(10, 17), u25, None);
-    out.push(ctx, head, "aged 18-24 (of under 25)", in_range(18, 24), u25, None);
-    out.push(ctx, head, "age unknown (of all)", ps.len() as u64 - known, ps.len() as u64, None);
+    out.push(ctx, head, "aged 0-9 (of under 25)", a0, u25, None);
+    out.push(ctx, head, "aged 10-17 (of under 25)", a10, u25, None);
+    out.push(ctx, head, "aged 18-24 (of under 25)", a18, u25, None);
+    out.push(ctx, head, "age unknown (of all)", ps.persons - known, ps.persons, None);
 }
 
-fn completeness_rows(ctx: &AnalysisContext, head: &Head, ps: &[&PersonRow], out: &mut PropTable) {
-    let n = ps.len() as u64;
-    let not_stated = ps.iter().filter(|p| eth_matches(p, NOT_STATED)).count() as u64;
-    let ic = ps.iter().filter(|p| p.scheme.eq_ignore_ascii_case("IC")).count() as u64;
-    let sde = ps.iter().filter(|p| p.scheme.eq_ignore_ascii_case("SDE")).count() as u64;
+fn completeness_rows(ctx: &AnalysisContext, head: &Head, persons: &Persons, ps: &Tally, out: &mut PropTable) {
+    let n = ps.persons;
+    let not_stated = ps.not_stated(persons);
+    let ic = ps.scheme(persons, "IC");
+    let sde = ps.scheme(persons, "SDE");
     out.push(ctx, head, "ethnicity not stated", not_stated, n, None);
     out.push(ctx, head, "ethnicity stated", n - not_stated, n, None);
     out.push(ctx, head, "self-defined (SDE) code", sde, n, None);

@@ -10,26 +10,24 @@
 //!   offence may lie in an earlier loaded period); the "all periods" row counts every victim once. Victim
 //!   records without a pseudonym cannot be linked and are counted in `records_without_id` only.
 
-use super::people::{load_offences, load_persons, theme_list, OffenceRow, PersonRow, ThemeSel};
+use super::people::ThemeSel;
+use super::records::{OffenceRow, PersonRow, PoliceRecords};
 use super::{AnalysisContext, AnalysisError, TableSink};
 use crate::stats::{wilson_interval, ProportionEstimate};
 use polars::prelude::*;
-use std::collections::BTreeMap;
 
 const DAY_MS: i64 = 86_400_000;
 
-pub fn write_tables(ctx: &AnalysisContext, sink: &mut TableSink) -> Result<(), AnalysisError> {
-    let themes = theme_list(ctx);
-    let offences = load_offences(ctx, &themes)?;
-    let victims = load_persons(ctx.staged.victims.clone(), &offences)?;
+pub fn write_tables(ctx: &AnalysisContext, records: &PoliceRecords, sink: &mut TableSink) -> Result<(), AnalysisError> {
+    let (themes, offences, victims) = (&records.themes, &records.offences, &records.victims.rows);
     let n_periods = ctx.periods.len();
     let mut sd = Rows::default();
     let mut rep = Rows::default();
     for (ti, t) in themes.iter().enumerate() {
-        for (scope, counts) in sanction_counts(&offences, ti, n_periods) {
+        for (scope, counts) in sanction_counts(offences, ti, n_periods) {
             sd.push(ctx, t, scope, counts.0, counts.1, 0);
         }
-        for (scope, (x, n, no_id)) in repeat_counts(&offences, &victims, ti, n_periods, ctx.options.repeat_window_days) {
+        for (scope, (x, n, no_id)) in repeat_counts(offences, victims, ti, n_periods, ctx.options.repeat_window_days) {
             rep.push(ctx, t, scope, x, n, no_id);
         }
     }
@@ -65,8 +63,9 @@ pub fn repeat_counts(
     window_days: i64,
 ) -> Vec<(Scope, (u64, u64, u64))> {
     let window = window_days.saturating_mul(DAY_MS);
-    // Person -> crime_ref index -> (time, period); one entry per offence even if the record is duplicated.
-    let mut by_person: BTreeMap<&str, BTreeMap<usize, (Option<i64>, usize)>> = BTreeMap::new();
+    // (person, offence index) of every linked victim record of the theme, sorted so that each person's
+    // offences are adjacent; one entry per offence even if the record is duplicated.
+    let mut linked: Vec<(u32, usize)> = Vec::new();
     let mut no_id = vec![0u64; n_periods];
     for v in victims {
         let o = &offences[v.offence];
@@ -74,23 +73,29 @@ pub fn repeat_counts(
             continue;
         }
         let Some(p) = usize::try_from(o.period).ok().filter(|p| *p < n_periods) else { continue };
-        match v.person_id.as_deref() {
-            Some(id) => {
-                by_person.entry(id).or_default().insert(v.offence, (o.t_ms, p));
-            }
+        match v.person {
+            Some(id) => linked.push((id, v.offence)),
             None => no_id[p] += 1,
         }
     }
+    linked.sort_unstable();
+    linked.dedup();
     let mut per = vec![(0u64, 0u64); n_periods];
     let mut all = (0u64, 0u64);
-    for offs in by_person.values() {
-        let mut seen = vec![false; n_periods];
-        let mut repeat = vec![false; n_periods];
-        let mut timed: Vec<(i64, usize)> = Vec::new();
-        for (t, p) in offs.values() {
-            seen[*p] = true;
-            if let Some(t) = t {
-                timed.push((*t, *p));
+    let mut seen = vec![false; n_periods];
+    let mut repeat = vec![false; n_periods];
+    let mut timed: Vec<(i64, usize)> = Vec::new();
+    for offs in linked.chunk_by(|a, b| a.0 == b.0) {
+        seen.fill(false);
+        repeat.fill(false);
+        timed.clear();
+        for &(_, offence) in offs {
+            let o = &offences[offence];
+            // The period was checked when the record was linked.
+            let p = o.period as usize;
+            seen[p] = true;
+            if let Some(t) = o.t_ms {
+                timed.push((t, p));
             }
         }
         timed.sort_unstable();
@@ -175,8 +180,10 @@ mod tests {
         OffenceRow { crime_ref: crime_ref.into(), period, t_ms: Some(day * DAY_MS), sanction_detection: sd, themes: themes.to_vec() }
     }
 
+    /// A victim whose pseudonym is a single letter (interned as its code point).
     fn victim(offence: usize, id: Option<&str>) -> PersonRow {
-        PersonRow { offence, person_id: id.map(str::to_string), age: Some(30), sex: "F".into(), ethnic_group: "White".into(), scheme: "SDE".into() }
+        let person = id.and_then(|s| s.chars().next()).map(u32::from);
+        PersonRow { offence, person, age: Some(30), sex: 0, ethnic_group: 0, scheme: 0 }
     }
 
     #[test]

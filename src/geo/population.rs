@@ -455,7 +455,7 @@ impl std::fmt::Display for Split {
 }
 
 /// Ages to count; bounds inclusive.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AgeFilter {
     Any,
     /// `to: None` is open-ended ("65 and over").
@@ -514,7 +514,7 @@ impl std::fmt::Display for AgeFilter {
 }
 
 /// Values of a categorical dimension (sex, ethnic group) to count; compared trimmed and case-insensitively.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CategoryFilter {
     Any,
     OneOf(Vec<String>),
