@@ -14,9 +14,9 @@ pub enum ColumnKind {
     Datetime,
 }
 
-#[derive(Debug)]
+/// Strings go straight into an Arrow string-view buffer (no heap string per cell is kept).
 enum Data {
-    Str(Vec<Option<String>>),
+    Str(StringChunkedBuilder, usize),
     Int(Vec<Option<i64>>),
     Float(Vec<Option<f64>>),
     Bool(Vec<Option<bool>>),
@@ -24,7 +24,6 @@ enum Data {
     Datetime(Vec<Option<i64>>),
 }
 
-#[derive(Debug)]
 pub struct ColumnBuilder {
     pub name: String,
     data: Data,
@@ -37,7 +36,7 @@ fn epoch() -> chrono::NaiveDate {
 impl ColumnBuilder {
     pub fn new(name: &str, kind: ColumnKind) -> ColumnBuilder {
         let data = match kind {
-            ColumnKind::Str => Data::Str(Vec::new()),
+            ColumnKind::Str => Data::Str(StringChunkedBuilder::new(name.into(), 1024), 0),
             ColumnKind::Int => Data::Int(Vec::new()),
             ColumnKind::Float => Data::Float(Vec::new()),
             ColumnKind::Bool => Data::Bool(Vec::new()),
@@ -51,10 +50,13 @@ impl ColumnBuilder {
     /// stored as null rather than panicking.
     pub fn push(&mut self, v: Option<Value>) {
         match &mut self.data {
-            Data::Str(c) => c.push(match v {
-                Some(Value::Str(s)) => Some(s),
-                _ => None,
-            }),
+            Data::Str(c, n) => {
+                *n += 1;
+                match v {
+                    Some(Value::Str(s)) => c.append_value(s),
+                    _ => c.append_null(),
+                }
+            }
             Data::Int(c) => c.push(match v {
                 Some(Value::Int(i)) => Some(i),
                 _ => None,
@@ -81,9 +83,23 @@ impl ColumnBuilder {
         }
     }
 
+    /// Append borrowed text to a string column without allocating (other kinds store null, as `push` does).
+    pub fn push_str(&mut self, v: Option<&str>) {
+        match &mut self.data {
+            Data::Str(c, n) => {
+                *n += 1;
+                match v {
+                    Some(s) => c.append_value(s),
+                    None => c.append_null(),
+                }
+            }
+            _ => self.push(None),
+        }
+    }
+
     pub fn len(&self) -> usize {
         match &self.data {
-            Data::Str(c) => c.len(),
+            Data::Str(_, n) => *n,
             Data::Int(c) => c.len(),
             Data::Float(c) => c.len(),
             Data::Bool(c) => c.len(),
@@ -111,7 +127,7 @@ impl ColumnBuilder {
     pub fn into_column(self) -> PolarsResult<Column> {
         let name: PlSmallStr = self.name.as_str().into();
         let s = match self.data {
-            Data::Str(v) => Series::new(name, v),
+            Data::Str(b, _) => b.finish().into_series().with_name(name),
             Data::Int(v) => Series::new(name, v),
             Data::Float(v) => Series::new(name, v),
             Data::Bool(v) => Series::new(name, v),

@@ -259,6 +259,61 @@ fn ingest_into(
                     }
                 }
             });
+            // A stager thread stages batch N (in file order) while batch N+1 is processed in parallel here.
+            let (tx_done, rx_done) = std::sync::mpsc::sync_channel::<Vec<(u64, Result<StagedRow, Reject>)>>(2);
+            let (report, rejects, keys, sink) = (&mut report, &mut rejects, &mut keys, &mut sink);
+            let (display, source_file, schema) = (&display, &source_file, &schema);
+            let stager = scope.spawn(move || -> Result<(), IngestError> {
+                for results in rx_done {
+                    for (line, result) in results {
+                        report.rows_read += 1;
+                        // Duplicates in file order: the first row with a key is kept. The key is still the raw value
+                        // here (pseudonyms were applied to the values only), so a person id is never echoed.
+                        let result = result.and_then(|staged| match (unique, &staged.1) {
+                            (Some(u), Some(k)) if keys.contains_key(k) => {
+                                let f = &dict.fields[u];
+                                let shown = if f.spec.may_echo() { k.as_str() } else { "[redacted]" };
+                                Err(Reject::new(line, "duplicate", &f.spec.name, shown, "an earlier row has the same key (the first is kept)".into()))
+                            }
+                            _ => Ok(staged),
+                        });
+                        let (values, key, located, groups) = match result {
+                            Err(r) => {
+                                report.rows_rejected += 1;
+                                rejects.push(display, r);
+                                continue;
+                            }
+                            Ok(v) => v,
+                        };
+                        report.rows_staged += 1;
+                        if let Some(k) = key {
+                            keys.insert(k, event_of(&values, event_time));
+                        }
+                        let (ward_code, ward_name, status) = located.unwrap_or((None, None, String::new()));
+                        if !status.is_empty() {
+                            *report.location_status.entry(status.clone()).or_insert(0) += 1;
+                        }
+                        let b = &mut sink.builders;
+                        b[0].push_str(Some(source_file));
+                        b[1].push(Some(Value::Int(line as i64)));
+                        let group_of = |fi: usize| groups.iter().find(|(f, _)| *f == fi).map(|(_, g)| g);
+                        let mut values = values;
+                        for (bi, (_, _, slot)) in schema.slots.iter().enumerate() {
+                            let column = &mut b[bi + 2];
+                            match slot {
+                                Slot::Field(fi) => column.push(values.get_mut(*fi).and_then(Option::take)),
+                                Slot::EthnicGroup(fi) => column.push_str(Some(group_of(*fi).map_or("", |g| g.0.as_str()))),
+                                Slot::EthnicityScheme(fi) => column.push_str(Some(group_of(*fi).map_or("", |g| g.1.as_str()))),
+                                Slot::WardCode => column.push_str(ward_code.as_deref()),
+                                Slot::WardName => column.push_str(ward_name.as_deref()),
+                                Slot::LocationStatus => column.push_str(Some(&status)),
+                            }
+                        }
+                        sink.row_done().map_err(polars_err)?;
+                    }
+                }
+                Ok(())
+            });
             for batch in rx {
                 bar.inc(batch.len() as u64);
                 let results: Vec<(u64, Result<StagedRow, Reject>)> = batch
@@ -268,54 +323,13 @@ fn ingest_into(
                         RowItem::Bad(b) => (b.line, Err(Reject::new(b.line, "unparseable_row", "", "", b.message.clone()))),
                     })
                     .collect();
-                for (line, result) in results {
-                    report.rows_read += 1;
-                    // Duplicates in file order: the first row with a key is kept. The key is still the raw value
-                    // here (pseudonyms were applied to the values only), so a person id is never echoed.
-                    let result = result.and_then(|staged| match (unique, &staged.1) {
-                        (Some(u), Some(k)) if keys.contains_key(k) => {
-                            let f = &dict.fields[u];
-                            let shown = if f.spec.may_echo() { k.as_str() } else { "[redacted]" };
-                            Err(Reject::new(line, "duplicate", &f.spec.name, shown, "an earlier row has the same key (the first is kept)".into()))
-                        }
-                        _ => Ok(staged),
-                    });
-                    let (values, key, located, groups) = match result {
-                        Err(r) => {
-                            report.rows_rejected += 1;
-                            rejects.push(&display, r);
-                            continue;
-                        }
-                        Ok(v) => v,
-                    };
-                    report.rows_staged += 1;
-                    if let Some(k) = key {
-                        keys.insert(k, event_of(&values, event_time));
-                    }
-                    let (ward_code, ward_name, status) = located.unwrap_or((None, None, String::new()));
-                    if !status.is_empty() {
-                        *report.location_status.entry(status.clone()).or_insert(0) += 1;
-                    }
-                    let b = &mut sink.builders;
-                    b[0].push(Some(Value::Str(source_file.clone())));
-                    b[1].push(Some(Value::Int(line as i64)));
-                    let group_of = |fi: usize| groups.iter().find(|(f, _)| *f == fi).map(|(_, g)| g.clone()).unwrap_or_default();
-                    let mut values = values;
-                    for (bi, (_, _, slot)) in schema.slots.iter().enumerate() {
-                        let v = match slot {
-                            Slot::Field(fi) => values.get_mut(*fi).and_then(Option::take),
-                            Slot::EthnicGroup(fi) => Some(Value::Str(group_of(*fi).0)),
-                            Slot::EthnicityScheme(fi) => Some(Value::Str(group_of(*fi).1)),
-                            Slot::WardCode => ward_code.clone().map(Value::Str),
-                            Slot::WardName => ward_name.clone().map(Value::Str),
-                            Slot::LocationStatus => Some(Value::Str(status.clone())),
-                        };
-                        b[bi + 2].push(v);
-                    }
-                    sink.row_done().map_err(polars_err)?;
+                // A closed channel means the stager failed; its error is returned below.
+                if tx_done.send(results).is_err() {
+                    break;
                 }
             }
-            Ok(())
+            drop(tx_done);
+            stager.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         })?;
         bar.finish();
         report.rejects_by_reason = rejects.by_reason(&display);
