@@ -9,7 +9,8 @@ use std::path::Path;
 #[derive(Debug, Clone)]
 pub struct RawRow {
     pub line: u64,
-    pub cells: Vec<String>,
+    /// One buffer per row (not one allocation per cell): ingest reads tens of millions of rows.
+    pub cells: csv::StringRecord,
 }
 
 /// A row the reader could not split into the header's columns.
@@ -85,11 +86,15 @@ fn open_csv(path: &Path) -> Result<TableReader, IngestError> {
     let rows = records.map(move |rec| match rec {
         Ok(r) => {
             let line = r.position().map(|p| newlines.line_of(p.byte())).unwrap_or(0);
-            let mut cells: Vec<String> = r.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+            // The stream is UTF-8 by construction (validated or decoded); stay lenient all the same.
+            let mut cells = csv::StringRecord::from_byte_record(r)
+                .unwrap_or_else(|e| e.into_byte_record().iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect());
             // Trailing empty cells (a trailing delimiter) are harmless; anything else must match the header.
-            while cells.len() > width && cells.last().map(|c| c.trim().is_empty()).unwrap_or(false) {
-                cells.pop();
+            let mut keep = cells.len();
+            while keep > width && cells.get(keep - 1).is_some_and(|c| c.trim().is_empty()) {
+                keep -= 1;
             }
+            cells.truncate(keep);
             if cells.len() == width {
                 RowItem::Row(RawRow { line, cells })
             } else {
@@ -212,7 +217,7 @@ fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<TableReader, IngestErro
         .map(|(i, r)| {
             let mut cells: Vec<String> = r.iter().map(cell_text).collect();
             cells.resize(width, String::new());
-            RowItem::Row(RawRow { line: first_row + i as u64 + 2, cells })
+            RowItem::Row(RawRow { line: first_row + i as u64 + 2, cells: csv::StringRecord::from(cells) })
         })
         .collect();
     let _ = first_col;

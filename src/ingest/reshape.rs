@@ -38,15 +38,15 @@ fn months_wide(month_field: &str, value_field: &str, path: &Path, table: TableRe
         match item {
             RowItem::Bad(b) => vec![RowItem::Bad(b)],
             RowItem::Row(r) => {
-                let ids: Vec<String> = id_cols.iter().map(|&i| r.cells.get(i).cloned().unwrap_or_default()).collect();
+                let ids: Vec<String> = id_cols.iter().map(|&i| r.cells.get(i).unwrap_or_default().to_string()).collect();
                 month_cols
                     .iter()
                     .zip(&month_names)
                     .map(|(&c, m)| {
                         let mut cells = ids.clone();
                         cells.push(m.clone());
-                        cells.push(r.cells.get(c).cloned().unwrap_or_default());
-                        RowItem::Row(RawRow { line: r.line, cells })
+                        cells.push(r.cells.get(c).unwrap_or_default().to_string());
+                        RowItem::Row(RawRow { line: r.line, cells: csv::StringRecord::from(cells) })
                     })
                     .collect()
             }
@@ -72,7 +72,7 @@ mod tests {
         let items: Vec<RowItem> = long.rows.collect();
         assert_eq!(items.len(), 3, "two records from line 2, the short line 3 stays one bad row");
         match &items[1] {
-            RowItem::Row(r) => assert_eq!((r.line, r.cells.clone()), (2, vec!["ROBBERY".into(), "E05000001".into(), "202402".into(), "0".into()])),
+            RowItem::Row(r) => assert_eq!((r.line, r.cells.iter().collect::<Vec<_>>()), (2, vec!["ROBBERY", "E05000001", "202402", "0"])),
             RowItem::Bad(_) => panic!("expected a record"),
         }
         assert!(matches!(&items[2], RowItem::Bad(b) if b.line == 3));

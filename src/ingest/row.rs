@@ -64,10 +64,10 @@ fn shown<'a>(f: &CompiledField, s: &'a str) -> &'a str {
 }
 
 /// Parse every field of a row, then fill empty fields from seed tables and check required fields.
-pub fn parse_row(dict: &Dictionary, headers: &HeaderMap, line: u64, cells: &[String]) -> Result<Values, Reject> {
+pub fn parse_row(dict: &Dictionary, headers: &HeaderMap, line: u64, cells: &csv::StringRecord) -> Result<Values, Reject> {
     let mut values: Values = Vec::with_capacity(dict.fields.len());
     for (fi, f) in dict.fields.iter().enumerate() {
-        let raw = headers.column_of(fi).and_then(|ci| cells.get(ci)).map(|s| s.as_str()).unwrap_or("");
+        let raw = headers.column_of(fi).and_then(|ci| cells.get(ci)).unwrap_or("");
         values.push(parse_cell(line, f, raw)?);
     }
     for (fi, f) in dict.fields.iter().enumerate() {

@@ -173,12 +173,16 @@ fn ingest_into(
 
     for path in files {
         let display = ctx.display_path(path);
-        let sha256 = crate::fsutil::sha256_file(path).map_err(|e| IngestError::io(path, e))?;
+        // The file's hash is read on its own thread, beside the ingest of the same file.
+        let hashing = {
+            let path = path.clone();
+            std::thread::spawn(move || crate::fsutil::sha256_file(&path))
+        };
         let table = super::reshape::apply(dict.file.reshape.as_ref(), path, open_table(path, sheet)?)?;
         let headers = map_headers(dict, path, &display, &table.headers)?;
         let mut report = FileReport {
             path: display.clone(),
-            sha256,
+            sha256: String::new(),
             format: table.format.clone(),
             rows_read: 0,
             rows_staged: 0,
@@ -332,6 +336,7 @@ fn ingest_into(
             stager.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         })?;
         bar.finish();
+        report.sha256 = hashing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)).map_err(|e| IngestError::io(path, e))?;
         report.rejects_by_reason = rejects.by_reason(&display);
         reports.push(report);
     }

@@ -418,7 +418,7 @@ fn validate_file(
         };
         let line = row.line;
         let cell = |fi: Option<usize>| -> &str {
-            fi.and_then(|fi| headers.column_of(fi)).and_then(|ci| row.cells.get(ci)).map(|s| s.as_str()).unwrap_or("")
+            fi.and_then(|fi| headers.column_of(fi)).and_then(|ci| row.cells.get(ci)).unwrap_or("")
         };
         let mut problems: Vec<Reject> = Vec::new();
         for (fi, f) in dict.fields.iter().enumerate() {
