@@ -332,8 +332,9 @@ impl WardSet {
         &self,
         extra: &BTreeMap<String, Map<String, Value>>,
     ) -> Result<String, GeoError> {
-        let mut features = Vec::with_capacity(self.wards.len());
-        for w in &self.wards {
+        use rayon::prelude::*;
+        // Converting every vertex (OSTN15) dominates; wards convert independently, in order.
+        let feature = |w: &Ward| -> Result<Value, GeoError> {
             let mut props = Map::new();
             props.insert("code".to_string(), Value::String(w.code.clone()));
             props.insert("name".to_string(), Value::String(w.name.clone()));
@@ -372,8 +373,9 @@ impl WardSet {
             feature.insert("type".to_string(), Value::String("Feature".to_string()));
             feature.insert("properties".to_string(), Value::Object(props));
             feature.insert("geometry".to_string(), Value::Object(geometry));
-            features.push(Value::Object(feature));
-        }
+            Ok(Value::Object(feature))
+        };
+        let features = self.wards.par_iter().map(feature).collect::<Result<Vec<Value>, GeoError>>()?;
         let mut fc = Map::new();
         fc.insert(
             "type".to_string(),
