@@ -1,6 +1,7 @@
 //! Loading what ingest staged: offences flagged by the definition and tagged with their period, the ward
 //! list and the ward population denominators.
 
+use super::crime_codes::code_crime_refs;
 use super::AnalysisError;
 use crate::definition::apply::{flag_offences, theme_column};
 use crate::definition::Definition;
@@ -40,6 +41,8 @@ fn period_index(periods: &[Period]) -> Expr {
 pub struct Staged {
     /// Offences with definition flags and `period_index`, restricted to the configured periods.
     pub offences: LazyFrame,
+    /// The person columns the analysis reads, in memory. In all three tables crime_ref is an integer code
+    /// (see `crime_codes`): only join on it.
     pub victims: LazyFrame,
     pub suspects: LazyFrame,
 }
@@ -52,15 +55,29 @@ impl Staged {
     }
 }
 
+/// Person columns the analysis reads (the staged files also carry free text).
+const PERSON_COLUMNS: [&str; 6] = ["crime_ref", "person_id", "age", "sex", "ethnic_group", "ethnicity_scheme"];
+
+/// A staged person table read once into memory: the definition (youngest ages), place (victims per
+/// offence) and the person tables all read it, and decoding the Parquet file each time cost more than
+/// holding these few columns.
+fn persons(path: &Path) -> Result<DataFrame, AnalysisError> {
+    if !path.is_file() {
+        return no_persons().and_then(LazyFrame::collect).map_err(|e| AnalysisError::polars("empty person table", e));
+    }
+    let lf = scan(path)?;
+    let schema = lf.clone().collect_schema().map_err(|e| AnalysisError::polars("person columns", e))?;
+    let cols: Vec<Expr> = PERSON_COLUMNS.iter().filter(|c| schema.get(c).is_some()).map(|c| col(*c)).collect();
+    lf.select(cols).collect().map_err(|e| AnalysisError::polars(&format!("reading {}", path.display()), e))
+}
+
 pub fn load(out_dir: &Path, def: &Definition, periods: &[Period]) -> Result<Staged, AnalysisError> {
     let staged = out_dir.join("staged");
     let offences = scan(&staged.join("police_offences.parquet"))?;
-    let optional = |name: &str| -> Result<LazyFrame, AnalysisError> {
-        let p = staged.join(format!("{name}.parquet"));
-        if p.is_file() { scan(&p) } else { no_persons().map_err(|e| AnalysisError::polars("empty person table", e)) }
-    };
-    let victims = optional("police_victims")?;
-    let suspects = optional("police_suspects")?;
+    let victims = persons(&staged.join("police_victims.parquet"))?;
+    let suspects = persons(&staged.join("police_suspects.parquet"))?;
+    let (offences, victims, suspects) = code_crime_refs(offences, victims, suspects)?;
+    let (victims, suspects) = (victims.lazy(), suspects.lazy());
     let flagged = flag_offences(def, offences, victims.clone(), suspects.clone())
         .map_err(|e| AnalysisError::polars("applying the definition", e))?
         .with_column(period_index(periods))

@@ -2,6 +2,7 @@
 //! `tables/*.parquet` and `.csv`. Every statistic row carries its method, confidence and multiplier, and
 //! every table records the definition name and hash.
 
+mod crime_codes;
 pub mod inputs;
 pub mod open_data;
 pub mod partners;

@@ -454,6 +454,8 @@ fn hidden_violence(ctx: &AnalysisContext, las: &DataFrame, shares: &mut Vec<Shar
         "call-outs with no police offence (any offence, any HO code) committed_from within {} hours either side of call_at and within {} metres",
         hv.hours, hv.metres
     );
+    // The scopes overlap (the current period is inside all periods): search each call-out once.
+    let mut nearby: Vec<Option<bool>> = vec![None; las.height()];
     for scope in scopes(ctx) {
         let (mut hidden, mut assessed, mut excluded) = (0u64, 0u64, 0u64);
         for i in 0..las.height() {
@@ -463,7 +465,7 @@ fn hidden_violence(ctx: &AnalysisContext, las: &DataFrame, shares: &mut Vec<Shar
             match (t[i], e[i], n[i]) {
                 (Some(ti), Some(ei), Some(ni)) => {
                     assessed += 1;
-                    if !grid.any_within(ti, ei, ni, window_ms, hv.metres) {
+                    if !*nearby[i].get_or_insert_with(|| grid.any_within(ti, ei, ni, window_ms, hv.metres)) {
                         hidden += 1;
                     }
                 }

@@ -7,7 +7,7 @@ use super::{bools, ints, millis, scopes, strings, CountRow, Scope, ShareRow, MS_
 use crate::analysis::{AnalysisContext, AnalysisError};
 use crate::stats::{crude_rate, rate_ratio, wilson_interval, ProportionEstimate, RateEstimate, RateRatio};
 use polars::prelude::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// MARAC repeat rule: a referral is a repeat when the same victim had a previous referral no more than
 /// `window_days` days earlier (the previous one, whatever its period). Referrals with no victim or date
@@ -137,13 +137,15 @@ pub fn yot(
     let dates = millis(df, "offence_date")?;
     let slcn = bools(df, "slcn_concern")?;
     let fte = bools(df, "first_time_entrant")?;
-    let pupils: Option<BTreeSet<String>> = match exclusions {
-        Some(x) => Some(strings(x, "pupil_id")?.into_iter().flatten().collect()),
+    let pupil_ids = match exclusions {
+        Some(x) => Some(strings(x, "pupil_id")?),
         None => None,
     };
+    // Membership only, so hashed and borrowed: the exclusions table can hold a million rows.
+    let pupils: Option<HashSet<&str>> = pupil_ids.as_ref().map(|v| v.iter().flatten().map(String::as_str).collect());
     for scope in scopes(ctx) {
         // child -> (any SLCN concern, any first-time-entrant row)
-        let mut children: BTreeMap<&str, (bool, bool)> = BTreeMap::new();
+        let mut children: HashMap<&str, (bool, bool)> = HashMap::new();
         let mut rows = 0u64;
         for i in 0..df.height() {
             let (Some(id), true) = (ids[i].as_deref(), scope.contains(dates[i])) else { continue };
@@ -161,7 +163,7 @@ pub fn yot(
         counts.push(CountRow { source: "yot", statistic: "offence_rows".into(), scope: scope.clone(), value: rows as f64, note: "caseload rows (offences and outcomes) in the scope".into() });
         counts.push(CountRow { source: "yot", statistic: "first_time_entrants".into(), scope: scope.clone(), value: ftes as f64, note: "distinct children flagged first_time_entrant".into() });
         if let Some(p) = &pupils {
-            let both = children.keys().filter(|c| p.contains(**c)).count() as u64;
+            let both = children.keys().filter(|c| p.contains(*c)).count() as u64;
             counts.push(CountRow { source: "yot+exclusions", statistic: "children_in_yot_and_exclusions".into(), scope: scope.clone(), value: both as f64, note: "YOT cohort children whose pseudonym appears in the exclusions data (any exclusion, any date); counts only, no record-level linkage is written".into() });
             shares.push(ShareRow::new(ctx, "yot+exclusions", "yot_children_in_exclusions", &scope, both, n, "share of the YOT cohort whose pseudonym appears in the exclusions data"));
         }
@@ -188,7 +190,8 @@ fn reason_list() -> Vec<(String, String, bool)> {
 }
 
 /// Exclusions, violence-related exclusions, pupils, pupils with a violence-related exclusion.
-type GroupTally<'a> = (u64, u64, BTreeSet<&'a str>, BTreeSet<&'a str>);
+// Distinct pupils are only counted, so hashed: the exclusions table can hold a million rows.
+type GroupTally<'a> = (u64, u64, HashSet<&'a str>, HashSet<&'a str>);
 
 #[derive(Debug, Clone)]
 pub struct GroupRow {
@@ -226,17 +229,19 @@ pub fn exclusions(
     let seed = reason_list();
     let violent: BTreeSet<&str> = seed.iter().filter(|r| r.2).map(|r| r.0.as_str()).collect();
     let codes_of = |i: usize| -> BTreeSet<&str> { reasons.iter().filter_map(|r| r[i].as_deref()).collect() };
-    let is_violent = |i: usize| codes_of(i).iter().any(|c| violent.contains(c));
+    // Per record, whatever the scope: worked out once.
+    let violent_rows: Vec<bool> = (0..df.height()).map(|i| codes_of(i).iter().any(|c| violent.contains(c))).collect();
+    let is_violent = |i: usize| violent_rows[i];
     let violent_list = violent.iter().copied().collect::<Vec<_>>().join(" ");
     let (mut group_rows, mut reason_rows) = (Vec::new(), Vec::new());
     for scope in scopes(ctx) {
         let rows: Vec<usize> = (0..df.height()).filter(|&i| scope.contains(dates[i])).collect();
         let n = rows.len() as u64;
-        let mut by_group: BTreeMap<String, GroupTally> = BTreeMap::new();
-        let mut all = (0u64, 0u64, BTreeSet::new(), BTreeSet::new());
+        let mut by_group: BTreeMap<&str, GroupTally> = BTreeMap::new();
+        let mut all = (0u64, 0u64, HashSet::new(), HashSet::new());
         for &i in &rows {
             let v = is_violent(i);
-            let g = by_group.entry(groups[i].clone().unwrap_or_else(|| "Not known".into())).or_default();
+            let g = by_group.entry(groups[i].as_deref().unwrap_or("Not known")).or_default();
             for e in [g, &mut all] {
                 e.0 += 1;
                 e.1 += u64::from(v);
@@ -248,11 +253,11 @@ pub fn exclusions(
                 }
             }
         }
-        let groups_then_all = by_group.into_iter().chain(std::iter::once(("All".to_string(), all)));
+        let groups_then_all = by_group.into_iter().chain(std::iter::once(("All", all)));
         for (group, (x, v, p, vp)) in groups_then_all {
             group_rows.push(GroupRow {
                 scope: scope.clone(),
-                group,
+                group: group.to_string(),
                 exclusions: x,
                 pupils: p.len() as u64,
                 violence_related: v,
@@ -271,12 +276,12 @@ pub fn exclusions(
             n,
             &format!("exclusions (suspensions, lunchtime and permanent) with any of reason_1..reason_3 in the violence-related subset of seeds/dfe_exclusion_reasons.csv ({violent_list}); rates per pupil need pupils-on-roll denominators, not supplied"),
         ));
-        let mut by_kind: BTreeMap<String, u64> = BTreeMap::new();
+        let mut by_kind: BTreeMap<&str, u64> = BTreeMap::new();
         for &i in &rows {
-            *by_kind.entry(kinds[i].clone().unwrap_or_else(|| "not recorded".into())).or_insert(0) += 1;
+            *by_kind.entry(kinds[i].as_deref().unwrap_or("not recorded")).or_insert(0) += 1;
         }
         counts.push(CountRow { source: "exclusions", statistic: "exclusions".into(), scope: scope.clone(), value: n as f64, note: "exclusions with an exclusion_start in the scope".into() });
-        let distinct: BTreeSet<&str> = rows.iter().filter_map(|&i| pupils[i].as_deref()).collect();
+        let distinct: HashSet<&str> = rows.iter().filter_map(|&i| pupils[i].as_deref()).collect();
         counts.push(CountRow { source: "exclusions", statistic: "pupils".into(), scope: scope.clone(), value: distinct.len() as f64, note: "distinct pseudonymised pupils excluded".into() });
         for (k, c) in by_kind {
             counts.push(CountRow { source: "exclusions", statistic: format!("exclusions_{k}"), scope: scope.clone(), value: c as f64, note: "by exclusion_type (PERM, SUSP, LNCH)".into() });

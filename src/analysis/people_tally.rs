@@ -92,7 +92,7 @@ pub fn tally(persons: &Persons, offences: &[OffenceRow], theme: usize, n_periods
     };
     for p in &persons.rows {
         let o = &offences[p.offence];
-        if !o.themes.get(theme).copied().unwrap_or(false) || usize::try_from(o.period).map_or(true, |i| i >= n_periods) {
+        if !o.in_theme(theme) || usize::try_from(o.period).map_or(true, |i| i >= n_periods) {
             continue;
         }
         let band = band_index(p.age);

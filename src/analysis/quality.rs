@@ -2,7 +2,8 @@
 //! by reason as ingest recorded them in `manifest.json`; per located source, the shares of records that
 //! were unlocated or outside the area (from the staged `location_status`).
 
-use super::partners::{load_from, strings};
+use super::inputs::scan;
+use super::partners::strings;
 use super::{AnalysisContext, AnalysisError, TableSink};
 use crate::stats::{wilson_interval, ProportionEstimate};
 use polars::prelude::*;
@@ -21,9 +22,14 @@ pub fn write_tables(ctx: &AnalysisContext, sink: &mut TableSink) -> Result<(), A
     let mut completeness = Vec::new();
     let mut location = Vec::new();
     for source in &sources {
-        let Some(df) = load_from(&ctx.staged_dir, source)? else { continue };
-        completeness.extend(field_completeness(source, &df));
-        location.extend(location_shares(ctx, source, &df)?);
+        let path = ctx.staged_dir.join(format!("{source}.parquet"));
+        if !path.is_file() {
+            continue;
+        }
+        // Only counts are needed: aggregate in the scan rather than holding each whole table.
+        let lf = scan(&path)?;
+        completeness.extend(field_completeness(source, lf.clone())?);
+        location.extend(location_shares(ctx, source, lf)?);
     }
     let rejects = manifest.as_ref().map(|m| reject_rows(m, &sources)).unwrap_or_default();
     sink.write("quality_completeness", completeness_table(ctx, &completeness))?;
@@ -72,13 +78,23 @@ pub struct Completeness {
     non_null: u64,
 }
 
-fn field_completeness(source: &str, df: &DataFrame) -> Vec<Completeness> {
-    let rows = df.height() as u64;
-    df.columns()
-        .iter()
-        .filter(|c| !PROVENANCE.contains(&c.name().as_str()))
-        .map(|c| Completeness { source: source.to_string(), field: c.name().to_string(), rows, non_null: rows - c.null_count() as u64 })
-        .collect()
+fn field_completeness(source: &str, lf: LazyFrame) -> Result<Vec<Completeness>, AnalysisError> {
+    let e = |e| AnalysisError::polars(&format!("completeness of {source}"), e);
+    let schema = lf.clone().collect_schema().map_err(e)?;
+    let fields: Vec<String> = schema.iter_names().filter(|n| !PROVENANCE.contains(&n.as_str())).map(|n| n.to_string()).collect();
+    let mut exprs: Vec<Expr> = vec![len().cast(DataType::UInt64).alias("__rows")];
+    exprs.extend(fields.iter().enumerate().map(|(i, f)| col(f.as_str()).null_count().cast(DataType::UInt64).alias(format!("__null_{i}"))));
+    let counts = lf.select(exprs).collect().map_err(e)?;
+    let count = |name: &str| -> Result<u64, AnalysisError> {
+        Ok(counts.column(name).and_then(|c| c.u64().cloned()).map_err(e)?.get(0).unwrap_or(0))
+    };
+    let rows = count("__rows")?;
+    let mut out = Vec::with_capacity(fields.len());
+    for (i, field) in fields.into_iter().enumerate() {
+        let nulls = count(&format!("__null_{i}"))?;
+        out.push(Completeness { source: source.to_string(), field, rows, non_null: rows - nulls });
+    }
+    Ok(out)
 }
 
 fn completeness_table(ctx: &AnalysisContext, rows: &[Completeness]) -> PolarsResult<DataFrame> {
@@ -160,16 +176,23 @@ pub struct LocationRow {
 
 /// Records by `location_status` (every status seen, plus `unlocated` and `outside_area` even at zero).
 /// Sources that are not located (no `location_status`) give no rows.
-fn location_shares(ctx: &AnalysisContext, source: &str, df: &DataFrame) -> Result<Vec<LocationRow>, AnalysisError> {
-    if df.column("location_status").is_err() {
+fn location_shares(ctx: &AnalysisContext, source: &str, lf: LazyFrame) -> Result<Vec<LocationRow>, AnalysisError> {
+    let e = |e| AnalysisError::polars(&format!("location status of {source}"), e);
+    if lf.clone().collect_schema().map_err(e)?.get("location_status").is_none() {
         return Ok(Vec::new());
     }
-    let statuses = strings(df, "location_status")?;
+    let counts = lf
+        .group_by([col("location_status").cast(DataType::String)])
+        .agg([len().cast(DataType::UInt64).alias("__records")])
+        .collect()
+        .map_err(e)?;
+    let statuses = strings(&counts, "location_status")?;
+    let records = counts.column("__records").and_then(|c| c.u64().cloned()).map_err(e)?;
     let mut by: BTreeMap<String, u64> = BTreeMap::from([("unlocated".to_string(), 0), ("outside_area".to_string(), 0)]);
-    for s in statuses {
-        *by.entry(s.unwrap_or_else(|| "not recorded".into())).or_insert(0) += 1;
+    for (s, k) in statuses.into_iter().zip(records.iter()) {
+        *by.entry(s.unwrap_or_else(|| "not recorded".into())).or_insert(0) += k.unwrap_or(0);
     }
-    let rows = df.height() as u64;
+    let rows = by.values().sum();
     Ok(by
         .into_iter()
         .map(|(status, k)| LocationRow { source: source.to_string(), status, records: k, rows, estimate: wilson_interval(k, rows, ctx.confidence).ok() })

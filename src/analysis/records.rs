@@ -8,16 +8,21 @@ use super::{AnalysisContext, AnalysisError};
 use polars::prelude::*;
 
 /// One offence of the configured periods.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OffenceRow {
-    pub crime_ref: String,
     /// 0 = current period.
     pub period: i32,
     /// committed_from in epoch milliseconds.
     pub t_ms: Option<i64>,
     pub sanction_detection: bool,
-    /// In each theme of `theme_list`, in its order.
-    pub themes: Vec<bool>,
+    /// Bit i set when the offence is in theme i of `theme_list` (a mask, not a Vec per row: millions of rows).
+    pub themes: u64,
+}
+
+impl OffenceRow {
+    pub fn in_theme(&self, theme: usize) -> bool {
+        theme < 64 && self.themes & (1 << theme) != 0
+    }
 }
 
 /// One victim or suspect record linked to an offence of the offence list.
@@ -70,11 +75,17 @@ pub struct PoliceRecords {
 impl PoliceRecords {
     pub fn load(ctx: &AnalysisContext) -> Result<PoliceRecords, AnalysisError> {
         let themes = theme_list(ctx);
-        let offences = load_offences(ctx, &themes)?;
-        let index: PlHashMap<&str, usize> = offences.iter().enumerate().map(|(i, o)| (o.crime_ref.as_str(), i)).collect();
-        let victims = load_persons(ctx.staged.victims.clone(), &index)?;
-        let suspects = load_persons(ctx.staged.suspects.clone(), &index)?;
-        drop(index);
+        let (offences, refs) = load_offences(ctx, &themes)?;
+        // Each crime_ref's offence (the last offence with it): persons link by a join on crime_ref, an
+        // integer code since `inputs::load` (see `crime_codes`), so no string is hashed or copied here.
+        let link = DataFrame::new(refs.len(), vec![refs])
+            .map_err(err("offence references"))?
+            .lazy()
+            .with_row_index("__offence", None)
+            .group_by([col("crime_ref")])
+            .agg([col("__offence").max()]);
+        let victims = load_persons(ctx.staged.victims.clone(), link.clone())?;
+        let suspects = load_persons(ctx.staged.suspects.clone(), link)?;
         Ok(PoliceRecords { themes, offences, victims, suspects })
     }
 }
@@ -91,30 +102,34 @@ fn cast_col(df: &DataFrame, name: &str, dtype: &DataType) -> Result<Option<Colum
     }
 }
 
-/// Borrowed string values of an optional column (all None without one).
-fn strs<'a>(c: &'a Option<Column>, name: &str, n: usize) -> Result<Vec<Option<&'a str>>, AnalysisError> {
-    match c {
-        None => Ok(vec![None; n]),
-        Some(c) => Ok(c.str().map_err(err(name))?.iter().collect()),
+/// A string column, all null when the frame lacks it.
+fn str_col(df: &DataFrame, name: &str) -> Result<StringChunked, AnalysisError> {
+    match cast_col(df, name, &DataType::String)? {
+        None => Ok(StringChunked::full_null(name.into(), df.height())),
+        Some(c) => c.str().cloned().map_err(err(name)),
     }
 }
 
-fn opt_i64(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>, AnalysisError> {
+fn i64_col(df: &DataFrame, name: &str) -> Result<Int64Chunked, AnalysisError> {
     match cast_col(df, name, &DataType::Int64)? {
-        None => Ok(vec![None; df.height()]),
-        Some(c) => Ok(c.i64().map_err(err(name))?.iter().collect()),
+        None => Ok(Int64Chunked::full_null(name.into(), df.height())),
+        Some(c) => c.i64().cloned().map_err(err(name)),
     }
 }
 
-fn opt_bool(df: &DataFrame, name: &str) -> Result<Vec<bool>, AnalysisError> {
+fn bool_col(df: &DataFrame, name: &str) -> Result<BooleanChunked, AnalysisError> {
     match cast_col(df, name, &DataType::Boolean)? {
-        None => Ok(vec![false; df.height()]),
-        Some(c) => Ok(c.bool().map_err(err(name))?.iter().map(|v| v == Some(true)).collect()),
+        None => Ok(BooleanChunked::full_null(name.into(), df.height())),
+        Some(c) => c.bool().cloned().map_err(err(name)),
     }
 }
 
-/// Offences of every configured period with their theme flags (aligned with `themes`).
-pub fn load_offences(ctx: &AnalysisContext, themes: &[ThemeSel]) -> Result<Vec<OffenceRow>, AnalysisError> {
+/// Offences of every configured period with their theme flags (bits aligned with `themes`), and their
+/// crime_refs (aligned with the offences).
+pub fn load_offences(ctx: &AnalysisContext, themes: &[ThemeSel]) -> Result<(Vec<OffenceRow>, Column), AnalysisError> {
+    if themes.len() > 64 {
+        return Err(AnalysisError::Input(format!("{} themes: at most 64 can be profiled", themes.len())));
+    }
     let lf = ctx.staged.offences.clone();
     let names: Vec<String> = lf
         .clone()
@@ -123,13 +138,15 @@ pub fn load_offences(ctx: &AnalysisContext, themes: &[ThemeSel]) -> Result<Vec<O
         .iter_names()
         .map(|n| n.to_string())
         .collect();
-    let mut cols = vec![col("crime_ref").cast(DataType::String), col("period_index").cast(DataType::Int32)];
+    let mut cols = vec![col("crime_ref"), col("period_index").cast(DataType::Int32)];
     if names.iter().any(|n| n == "committed_from") {
         cols.push(col("committed_from").dt().timestamp(TimeUnit::Milliseconds).alias("t_ms"));
     }
     if names.iter().any(|n| n == "sanction_detection") {
         cols.push(col("sanction_detection"));
     }
+    // Per theme: Some(column) of its flag, Some("") for a flag the extract lacks (marks no offence), None
+    // for every offence.
     let mut flag_cols = Vec::new();
     for (i, t) in themes.iter().enumerate() {
         let source = match &t.source {
@@ -137,7 +154,6 @@ pub fn load_offences(ctx: &AnalysisContext, themes: &[ThemeSel]) -> Result<Vec<O
             ThemeSource::Definition(c) | ThemeSource::Flag(c) => Some(c),
         };
         match source {
-            // A flag the extract does not carry marks no offence.
             Some(c) if names.iter().any(|n| n == c) => {
                 let alias = format!("__theme_{i}");
                 cols.push(col(c.as_str()).cast(DataType::Boolean).fill_null(lit(false)).alias(alias.as_str()));
@@ -147,66 +163,64 @@ pub fn load_offences(ctx: &AnalysisContext, themes: &[ThemeSel]) -> Result<Vec<O
             None => flag_cols.push(None),
         }
     }
-    let df = lf.select(cols).collect().map_err(err("collecting offences for people and response"))?;
-    let refs = cast_col(&df, "crime_ref", &DataType::String)?;
-    let refs = strs(&refs, "crime_ref", df.height())?;
-    let period = opt_i64(&df, "period_index")?;
-    let t_ms = opt_i64(&df, "t_ms")?;
-    let sd = opt_bool(&df, "sanction_detection")?;
-    let mut flags = Vec::new();
-    for c in &flag_cols {
-        flags.push(match c {
-            Some(c) => opt_bool(&df, c)?,
-            None => vec![true; df.height()],
-        });
+    let df = lf
+        .select(cols)
+        .filter(col("crime_ref").is_not_null().and(col("period_index").is_not_null()))
+        .collect()
+        .map_err(err("collecting offences for people and response"))?;
+    let period = i64_col(&df, "period_index")?;
+    let t_ms = i64_col(&df, "t_ms")?;
+    let sd = bool_col(&df, "sanction_detection")?;
+    let mut offences: Vec<OffenceRow> = period
+        .iter()
+        .zip(t_ms.iter())
+        .zip(sd.iter())
+        .map(|((p, t), sd)| OffenceRow { period: p.unwrap_or(-1) as i32, t_ms: t, sanction_detection: sd == Some(true), themes: 0 })
+        .collect();
+    for (bit, c) in flag_cols.iter().enumerate() {
+        match c {
+            None => offences.iter_mut().for_each(|o| o.themes |= 1 << bit),
+            Some(c) => {
+                for (o, f) in offences.iter_mut().zip(bool_col(&df, c)?.iter()) {
+                    if f == Some(true) {
+                        o.themes |= 1 << bit;
+                    }
+                }
+            }
+        }
     }
-    Ok((0..df.height())
-        .filter_map(|i| {
-            let crime_ref = refs[i]?.to_string();
-            let period = period[i]? as i32;
-            Some(OffenceRow {
-                crime_ref,
-                period,
-                t_ms: t_ms[i],
-                sanction_detection: sd[i],
-                themes: flags.iter().map(|f| f[i]).collect(),
-            })
-        })
-        .collect())
+    let refs = df.column("crime_ref").map_err(err("crime_ref"))?.clone();
+    Ok((offences, refs))
 }
 
-/// Person records (victims or suspects) whose crime_ref is in `index` (crime_ref -> offence index).
-pub fn load_persons(persons: LazyFrame, index: &PlHashMap<&str, usize>) -> Result<Persons, AnalysisError> {
-    const COLUMNS: [&str; 6] = ["crime_ref", "person_id", "age", "sex", "ethnic_group", "ethnicity_scheme"];
-    let lf = persons;
-    let schema = lf.clone().collect_schema().map_err(err("person columns"))?;
-    // Only the columns counted here: the staged files carry free text too.
-    let cols: Vec<Expr> = COLUMNS.iter().filter(|c| schema.get(c).is_some()).map(|c| col(*c)).collect();
-    let df = lf.select(cols).collect().map_err(err("collecting person records"))?;
+/// Person records (victims or suspects) linked to an offence by `link` (crime_ref -> `__offence`), in their
+/// staged order; persons of no listed offence are left out.
+pub fn load_persons(persons: LazyFrame, link: LazyFrame) -> Result<Persons, AnalysisError> {
+    let mut args = JoinArgs::new(JoinType::Inner);
+    args.maintain_order = MaintainOrderJoin::Left;
+    let df = persons
+        .join(link, [col("crime_ref")], [col("crime_ref")], args)
+        .collect()
+        .map_err(err("linking person records to offences"))?;
     let n = df.height();
-    let string = |name: &str| cast_col(&df, name, &DataType::String);
-    let (refs, ids, sexes, groups, schemes) =
-        (string("crime_ref")?, string("person_id")?, string("sex")?, string("ethnic_group")?, string("ethnicity_scheme")?);
-    let refs = strs(&refs, "crime_ref", n)?;
-    let ids = strs(&ids, "person_id", n)?;
-    let sexes = strs(&sexes, "sex", n)?;
-    let groups = strs(&groups, "ethnic_group", n)?;
-    let schemes = strs(&schemes, "ethnicity_scheme", n)?;
-    let ages = opt_i64(&df, "age")?;
+    let (ids, sexes, groups, schemes) = (str_col(&df, "person_id")?, str_col(&df, "sex")?, str_col(&df, "ethnic_group")?, str_col(&df, "ethnicity_scheme")?);
+    let ages = i64_col(&df, "age")?;
+    let offences = i64_col(&df, "__offence")?;
     let mut out = Persons { rows: Vec::with_capacity(n), labels: Vec::new() };
     let mut person_ids: PlHashMap<&str, u32> = PlHashMap::with_capacity(n);
     let mut labels: PlHashMap<&str, u32> = PlHashMap::new();
-    for i in 0..n {
-        let Some(&offence) = refs[i].and_then(|r| index.get(r)) else { continue };
-        let person = ids[i].filter(|s| !s.trim().is_empty()).map(|id| {
+    let fields = offences.iter().zip(ids.iter()).zip(sexes.iter()).zip(groups.iter()).zip(schemes.iter()).zip(ages.iter());
+    for (((((offence, id), sex), group), scheme), age) in fields {
+        let Some(offence) = offence.and_then(|o| usize::try_from(o).ok()) else { continue };
+        let person = id.filter(|s| !s.trim().is_empty()).map(|id| {
             let next = person_ids.len() as u32;
             *person_ids.entry(id).or_insert(next)
         });
         let mut intern = |v| *labels.entry(v).or_insert_with(|| out.intern(v));
-        let sex = intern(sexes[i].filter(|s| !s.trim().is_empty()).unwrap_or("U"));
-        let ethnic_group = intern(groups[i].filter(|s| !s.trim().is_empty()).unwrap_or(NOT_STATED));
-        let scheme = intern(schemes[i].unwrap_or("none"));
-        out.rows.push(PersonRow { offence, person, age: ages[i].filter(|a| *a >= 0), sex, ethnic_group, scheme });
+        let sex = intern(sex.filter(|s| !s.trim().is_empty()).unwrap_or("U"));
+        let ethnic_group = intern(group.filter(|s| !s.trim().is_empty()).unwrap_or(NOT_STATED));
+        let scheme = intern(scheme.unwrap_or("none"));
+        out.rows.push(PersonRow { offence, person, age: age.filter(|a| *a >= 0), sex, ethnic_group, scheme });
     }
     Ok(out)
 }
