@@ -20,7 +20,7 @@ use plotters::style::{Color, FontStyle, RGBColor, TextStyle};
 use super::error::ChartError;
 use super::fonts::ensure_fonts_registered;
 use super::palette;
-use super::common::{commit_png_svg, temp_sibling, AXIS_TITLE_SIZE, CAPTION_LINE, CAPTION_SIZE, LEGEND_SIZE, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, SUBTITLE_LINE, SUBTITLE_SIZE, TICK_LEN, TICK_SIZE, TITLE_LINE, TITLE_SIZE, VALUE_SIZE, WIDTH, draw_error, font, text_width, DrawResult};
+use super::common::{commit_png_svg, temp_sibling, AXIS_TITLE_SIZE, CAPTION_LINE, CAPTION_SIZE, LEGEND_SIZE, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, SUBTITLE_LINE, SUBTITLE_SIZE, TICK_LEN, TICK_SIZE, TITLE_LINE, TITLE_SIZE, VALUE_SIZE, WIDTH, draw_error, fit, font, format_number, text_width, wrap, DrawResult};
 
 /// One ward's value. `rate`, `lower` and `upper` are per 1,000 residents (or whatever unit the
 /// chart's `value_label` names). Missing, NaN, infinite or negative values are treated as
@@ -217,70 +217,6 @@ fn ranked_rows(bars: &[WardBar]) -> Vec<Row> {
 // ---------------------------------------------------------------------------------------------
 // Layout.
 
-/// Greedy word wrap to `max_px`. A single word wider than the line is kept whole.
-fn wrap(text: &str, size: f64, style: FontStyle, max_px: i32) -> Result<Vec<String>, String> {
-    let mut lines = Vec::new();
-    for paragraph in text.lines() {
-        let mut line = String::new();
-        for word in paragraph.split_whitespace() {
-            let candidate = if line.is_empty() {
-                word.to_string()
-            } else {
-                format!("{line} {word}")
-            };
-            if line.is_empty() || text_width(&candidate, size, style)? <= max_px {
-                line = candidate;
-            } else {
-                lines.push(std::mem::replace(&mut line, word.to_string()));
-            }
-        }
-        if !line.is_empty() {
-            lines.push(line);
-        }
-    }
-    Ok(lines)
-}
-
-/// Shortens `text` with a trailing ellipsis so that it fits in `max_px`.
-fn fit(text: &str, size: f64, max_px: i32) -> Result<String, String> {
-    if text_width(text, size, FontStyle::Normal)? <= max_px {
-        return Ok(text.to_string());
-    }
-    let mut chars: Vec<char> = text.chars().collect();
-    while !chars.is_empty() {
-        chars.pop();
-        let candidate = format!("{}\u{2026}", chars.iter().collect::<String>().trim_end());
-        if text_width(&candidate, size, FontStyle::Normal)? <= max_px {
-            return Ok(candidate);
-        }
-    }
-    Ok("\u{2026}".to_string())
-}
-
-/// Formats a non-negative number with `dp` decimals and thousands separators.
-fn format_number(v: f64, dp: usize) -> String {
-    let s = format!("{v:.dp$}");
-    let (sign, s) = match s.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", s.as_str()),
-    };
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (s, None),
-    };
-    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    match frac {
-        Some(f) => format!("{sign}{grouped}.{f}"),
-        None => format!("{sign}{grouped}"),
-    }
-}
-
 /// A "nice" tick step (1, 2 or 5 times a power of ten) giving at most about 7 intervals.
 fn nice_step(max: f64) -> f64 {
     let raw = max / 6.0;
@@ -376,7 +312,7 @@ impl Layout {
         let mut name_px = MIN_NAME_PX;
         let mut names = Vec::with_capacity(n);
         for r in rows {
-            let name = fit(&r.name, NAME_SIZE, MAX_NAME_PX)?;
+            let name = fit(&r.name, NAME_SIZE, FontStyle::Normal, MAX_NAME_PX)?;
             name_px = name_px.max(text_width(&name, NAME_SIZE, FontStyle::Normal)?);
             names.push(name);
         }

@@ -13,10 +13,11 @@ use plotters::prelude::{
     Polygon, Rectangle, SVGBackend, Text,
 };
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::{Color, FontDesc, FontFamily, FontStyle, RGBColor, TextStyle};
+use plotters::style::{Color, FontStyle, RGBColor, TextStyle};
 
-use crate::report::charts::common::{commit_png_svg, temp_sibling};
-use crate::report::charts::{ChartError, FONT_FAMILY, ensure_fonts_registered, palette};
+use crate::report::charts::common::{commit_png_svg, font, temp_sibling, text_width};
+pub(crate) use crate::report::charts::common::{format_number, wrap};
+use crate::report::charts::{ChartError, ensure_fonts_registered, palette};
 
 pub(crate) const WIDTH: u32 = 1200;
 const MARGIN_X: i32 = 28;
@@ -84,61 +85,6 @@ pub(crate) struct MapSpec<'a> {
 
 // ---------------------------------------------------------------------------------------------
 // Text helpers.
-
-fn font(size: f64, style: FontStyle) -> FontDesc<'static> {
-    FontDesc::new(FontFamily::Name(FONT_FAMILY), size, style)
-}
-
-fn text_width(text: &str, size: f64, style: FontStyle) -> Result<i32, String> {
-    font(size, style)
-        .box_size(text)
-        .map(|(w, _)| i32::try_from(w).unwrap_or(i32::MAX))
-        .map_err(|e| format!("measuring text: {e:?}"))
-}
-
-/// Greedy word wrap to `max_px`; a single word wider than the line is kept whole.
-pub(crate) fn wrap(text: &str, size: f64, style: FontStyle, max_px: i32) -> Result<Vec<String>, String> {
-    let mut lines = Vec::new();
-    for paragraph in text.lines() {
-        let mut line = String::new();
-        for word in paragraph.split_whitespace() {
-            let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
-            if line.is_empty() || text_width(&candidate, size, style)? <= max_px {
-                line = candidate;
-            } else {
-                lines.push(std::mem::replace(&mut line, word.to_string()));
-            }
-        }
-        if !line.is_empty() {
-            lines.push(line);
-        }
-    }
-    Ok(lines)
-}
-
-/// Formats a number with `dp` decimals and thousands separators.
-pub(crate) fn format_number(v: f64, dp: usize) -> String {
-    let s = format!("{v:.dp$}");
-    let (sign, s) = match s.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", s.as_str()),
-    };
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (s, None),
-    };
-    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    match frac {
-        Some(f) => format!("{sign}{grouped}.{f}"),
-        None => format!("{sign}{grouped}"),
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Projection: BNG metres to pixels, equal scale on both axes, north up.
