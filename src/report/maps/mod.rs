@@ -223,9 +223,12 @@ pub fn write_maps(out: &Path, settings: &ReportSettings, tier: Tier) -> Result<V
     } else {
         (def.themes().into_iter().map(|t| (t.key, t.label)).collect(), "police recorded crime")
     };
-    for (key, label) in themes {
+    // Themes are drawn in parallel (PNG encoding and the WGS84 GeoJSON dominate); files are listed in theme order.
+    use rayon::prelude::*;
+    let one_theme = |(key, label): (String, String)| -> Result<Vec<String>, ReportError> {
+        let mut written = Vec::new();
         let theme = crate::definition::ThemeRef { key, label };
-        let Some(stats) = loaded.stats.get(&theme.key) else { continue };
+        let Some(stats) = loaded.stats.get(&theme.key) else { return Ok(written) };
         let mut caption = format!(
             "Source: {source}, {}; ward boundaries from {}; ward populations from the pipeline's population files. \
              Definition: {} ({}). Map: British National Grid, north up.",
@@ -266,7 +269,10 @@ pub fn write_maps(out: &Path, settings: &ReportSettings, tier: Tier) -> Result<V
         crate::fsutil::write_atomic(&target, json.as_bytes())
             .map_err(|source| ReportError::Io { path: target.display().to_string(), source })?;
         written.push(format!("maps/{name}"));
-    }
+        Ok(written)
+    };
+    let per_theme = themes.into_par_iter().map(one_theme).collect::<Result<Vec<_>, ReportError>>()?;
+    written.extend(per_theme.into_iter().flatten());
     Ok(written)
 }
 
