@@ -219,7 +219,8 @@ pub(crate) type DrawResult<DB> =
 
 pub(crate) struct Painter<'r, DB: DrawingBackend> {
     pub root: &'r DrawingArea<DB, Shift>,
-    nudge: i32,
+    /// Extra downward shift (px per 10 px of font size) for vertically centred text.
+    pub nudge: i32,
 }
 
 impl<DB: DrawingBackend> Painter<'_, DB> {

@@ -10,17 +10,14 @@ use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
-use plotters::prelude::{
-    BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, PathElement,
-    Rectangle, SVGBackend, Text,
-};
-use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::{Color, FontStyle, RGBColor, TextStyle};
+use plotters::prelude::{BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, SVGBackend};
+use plotters::style::text_anchor::{HPos, VPos};
+use plotters::style::{Color, FontStyle};
 
 use super::error::ChartError;
 use super::fonts::ensure_fonts_registered;
 use super::palette;
-use super::common::{commit_png_svg, temp_sibling, AXIS_TITLE_SIZE, CAPTION_LINE, CAPTION_SIZE, LEGEND_SIZE, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, SUBTITLE_LINE, SUBTITLE_SIZE, TICK_LEN, TICK_SIZE, TITLE_LINE, TITLE_SIZE, VALUE_SIZE, WIDTH, draw_error, fit, font, format_number, text_width, wrap, DrawResult};
+use super::common::{commit_png_svg, temp_sibling, AXIS_TITLE_SIZE, CAPTION_LINE, CAPTION_SIZE, LEGEND_SIZE, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, SUBTITLE_LINE, SUBTITLE_SIZE, TICK_LEN, TICK_SIZE, TITLE_LINE, TITLE_SIZE, VALUE_SIZE, WIDTH, draw_error, fit, format_number, text_width, wrap, DrawResult, Painter};
 
 /// One ward's value. `rate`, `lower` and `upper` are per 1,000 residents (or whatever unit the
 /// chart's `value_label` names). Missing, NaN, infinite or negative values are treated as
@@ -435,43 +432,6 @@ impl Layout {
 
 // ---------------------------------------------------------------------------------------------
 // Drawing.
-
-struct Painter<'r, DB: DrawingBackend> {
-    root: &'r DrawingArea<DB, Shift>,
-    /// Extra downward shift (px per 10 px of font size) for vertically centred text.
-    nudge: i32,
-}
-
-impl<DB: DrawingBackend> Painter<'_, DB> {
-    #[allow(clippy::too_many_arguments)]
-    fn text(
-        &self,
-        s: &str,
-        (x, y): (i32, i32),
-        size: f64,
-        style: FontStyle,
-        color: &RGBColor,
-        h: HPos,
-        v: VPos,
-    ) -> DrawResult<DB> {
-        let dy = if matches!(v, VPos::Center) {
-            (f64::from(self.nudge) * size / 10.0).round() as i32
-        } else {
-            0
-        };
-        let ts: TextStyle = font(size, style).color(color).pos(Pos::new(h, v));
-        self.root.draw(&Text::new(s, (x, y + dy), ts))
-    }
-
-    fn line(&self, a: (i32, i32), b: (i32, i32), color: &RGBColor, width: u32) -> DrawResult<DB> {
-        self.root
-            .draw(&PathElement::new(vec![a, b], color.stroke_width(width)))
-    }
-
-    fn rect(&self, a: (i32, i32), b: (i32, i32), color: &RGBColor) -> DrawResult<DB> {
-        self.root.draw(&Rectangle::new([a, b], color.filled()))
-    }
-}
 
 fn draw_chart<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
