@@ -268,38 +268,21 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
             .draw(&PathElement::new(pts, color.stroke_width(width)))
     }
 
-    pub(crate) fn dashed(
-        &self,
-        pts: Vec<(i32, i32)>,
-        color: &RGBColor,
-        width: u32,
-    ) -> DrawResult<DB> {
-        if pts.len() < 2 {
-            return Ok(());
-        }
-        self.root.draw(&DashedPathElement::new(
-            pts,
-            7,
-            4,
-            color.stroke_width(width),
-        ))
+    /// A 7 px dash, 4 px gap line (reference lines).
+    pub(crate) fn dashed(&self, pts: Vec<(i32, i32)>, color: &RGBColor, width: u32) -> DrawResult<DB> {
+        self.broken(pts, color, width, 7)
     }
 
-    pub(crate) fn dotted(
-        &self,
-        pts: Vec<(i32, i32)>,
-        color: &RGBColor,
-        width: u32,
-    ) -> DrawResult<DB> {
+    /// A 2 px dot, 4 px gap line.
+    pub(crate) fn dotted(&self, pts: Vec<(i32, i32)>, color: &RGBColor, width: u32) -> DrawResult<DB> {
+        self.broken(pts, color, width, 2)
+    }
+
+    fn broken(&self, pts: Vec<(i32, i32)>, color: &RGBColor, width: u32, dash: u32) -> DrawResult<DB> {
         if pts.len() < 2 {
             return Ok(());
         }
-        self.root.draw(&DashedPathElement::new(
-            pts,
-            2,
-            4,
-            color.stroke_width(width),
-        ))
+        self.root.draw(&DashedPathElement::new(pts, dash, 4, color.stroke_width(width)))
     }
 
     pub(crate) fn rect(&self, a: (i32, i32), b: (i32, i32), color: &RGBColor) -> DrawResult<DB> {
