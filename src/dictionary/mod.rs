@@ -41,7 +41,8 @@ pub enum OnUnknown {
 /// A field's code list compiled for lookups: folded spelling -> canonical code.
 #[derive(Debug, Clone, Default)]
 pub struct CodeLookup {
-    map: BTreeMap<String, String>,
+    /// Hashed, not ordered: looked up once per cell of every row.
+    map: foldhash::HashMap<String, String>,
 }
 
 impl CodeLookup {
@@ -123,7 +124,7 @@ impl Dictionary {
             let codes = match (&f.codes, &f.code_list) {
                 (Some(_), Some(_)) => return Err(invalid(format!("field {}: give codes or code_list, not both", f.name))),
                 (Some(inline), None) => {
-                    let mut map = BTreeMap::new();
+                    let mut map = foldhash::HashMap::default();
                     for (code, spellings) in inline {
                         map.insert(code.to_lowercase(), code.clone());
                         for s in spellings {

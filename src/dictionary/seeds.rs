@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 pub struct SeedTable {
     pub name: String,
     pub headers: Vec<String>,
-    /// upper-cased key -> row
-    rows: BTreeMap<String, Vec<String>>,
+    /// upper-cased key -> row (hashed: ingest looks rows up once per cell)
+    rows: foldhash::HashMap<String, Vec<String>>,
 }
 
 impl SeedTable {
@@ -20,7 +20,7 @@ impl SeedTable {
             .iter()
             .map(|h| h.trim().to_string())
             .collect();
-        let mut rows = BTreeMap::new();
+        let mut rows = foldhash::HashMap::default();
         for (i, rec) in rdr.records().enumerate() {
             let rec = rec.map_err(|e| format!("seed {name} line {}: {e}", i + 2))?;
             let row: Vec<String> = rec.iter().map(|v| v.trim().to_string()).collect();

@@ -5,7 +5,8 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
-    Str(String),
+    /// Inline up to 24 bytes (codes, ids, ward codes): no heap string per cell on the ingest hot path.
+    Str(compact_str::CompactString),
     Int(i64),
     Float(f64),
     Bool(bool),
@@ -26,10 +27,14 @@ fn fail(reason: &'static str, expected: &'static str) -> ParseFailure {
 
 /// Accepts Y/N, Yes/No, 1/0, TRUE/FALSE, T/F in any case.
 pub fn parse_bool(s: &str) -> Result<bool, ParseFailure> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "y" | "yes" | "1" | "true" | "t" => Ok(true),
-        "n" | "no" | "0" | "false" | "f" => Ok(false),
-        _ => Err(fail("bad_bool", "Y/N, Yes/No, 1/0 or TRUE/FALSE")),
+    let t = s.trim();
+    let is = |words: &[&str]| words.iter().any(|w| t.eq_ignore_ascii_case(w));
+    if is(&["y", "yes", "1", "true", "t"]) {
+        Ok(true)
+    } else if is(&["n", "no", "0", "false", "f"]) {
+        Ok(false)
+    } else {
+        Err(fail("bad_bool", "Y/N, Yes/No, 1/0 or TRUE/FALSE"))
     }
 }
 
@@ -75,8 +80,12 @@ fn parse_date_part(d: &str) -> Result<NaiveDate, ParseFailure> {
     } else {
         return Err(fail("bad_date", DATE_EXPECTED));
     };
-    let parts: Vec<&str> = d.split(sep).collect();
-    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit())) {
+    let mut split = d.split(sep);
+    let parts = match (split.next(), split.next(), split.next(), split.next()) {
+        (Some(a), Some(b), Some(c), None) => [a, b, c],
+        _ => return Err(fail("bad_date", DATE_EXPECTED)),
+    };
+    if parts.iter().any(|p| p.is_empty() || !p.bytes().all(|c| c.is_ascii_digit())) {
         return Err(fail("bad_date", DATE_EXPECTED));
     }
     let (ys, ms, ds) = if day_first { (parts[2], parts[1], parts[0]) } else { (parts[0], parts[1], parts[2]) };
@@ -90,9 +99,27 @@ fn parse_date_part(d: &str) -> Result<NaiveDate, ParseFailure> {
     NaiveDate::from_ymd_opt(y, m, dd).ok_or_else(|| fail("bad_date", "a real calendar date"))
 }
 
+/// `HH:MM` or `HH:MM:SS` read directly: nearly every extract writes one of these, and chrono's format
+/// parser costs more than the rest of a row's validation. Anything else goes to the general formats.
+fn quick_time(t: &str) -> Option<NaiveTime> {
+    let b = t.as_bytes();
+    let two = |i: usize| -> Option<u32> {
+        let (h, l) = (*b.get(i)?, *b.get(i + 1)?);
+        (h.is_ascii_digit() && l.is_ascii_digit()).then(|| u32::from(h - b'0') * 10 + u32::from(l - b'0'))
+    };
+    match b.len() {
+        5 if b[2] == b':' => NaiveTime::from_hms_opt(two(0)?, two(3)?, 0),
+        8 if b[2] == b':' && b[5] == b':' => NaiveTime::from_hms_opt(two(0)?, two(3)?, two(6)?),
+        _ => None,
+    }
+}
+
 fn parse_time_part(t: &str) -> Result<NaiveTime, ParseFailure> {
     let t = t.trim_end_matches('Z');
     let t = t.split(['+']).next().unwrap_or(t);
+    if let Some(v) = quick_time(t) {
+        return Ok(v);
+    }
     for fmt in ["%H:%M:%S%.f", "%H:%M:%S", "%H:%M", "%H%M"] {
         if let Ok(v) = NaiveTime::parse_from_str(t, fmt) {
             return Ok(v);

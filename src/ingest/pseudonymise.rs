@@ -27,9 +27,12 @@ impl Pseudonymiser {
     /// `P` + 24 hex digits (96 bits) of HMAC-SHA256 over the trimmed, upper-cased id.
     pub fn pseudonym(&self, raw_id: &str) -> String {
         let mut mac = self.mac.clone();
-        mac.update(raw_id.trim().to_uppercase().as_bytes());
+        mac.update(crate::dictionary::fold_case(raw_id, true).as_bytes());
         let digest = mac.finalize().into_bytes();
-        format!("P{}", hex::encode(&digest[..12]))
+        let mut out = String::with_capacity(25);
+        out.push('P');
+        out.push_str(&hex::encode(&digest[..12]));
+        out
     }
 }
 

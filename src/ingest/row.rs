@@ -24,7 +24,7 @@ pub fn parse_cell(line: u64, f: &CompiledField, raw: &str) -> Result<Option<Valu
     let name = &f.spec.name;
     let bad = |reason: &str, expected: &str| reject(line, f, reason, s, format!("{name} \"{}\" is not {expected}", shown(f, s)));
     let v = match f.spec.kind {
-        FieldType::String => Value::Str(s.to_string()),
+        FieldType::String => Value::Str(s.into()),
         FieldType::Int => Value::Int(parse_int(s).map_err(|e| bad(e.reason, e.expected))?),
         FieldType::Float => Value::Float(parse_float(s).map_err(|e| bad(e.reason, e.expected))?),
         FieldType::Bool => Value::Bool(parse_bool(s).map_err(|e| bad(e.reason, e.expected))?),
@@ -34,11 +34,11 @@ pub fn parse_cell(line: u64, f: &CompiledField, raw: &str) -> Result<Option<Valu
         FieldType::Code => {
             let lookup = f.codes.as_ref();
             match lookup.and_then(|c| c.canonical(s)) {
-                Some(code) => Value::Str(code.to_string()),
+                Some(code) => Value::Str(code.into()),
                 None => match &f.on_unknown {
                     OnUnknown::Reject => return Err(bad("unknown_code", "a known code")),
                     OnUnknown::Null => return Ok(None),
-                    OnUnknown::MapTo(code) => Value::Str(code.clone()),
+                    OnUnknown::MapTo(code) => Value::Str(code.as_str().into()),
                 },
             }
         }
@@ -91,12 +91,12 @@ pub fn parse_row(dict: &Dictionary, headers: &HeaderMap, line: u64, cells: &csv:
 }
 
 /// The 5-group ethnicity and coding scheme of a raw ethnicity code ("Not stated" when empty or unknown).
-pub fn ethnic_group(dict: &Dictionary, code: Option<&str>) -> (String, String) {
+pub fn ethnic_group<'d>(dict: &'d Dictionary, code: Option<&str>) -> (&'d str, &'d str) {
     match code.map(str::trim).filter(|c| !c.is_empty()) {
-        None => ("Not stated".into(), "none".into()),
+        None => ("Not stated", "none"),
         Some(c) => match (dict.ethnicity.get(c, "ethnic_group"), dict.ethnicity.get(c, "scheme")) {
-            (Some(g), Some(s)) => (g.to_string(), s.to_string()),
-            _ => ("Not stated".into(), "unrecognised".into()),
+            (Some(g), Some(s)) => (g, s),
+            _ => ("Not stated", "unrecognised"),
         },
     }
 }

@@ -14,15 +14,17 @@ use crate::dictionary::values::{Value, age_at};
 use crate::geo::crs::wgs84_to_bng;
 use chrono::NaiveDateTime;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Key -> event time of a staged source, for linking child rows (victims -> offences).
-pub type KeyIndex = HashMap<String, Option<NaiveDateTime>>;
+/// Key -> event time of a staged source, for linking child rows (victims -> offences). Hashed with foldhash:
+/// looked up once per child row, and never iterated.
+pub type KeyIndex = foldhash::HashMap<String, Option<NaiveDateTime>>;
 
-/// A row ready to stage: its values, its unique key as read (before pseudonymisation), its (ward code, ward
-/// name, location status) and, per ethnicity field, its (group, scheme).
-type StagedRow = (Values, Option<String>, Option<(Option<String>, Option<String>, String)>, Vec<(usize, (String, String))>);
+/// A row ready to stage: its values, its unique key as read (before pseudonymisation), its (ward index,
+/// location status) and, per ethnicity field, its (group, scheme). Borrowed where it can be: no heap string
+/// per derived cell.
+type StagedRow<'d> = (Values, Option<String>, Option<(Option<usize>, &'static str)>, Vec<(usize, (&'d str, &'d str))>);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
@@ -167,7 +169,7 @@ fn ingest_into(
     let ethnicity_fields: Vec<usize> = (0..dict.fields.len()).filter(|&i| dict.fields[i].spec.ethnicity).collect();
 
     // Keys as read (before pseudonymisation) -> event time; also the duplicate check.
-    let mut keys: KeyIndex = HashMap::new();
+    let mut keys: KeyIndex = KeyIndex::default();
     let mut rejects = RejectLog::default();
     let mut reports = Vec::new();
 
@@ -216,7 +218,7 @@ fn ingest_into(
             for &pf in &pseudo_fields {
                 if let Some(Some(Value::Str(raw))) = values.get(pf) {
                     let p = ctx.pseudonymiser.pseudonym(raw);
-                    values[pf] = Some(Value::Str(p));
+                    values[pf] = Some(Value::Str(p.into()));
                 }
             }
             // Location: a point (BNG, or WGS84 converted), else LSOA, else ward code.
@@ -235,17 +237,21 @@ fn ingest_into(
                     values[ni] = Some(Value::Float((n * 10.0).round() / 10.0));
                 }
                 if let Some(li) = lsoa {
-                    if let Some(l) = resolved.lsoa21.clone() {
-                        values[li] = Some(Value::Str(l));
+                    if let Some(l) = resolved.lsoa21 {
+                        values[li] = Some(Value::Str(l.into()));
                     }
                 }
-                let w = resolved.ward.and_then(|i| ctx.geography.wards.wards.get(i));
+                let w = resolved.ward.filter(|&i| i < ctx.geography.wards.wards.len());
                 if let Some(wi) = ward {
-                    values[wi] = w.map(|w| Value::Str(w.code.clone()));
+                    values[wi] = w.map(|i| Value::Str(ctx.geography.wards.wards[i].code.as_str().into()));
                 }
-                located = Some((w.map(|w| w.code.clone()), w.map(|w| w.name.clone()), resolved.status.as_str().to_string()));
+                located = Some((w, resolved.status.as_str()));
             }
-            let groups = ethnicity_fields.iter().map(|&fi| (fi, ethnic_group(dict, str_of(&values, Some(fi))))).collect();
+            let groups = if ethnicity_fields.is_empty() {
+                Vec::new()
+            } else {
+                ethnicity_fields.iter().map(|&fi| (fi, ethnic_group(dict, str_of(&values, Some(fi))))).collect()
+            };
             Ok((values, key, located, groups))
         };
 
@@ -293,10 +299,16 @@ fn ingest_into(
                         if let Some(k) = key {
                             keys.insert(k, event_of(&values, event_time));
                         }
-                        let (ward_code, ward_name, status) = located.unwrap_or((None, None, String::new()));
+                        let (ward_index, status) = located.unwrap_or((None, ""));
                         if !status.is_empty() {
-                            *report.location_status.entry(status.clone()).or_insert(0) += 1;
+                            match report.location_status.get_mut(status) {
+                                Some(n) => *n += 1,
+                                None => {
+                                    report.location_status.insert(status.to_string(), 1);
+                                }
+                            }
                         }
+                        let located_ward = ward_index.and_then(|i| ctx.geography.wards.wards.get(i));
                         let b = &mut sink.builders;
                         b[0].push_str(Some(source_file));
                         b[1].push(Some(Value::Int(line as i64)));
@@ -306,11 +318,11 @@ fn ingest_into(
                             let column = &mut b[bi + 2];
                             match slot {
                                 Slot::Field(fi) => column.push(values.get_mut(*fi).and_then(Option::take)),
-                                Slot::EthnicGroup(fi) => column.push_str(Some(group_of(*fi).map_or("", |g| g.0.as_str()))),
-                                Slot::EthnicityScheme(fi) => column.push_str(Some(group_of(*fi).map_or("", |g| g.1.as_str()))),
-                                Slot::WardCode => column.push_str(ward_code.as_deref()),
-                                Slot::WardName => column.push_str(ward_name.as_deref()),
-                                Slot::LocationStatus => column.push_str(Some(&status)),
+                                Slot::EthnicGroup(fi) => column.push_str(Some(group_of(*fi).map_or("", |g| g.0))),
+                                Slot::EthnicityScheme(fi) => column.push_str(Some(group_of(*fi).map_or("", |g| g.1))),
+                                Slot::WardCode => column.push_str(located_ward.map(|w| w.code.as_str())),
+                                Slot::WardName => column.push_str(located_ward.map(|w| w.name.as_str())),
+                                Slot::LocationStatus => column.push_str(Some(status)),
                             }
                         }
                         sink.row_done().map_err(polars_err)?;

@@ -456,16 +456,16 @@ fn validate_file(
                         if let (Some(u), Some(Some(Value::Str(k)))) = (unique, unique.and_then(|u| values.get(u))) {
                             let f = &dict.fields[u];
                             let value = if f.spec.may_echo() { k.as_str() } else { "[redacted]" };
-                            if let Some((first_file, first_line)) = keys.seen.get(k) {
+                            if let Some((first_file, first_line)) = keys.seen.get(k.as_str()) {
                                 let r = Reject::new(line, "duplicate", &f.spec.name, value, format!("first seen at {first_file} line {first_line}"));
                                 tally.dup_rows += 1;
-                                tally.dup_keys.insert(k.clone());
+                                tally.dup_keys.insert(k.to_string());
                                 if tally.dup_examples.len() < EXAMPLES {
                                     tally.dup_examples.push(example(&display, line, value));
                                 }
                                 problems.push(r);
                             } else {
-                                keys.seen.insert(k.clone(), (display.clone(), line));
+                                keys.seen.insert(k.to_string(), (display.clone(), line));
                             }
                         }
                     }
