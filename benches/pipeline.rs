@@ -164,6 +164,8 @@ fn bench_pip(points: usize) -> BenchResult<Option<Stage>> {
 }
 
 fn main() -> BenchResult<()> {
+    // As `sna` itself does.
+    sna::allocator::keep_freed_memory();
     if let Ok(n) = std::env::var("SNA_BENCH_THREADS") {
         // Both pools read these before first use.
         unsafe {

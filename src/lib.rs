@@ -4,6 +4,7 @@
 //! `ingest` (raw extracts -> validated, pseudonymised Parquet), `analyse` (Parquet -> profile tables with
 //! statistics) and `report` (tables -> charts, findings, summary). `synth` builds a synthetic borough.
 
+pub mod allocator;
 pub mod analysis;
 pub mod definition;
 pub mod dictionary;
@@ -21,6 +22,6 @@ pub mod table_io;
 
 /// mimalloc instead of the system allocator: ingest and analysis allocate many small strings, and glibc's
 /// malloc/free took close to half of ingest's time in profiles (scale 10: ingest 23.6 s -> 9.5 s, analyse
-/// 10.4 s -> 5.9 s, identical outputs).
+/// 10.4 s -> 5.9 s, identical outputs). Tuned in [`allocator`].
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -160,6 +160,7 @@ fn execute(cli: Cli) -> Result<(), SnaError> {
 }
 
 fn main() -> ExitCode {
+    sna::allocator::keep_freed_memory();
     let cli = Cli::parse();
     match execute(cli) {
         Ok(()) => ExitCode::SUCCESS,

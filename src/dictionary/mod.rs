@@ -76,8 +76,8 @@ pub struct CompiledField {
     pub spec: FieldSpec,
     pub codes: Option<CodeLookup>,
     pub on_unknown: OnUnknown,
-    /// (seed table, key field index, column) for `fill_from`
-    pub fill: Option<(Arc<SeedTable>, usize, String)>,
+    /// (seed table, key field index, column index) for `fill_from`
+    pub fill: Option<(Arc<SeedTable>, usize, usize)>,
 }
 
 /// A loaded, checked dictionary.
@@ -90,6 +90,11 @@ pub struct Dictionary {
     pub hash: String,
     /// Ethnicity code -> (5-group, scheme), shared by every ethnicity field.
     pub ethnicity: Arc<SeedTable>,
+    /// Columns of the 5-group and the scheme in `ethnicity` (None if the table lacks them).
+    pub ethnicity_columns: Option<(usize, usize)>,
+    /// (age field, date-of-birth field) indices when `[age]` derives ages from dates of birth: resolved once,
+    /// not per row.
+    pub age_fields: Option<(usize, usize)>,
 }
 
 impl Dictionary {
@@ -158,11 +163,11 @@ impl Dictionary {
                 None => None,
                 Some(ff) => {
                     let table = seeds.get(&ff.seed).ok_or_else(|| invalid(format!("field {}: unknown seed {}", f.name, ff.seed)))?;
-                    if table.column_index(&ff.column).is_none() {
-                        return Err(invalid(format!("field {}: seed {} has no column {}", f.name, ff.seed, ff.column)));
-                    }
+                    let column = table
+                        .column_index(&ff.column)
+                        .ok_or_else(|| invalid(format!("field {}: seed {} has no column {}", f.name, ff.seed, ff.column)))?;
                     let key = *seen.get(&ff.key).ok_or_else(|| invalid(format!("field {}: fill_from key {} is not a field", f.name, ff.key)))?;
-                    Some((table.clone(), key, ff.column.clone()))
+                    Some((table.clone(), key, column))
                 }
             };
             fields.push(CompiledField { spec: f.clone(), codes, on_unknown, fill });
@@ -187,8 +192,10 @@ impl Dictionary {
             check_ref("age.field", &Some(age.field.clone()))?;
             check_ref("age.date_of_birth", &age.date_of_birth)?;
         }
+        let age_fields = file.age.as_ref().and_then(|a| Some((*seen.get(&a.field)?, *seen.get(a.date_of_birth.as_ref()?)?)));
+        let ethnicity_columns = ethnicity.column_index("ethnic_group").zip(ethnicity.column_index("scheme"));
         let hash = hex::encode(Sha256::digest(text.as_bytes()));
-        Ok(Dictionary { file, fields, text: text.to_string(), hash, ethnicity })
+        Ok(Dictionary { file, fields, text: text.to_string(), hash, ethnicity, ethnicity_columns, age_fields })
     }
 }
 

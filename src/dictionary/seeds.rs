@@ -42,8 +42,12 @@ impl SeedTable {
     }
 
     pub fn get(&self, key: &str, column: &str) -> Option<&str> {
-        let ci = self.column_index(column)?;
-        self.rows.get(crate::dictionary::fold_case(key, true).as_ref()).and_then(|r| r.get(ci)).map(|s| s.as_str())
+        self.get_at(key, self.column_index(column)?)
+    }
+
+    /// As [`SeedTable::get`], with the column already resolved by [`SeedTable::column_index`].
+    pub fn get_at(&self, key: &str, column: usize) -> Option<&str> {
+        self.rows.get(crate::dictionary::fold_case(key, true).as_ref()).and_then(|r| r.get(column)).map(|s| s.as_str())
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &str> {

@@ -35,13 +35,18 @@ fn epoch() -> chrono::NaiveDate {
 
 impl ColumnBuilder {
     pub fn new(name: &str, kind: ColumnKind) -> ColumnBuilder {
+        ColumnBuilder::with_capacity(name, kind, 1024)
+    }
+
+    /// A builder with room for `rows` values, so a chunk of known size fills without regrowing.
+    pub fn with_capacity(name: &str, kind: ColumnKind, rows: usize) -> ColumnBuilder {
         let data = match kind {
-            ColumnKind::Str => Data::Str(StringChunkedBuilder::new(name.into(), 1024), 0),
-            ColumnKind::Int => Data::Int(Vec::new()),
-            ColumnKind::Float => Data::Float(Vec::new()),
-            ColumnKind::Bool => Data::Bool(Vec::new()),
-            ColumnKind::Date => Data::Date(Vec::new()),
-            ColumnKind::Datetime => Data::Datetime(Vec::new()),
+            ColumnKind::Str => Data::Str(StringChunkedBuilder::new(name.into(), rows), 0),
+            ColumnKind::Int => Data::Int(Vec::with_capacity(rows)),
+            ColumnKind::Float => Data::Float(Vec::with_capacity(rows)),
+            ColumnKind::Bool => Data::Bool(Vec::with_capacity(rows)),
+            ColumnKind::Date => Data::Date(Vec::with_capacity(rows)),
+            ColumnKind::Datetime => Data::Datetime(Vec::with_capacity(rows)),
         };
         ColumnBuilder { name: name.to_string(), data }
     }

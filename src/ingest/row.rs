@@ -76,7 +76,7 @@ pub fn parse_row(dict: &Dictionary, headers: &HeaderMap, line: u64, cells: &csv:
         }
         if let Some((table, key_index, column)) = &f.fill {
             if let Some(Some(Value::Str(key))) = values.get(*key_index) {
-                if let Some(v) = table.get(key, column) {
+                if let Some(v) = table.get_at(key, *column) {
                     values[fi] = parse_cell(line, f, v).unwrap_or(None);
                 }
             }
@@ -94,9 +94,12 @@ pub fn parse_row(dict: &Dictionary, headers: &HeaderMap, line: u64, cells: &csv:
 pub fn ethnic_group<'d>(dict: &'d Dictionary, code: Option<&str>) -> (&'d str, &'d str) {
     match code.map(str::trim).filter(|c| !c.is_empty()) {
         None => ("Not stated", "none"),
-        Some(c) => match (dict.ethnicity.get(c, "ethnic_group"), dict.ethnicity.get(c, "scheme")) {
-            (Some(g), Some(s)) => (g, s),
-            _ => ("Not stated", "unrecognised"),
-        },
+        Some(c) => {
+            let columns = dict.ethnicity_columns;
+            match columns.and_then(|(g, s)| Some((dict.ethnicity.get_at(c, g)?, dict.ethnicity.get_at(c, s)?))) {
+                Some(found) => found,
+                None => ("Not stated", "unrecognised"),
+            }
+        }
     }
 }

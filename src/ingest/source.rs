@@ -177,8 +177,11 @@ fn ingest_into(
         let display = ctx.display_path(path);
         // The file's hash is read on its own thread, beside the ingest of the same file.
         let hashing = {
-            let path = path.clone();
-            std::thread::spawn(move || crate::fsutil::sha256_file(&path))
+            let owned = path.clone();
+            std::thread::Builder::new()
+                .name("sna-hash".into())
+                .spawn(move || crate::fsutil::sha256_file(&owned))
+                .map_err(|e| IngestError::io(path, e))?
         };
         let table = super::reshape::apply(dict.file.reshape.as_ref(), path, open_table(path, sheet)?)?;
         let headers = map_headers(dict, path, &display, &table.headers)?;
@@ -259,7 +262,8 @@ fn ingest_into(
         let rows = table.rows;
         std::thread::scope(|scope| -> Result<(), IngestError> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<RowItem>>(2);
-            scope.spawn(move || {
+            let spawn_failed = |e| IngestError::io(path, e);
+            std::thread::Builder::new().name("sna-read".into()).spawn_scoped(scope, move || {
                 let mut rows = rows;
                 loop {
                     let batch: Vec<RowItem> = rows.by_ref().take(BATCH_ROWS).collect();
@@ -268,12 +272,12 @@ fn ingest_into(
                         break;
                     }
                 }
-            });
+            }).map_err(spawn_failed)?;
             // A stager thread stages batch N (in file order) while batch N+1 is processed in parallel here.
             let (tx_done, rx_done) = std::sync::mpsc::sync_channel::<Vec<(u64, Result<StagedRow, Reject>)>>(2);
             let (report, rejects, keys, sink) = (&mut report, &mut rejects, &mut keys, &mut sink);
             let (display, source_file, schema) = (&display, &source_file, &schema);
-            let stager = scope.spawn(move || -> Result<(), IngestError> {
+            let stager = std::thread::Builder::new().name("sna-stage".into()).spawn_scoped(scope, move || -> Result<(), IngestError> {
                 for results in rx_done {
                     for (line, result) in results {
                         report.rows_read += 1;
@@ -329,7 +333,7 @@ fn ingest_into(
                     }
                 }
                 Ok(())
-            });
+            }).map_err(spawn_failed)?;
             for batch in rx {
                 bar.inc(batch.len() as u64);
                 let results: Vec<(u64, Result<StagedRow, Reject>)> = batch
@@ -402,10 +406,7 @@ pub fn event_of(values: &Values, event_time: Option<usize>) -> Option<NaiveDateT
 /// Age at the event from a date of birth, when the row gives no age and the event time is known. A birth
 /// after the event, or an age outside the age field's range, is a reject.
 pub fn derive_age(dict: &Dictionary, line: u64, values: &mut Values, event: Option<NaiveDateTime>) -> Result<(), Reject> {
-    let Some(spec) = dict.file.age.as_ref() else { return Ok(()) };
-    let (Some(ai), Some(di)) = (dict.field_index(&spec.field), spec.date_of_birth.as_ref().and_then(|d| dict.field_index(d))) else {
-        return Ok(());
-    };
+    let Some((ai, di)) = dict.age_fields else { return Ok(()) };
     if values.get(ai).is_some_and(|v| v.is_some()) {
         return Ok(());
     }
