@@ -1,4 +1,5 @@
-//! Point-in-ward lookup: an R-tree of polygon bounding boxes, then an exact point-in-polygon test.
+//! Point-in-ward lookup: a precomputed cell grid answers points away from every boundary; the rest go to an
+//! R-tree of polygon bounding boxes, then an exact point-in-polygon test.
 //!
 //! Brute force over 700 wards is 200-300x slower; the R-tree narrows each point to one or two candidates.
 
@@ -8,6 +9,7 @@ use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
+use super::cell_grid::{CellAnswer, CellGrid};
 use super::wards::WardSet;
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
@@ -21,6 +23,8 @@ pub struct Locator {
     /// One entry per polygon part; `ward_of[i]` is the ward index of `polygons[i]`.
     polygons: Vec<Polygon<f64>>,
     ward_of: Vec<usize>,
+    /// Cached answers for points away from every boundary (None when there are no polygons).
+    grid: Option<CellGrid>,
 }
 
 impl Locator {
@@ -40,11 +44,14 @@ impl Locator {
                 ward_of.push(wi);
             }
         }
-        Locator {
+        let mut locator = Locator {
             tree: RTree::bulk_load(entries),
             polygons,
             ward_of,
-        }
+            grid: None,
+        };
+        locator.grid = CellGrid::new(&locator.polygons, wards.wards.len(), |e, n| locator.locate_exact(e, n));
+        locator
     }
 
     /// Index of the ward containing (easting, northing), or `None` if the point is outside every ward or is
@@ -54,6 +61,18 @@ impl Locator {
     /// point wins (the lowest index if boundary files overlap); otherwise, for a point on a shared edge or
     /// vertex, the ward with the lowest index, which is the lowest code because [`WardSet`] is sorted by code.
     pub fn locate(&self, easting: f64, northing: f64) -> Option<usize> {
+        if !easting.is_finite() || !northing.is_finite() {
+            return None;
+        }
+        match self.grid.as_ref().map(|g| g.answer(easting, northing)) {
+            Some(CellAnswer::Ward(w)) => Some(w),
+            Some(CellAnswer::Outside) => None,
+            _ => self.locate_exact(easting, northing),
+        }
+    }
+
+    /// [`Locator::locate`] by the R-tree and polygon tests alone (what the cell grid caches).
+    fn locate_exact(&self, easting: f64, northing: f64) -> Option<usize> {
         if !easting.is_finite() || !northing.is_finite() {
             return None;
         }
@@ -267,6 +286,37 @@ mod tests {
                 .and_then(|v| v.as_str()),
             Some("Westminster")
         );
+    }
+
+    /// The cell grid only caches: on the 704 real London wards, random points, every polygon vertex and
+    /// every edge midpoint (points on boundaries) get the same ward with and without it.
+    #[test]
+    fn cell_grid_answers_equal_the_exact_lookup() {
+        let path = testdata::public_file("boundaries/london_wards_2022.geojson");
+        let set = WardSet::from_geojson_path(&path, "WD22CD", "WD22NM", None).expect("loads");
+        let loc = Locator::new(&set);
+        let grid = loc.grid.as_ref().expect("a grid");
+        assert!(grid.clear_share() > 0.5, "most cells answer without a polygon test: {}", grid.clear_share());
+        let b = set.bounds().expect("non-empty");
+        let mut s: u64 = 11;
+        let mut next = || {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut pts: Vec<(f64, f64)> =
+            (0..100_000).map(|_| (b.min().x - 1_000.0 + next() * (b.width() + 2_000.0), b.min().y - 1_000.0 + next() * (b.height() + 2_000.0))).collect();
+        for p in &loc.polygons {
+            for line in p.exterior().lines().chain(p.interiors().iter().flat_map(|r| r.lines())) {
+                pts.push((line.start.x, line.start.y));
+                pts.push(((line.start.x + line.end.x) / 2.0, (line.start.y + line.end.y) / 2.0));
+            }
+        }
+        let mut cached = 0;
+        for &(e, n) in &pts {
+            assert_eq!(loc.locate(e, n), loc.locate_exact(e, n), "({e}, {n})");
+            cached += usize::from(grid.answer(e, n) != CellAnswer::Unknown);
+        }
+        assert!(cached > 50_000, "{cached} of {} points answered from the grid", pts.len());
     }
 
     /// Throughput on the 704 real London wards; run with

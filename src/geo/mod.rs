@@ -5,6 +5,7 @@ pub mod contiguity;
 pub mod crs;
 mod csvread;
 pub mod error;
+mod cell_grid;
 pub mod locator;
 pub mod lsoa_lookup;
 pub mod population;
