@@ -55,8 +55,12 @@ impl Staged {
     }
 }
 
-/// Person columns the analysis reads (the staged files also carry free text).
-const PERSON_COLUMNS: [&str; 6] = ["crime_ref", "person_id", "age", "sex", "ethnic_group", "ethnicity_scheme"];
+/// Person columns the analysis reads (the staged files also carry free text). `police_offences_row` is the
+/// staged row of the person's offence, written by ingest.
+const PERSON_COLUMNS: [&str; 7] = ["crime_ref", "person_id", "age", "sex", "ethnic_group", "ethnicity_scheme", OFFENCE_ROW];
+
+/// The column ingest writes into victims and suspects: the 0-based row of their offence in the staged offences.
+const OFFENCE_ROW: &str = "police_offences_row";
 
 /// A staged person table read once into memory: the definition (youngest ages), place (victims per
 /// offence) and the person tables all read it, and decoding the Parquet file each time cost more than
@@ -76,13 +80,42 @@ pub fn load(out_dir: &Path, def: &Definition, periods: &[Period]) -> Result<Stag
     let offences = scan(&staged.join("police_offences.parquet"))?;
     let victims = persons(&staged.join("police_victims.parquet"))?;
     let suspects = persons(&staged.join("police_suspects.parquet"))?;
-    let (offences, victims, suspects) = code_crime_refs(offences, victims, suspects)?;
+    let (offences, victims, suspects) = if has_offence_rows(&victims) && has_offence_rows(&suspects) {
+        code_by_offence_rows(offences, victims, suspects)?
+    } else {
+        // Staged without offence rows (no offences alongside them): code the reference strings.
+        code_crime_refs(offences, victims, suspects)?
+    };
     let (victims, suspects) = (victims.lazy(), suspects.lazy());
     let flagged = flag_offences(def, offences, victims.clone(), suspects.clone())
         .map_err(|e| AnalysisError::polars("applying the definition", e))?
         .with_column(period_index(periods))
         .filter(col("period_index").is_not_null());
     Ok(Staged { offences: flagged, victims, suspects })
+}
+
+fn has_offence_rows(persons: &DataFrame) -> bool {
+    persons.height() == 0 || persons.column(OFFENCE_ROW).is_ok()
+}
+
+/// crime_ref as an integer code without reading a reference string: an offence's code is its staged row, and
+/// a person's is the staged row of its offence, which ingest recorded when it linked them.
+fn code_by_offence_rows(offences: LazyFrame, victims: DataFrame, suspects: DataFrame) -> Result<(LazyFrame, DataFrame, DataFrame), AnalysisError> {
+    let schema = offences.clone().collect_schema().map_err(|e| AnalysisError::polars("offence columns", e))?;
+    let cols: Vec<Expr> =
+        schema.iter_names().map(|name| if name == "crime_ref" { col("__row").alias("crime_ref") } else { col(name.clone()) }).collect();
+    let offences = offences.with_row_index("__row", None).select(cols);
+    let code = |df: DataFrame| -> Result<DataFrame, AnalysisError> {
+        let lf = if df.column(OFFENCE_ROW).is_ok() {
+            df.lazy().with_column(col(OFFENCE_ROW).cast(IDX_DTYPE).alias("crime_ref")).drop(by_name([OFFENCE_ROW], true, false))
+        } else {
+            // An empty person table.
+            df.lazy().with_column(col("crime_ref").cast(IDX_DTYPE))
+        };
+        lf.collect()
+            .map_err(|e| AnalysisError::polars("person offence rows", e))
+    };
+    Ok((offences, code(victims)?, code(suspects)?))
 }
 
 /// Columns needed for counting a theme by ward.

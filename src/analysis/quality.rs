@@ -81,7 +81,9 @@ pub struct Completeness {
 fn field_completeness(source: &str, lf: LazyFrame) -> Result<Vec<Completeness>, AnalysisError> {
     let e = |e| AnalysisError::polars(&format!("completeness of {source}"), e);
     let schema = lf.clone().collect_schema().map_err(e)?;
-    let fields: Vec<String> = schema.iter_names().filter(|n| !PROVENANCE.contains(&n.as_str())).map(|n| n.to_string()).collect();
+    // Not fields of the extract: provenance and ingest's links to a parent's staged row (`<parent>_row`).
+    let fields: Vec<String> =
+        schema.iter_names().filter(|n| !PROVENANCE.contains(&n.as_str()) && !n.ends_with("_row")).map(|n| n.to_string()).collect();
     let mut exprs: Vec<Expr> = vec![len().cast(DataType::UInt64).alias("__rows")];
     exprs.extend(fields.iter().enumerate().map(|(i, f)| col(f.as_str()).null_count().cast(DataType::UInt64).alias(format!("__null_{i}"))));
     let counts = lf.select(exprs).collect().map_err(e)?;

@@ -17,14 +17,29 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Key -> event time of a staged source, for linking child rows (victims -> offences). Hashed with foldhash:
-/// looked up once per child row, and never iterated.
-pub type KeyIndex = foldhash::HashMap<String, Option<NaiveDateTime>>;
+/// Where a staged row with a unique key went: its 0-based row in the source's staged file and its event
+/// time, for linking child rows (victims -> offences).
+#[derive(Debug, Clone, Copy)]
+pub struct KeyedRow {
+    pub row: u64,
+    pub event: Option<NaiveDateTime>,
+}
 
-/// A row ready to stage: its values, its unique key as read (before pseudonymisation), its (ward index,
-/// location status) and, per ethnicity field, its (group, scheme). Borrowed where it can be: no heap string
-/// per derived cell.
-type StagedRow<'d> = (Values, Option<String>, Option<(Option<usize>, &'static str)>, Vec<(usize, (&'d str, &'d str))>);
+/// Key -> staged row of a source. Hashed with foldhash: looked up once per child row, and never iterated.
+pub type KeyIndex = foldhash::HashMap<String, KeyedRow>;
+
+/// A row ready to stage. Borrowed where it can be: no heap string per derived cell.
+struct StagedRow<'d> {
+    values: Values,
+    /// Its unique key as read (before pseudonymisation).
+    key: Option<String>,
+    /// (ward index, location status) for a located source.
+    located: Option<(Option<usize>, &'static str)>,
+    /// Per ethnicity field: (group, scheme).
+    groups: Vec<(usize, (&'d str, &'d str))>,
+    /// The staged row of its parent (a victim's offence).
+    parent_row: Option<u64>,
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
@@ -55,6 +70,9 @@ enum Slot {
     EthnicityScheme(usize),
     /// The resolved ward code, for a located source whose dictionary declares no ward field.
     WardCode,
+    /// The parent's row in the parent's staged file (`<parent>_row`): analysis joins on it instead of
+    /// hashing the key strings again.
+    ParentRow,
     WardName,
     LocationStatus,
 }
@@ -100,6 +118,9 @@ impl StagedSchema {
             }
             slots.push(("ward_name".into(), ColumnKind::Str, Slot::WardName));
             slots.push(("location_status".into(), ColumnKind::Str, Slot::LocationStatus));
+        }
+        if let Some(parent) = &dict.file.source.parent {
+            slots.push((parent_row_column(&parent.source), ColumnKind::Int, Slot::ParentRow));
         }
         StagedSchema { slots }
     }
@@ -170,6 +191,8 @@ fn ingest_into(
 
     // Keys as read (before pseudonymisation) -> event time; also the duplicate check.
     let mut keys: KeyIndex = KeyIndex::default();
+    // Rows staged so far from all of this source's files: the next row's index in the staged file.
+    let mut staged_rows: u64 = 0;
     let mut rejects = RejectLog::default();
     let mut reports = Vec::new();
 
@@ -203,19 +226,21 @@ fn ingest_into(
         let process = |row: &super::reader::RawRow| -> Result<StagedRow, Reject> {
             let line = row.line;
             let mut values = parse_row(dict, &headers, line, &row.cells)?;
+            let parent = match (parent_key, parent_index) {
+                (Some(pk), Some(pi)) => str_of(&values, Some(pk)).and_then(|k| pi.get(k).copied()),
+                _ => None,
+            };
             let event = match (parent_key, parent_index) {
-                (Some(pk), Some(pi)) => str_of(&values, Some(pk)).and_then(|k| pi.get(k).copied().flatten()),
+                (Some(_), Some(_)) => parent.and_then(|p| p.event),
                 _ => event_of(&values, event_time),
             };
             derive_age(dict, line, &mut values, event)?;
-            if let (Some(pk), Some(pi)) = (parent_key, parent_index) {
+            if let (Some(pk), Some(_), None) = (parent_key, parent_index, parent) {
                 let key = str_of(&values, Some(pk)).unwrap_or("");
-                if !pi.contains_key(key) {
-                    let parent = src.parent.as_ref().map(|p| p.source.as_str()).unwrap_or("parent");
-                    let f = &dict.fields[pk];
-                    let shown = if f.spec.may_echo() { key } else { "[redacted]" };
-                    return Err(Reject::new(line, "orphan_record", &f.spec.name, shown, format!("no staged {parent} row has this key")));
-                }
+                let parent = src.parent.as_ref().map(|p| p.source.as_str()).unwrap_or("parent");
+                let f = &dict.fields[pk];
+                let shown = if f.spec.may_echo() { key } else { "[redacted]" };
+                return Err(Reject::new(line, "orphan_record", &f.spec.name, shown, format!("no staged {parent} row has this key")));
             }
             let key = unique.and_then(|u| str_of(&values, Some(u))).map(|s| s.to_string());
             for &pf in &pseudo_fields {
@@ -255,7 +280,7 @@ fn ingest_into(
             } else {
                 ethnicity_fields.iter().map(|&fi| (fi, ethnic_group(dict, str_of(&values, Some(fi))))).collect()
             };
-            Ok((values, key, located, groups))
+            Ok(StagedRow { values, key, located, groups, parent_row: parent.map(|p| p.row) })
         };
 
         // A reader thread parses the next batch while this one is validated and staged.
@@ -275,7 +300,7 @@ fn ingest_into(
             }).map_err(spawn_failed)?;
             // A stager thread stages batch N (in file order) while batch N+1 is processed in parallel here.
             let (tx_done, rx_done) = std::sync::mpsc::sync_channel::<Vec<(u64, Result<StagedRow, Reject>)>>(2);
-            let (report, rejects, keys, sink) = (&mut report, &mut rejects, &mut keys, &mut sink);
+            let (report, rejects, keys, sink, staged_rows) = (&mut report, &mut rejects, &mut keys, &mut sink, &mut staged_rows);
             let (display, source_file, schema) = (&display, &source_file, &schema);
             let stager = std::thread::Builder::new().name("sna-stage".into()).spawn_scoped(scope, move || -> Result<(), IngestError> {
                 for results in rx_done {
@@ -283,7 +308,7 @@ fn ingest_into(
                         report.rows_read += 1;
                         // Duplicates in file order: the first row with a key is kept. The key is still the raw value
                         // here (pseudonyms were applied to the values only), so a person id is never echoed.
-                        let result = result.and_then(|staged| match (unique, &staged.1) {
+                        let result = result.and_then(|staged| match (unique, &staged.key) {
                             (Some(u), Some(k)) if keys.contains_key(k) => {
                                 let f = &dict.fields[u];
                                 let shown = if f.spec.may_echo() { k.as_str() } else { "[redacted]" };
@@ -291,7 +316,7 @@ fn ingest_into(
                             }
                             _ => Ok(staged),
                         });
-                        let (values, key, located, groups) = match result {
+                        let StagedRow { values, key, located, groups, parent_row } = match result {
                             Err(r) => {
                                 report.rows_rejected += 1;
                                 rejects.push(display, r);
@@ -301,8 +326,9 @@ fn ingest_into(
                         };
                         report.rows_staged += 1;
                         if let Some(k) = key {
-                            keys.insert(k, event_of(&values, event_time));
+                            keys.insert(k, KeyedRow { row: *staged_rows, event: event_of(&values, event_time) });
                         }
+                        *staged_rows += 1;
                         let (ward_index, status) = located.unwrap_or((None, ""));
                         if !status.is_empty() {
                             match report.location_status.get_mut(status) {
@@ -327,6 +353,7 @@ fn ingest_into(
                                 Slot::WardCode => column.push_str(located_ward.map(|w| w.code.as_str())),
                                 Slot::WardName => column.push_str(located_ward.map(|w| w.name.as_str())),
                                 Slot::LocationStatus => column.push_str(Some(status)),
+                                Slot::ParentRow => column.push(parent_row.map(|r| Value::Int(r as i64))),
                             }
                         }
                         sink.row_done().map_err(polars_err)?;
@@ -427,6 +454,11 @@ pub fn derive_age(dict: &Dictionary, line: u64, values: &mut Values, event: Opti
     }
     values[ai] = Some(Value::Int(age));
     Ok(())
+}
+
+/// The staged column holding a child row's parent row, e.g. `police_offences_row`.
+pub fn parent_row_column(parent_source: &str) -> String {
+    format!("{parent_source}_row")
 }
 
 fn file_name(path: &Path) -> String {

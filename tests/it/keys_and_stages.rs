@@ -46,3 +46,22 @@ fn synth_then_stages_with_an_environment_key() {
         assert_eq!(std::fs::read(out.join(t)).expect("a"), std::fs::read(demo_out().join(t)).expect("b"), "{t}");
     }
 }
+
+/// Victims and suspects carry `police_offences_row`, the row of their offence in the staged offences: the
+/// offence at that row has the person's crime_ref, for every person.
+#[test]
+fn persons_link_to_their_staged_offence_row() {
+    let staged = demo_out().join("staged");
+    let offences = read_parquet(&staged.join("police_offences.parquet")).expect("staged offences");
+    let refs = offences.column("crime_ref").and_then(|c| c.str().cloned()).expect("crime_ref");
+    for source in ["police_victims", "police_suspects"] {
+        let persons = read_parquet(&staged.join(format!("{source}.parquet"))).expect("staged persons");
+        let own = persons.column("crime_ref").and_then(|c| c.str().cloned()).expect("person crime_ref");
+        let rows = persons.column("police_offences_row").and_then(|c| c.i64().cloned()).expect("offence row");
+        assert!(persons.height() > 1000, "{source}");
+        for (r, row) in own.iter().zip(rows.iter()) {
+            let row = row.expect("every staged person has an offence row");
+            assert_eq!(refs.get(row as usize), r, "{source}: row {row}");
+        }
+    }
+}
