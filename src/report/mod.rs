@@ -112,26 +112,47 @@ fn summary_and_index(
 }
 
 /// Build charts and the summary; returns the files written, relative to `out`.
+///
+/// The restricted tier and the published tier write to different folders and read only `tables/`, so they
+/// are built on two threads (drawing was mostly on one core); the list keeps the serial order.
 pub fn run_report(out: &Path, s: &ReportSettings) -> Result<Vec<String>, ReportError> {
     let have_offence_tables = out.join("tables").join("place_wards.parquet").is_file();
     let wards = if have_offence_tables { tables::ward_figures(out)? } else { Default::default() };
     let areas = if have_offence_tables { tables::area_figures(out)? } else { Default::default() };
-    let mut written = ward_charts(out, s, &wards, &areas)?;
-    written.extend(charts_from_tables::write_charts(out, s, Tier::Restricted)?);
-    written.extend(maps::write_maps(out, s, Tier::Restricted)?);
-    written.extend(summary_and_index(out, out, s, &wards, &areas, Tier::Restricted)?);
-    written.extend(workbook::write_workbook(out, s)?);
-    written.extend(markdown_tables::write_markdown_tables(out)?);
-    written.extend(public::write_public_tables(out, &s.pipeline.privacy)?);
-    // The published tier: charts and summary built only from the suppressed tables in public/tables.
-    let public_root = out.join("public");
-    let (pw, pa) = tables::figures_from_csv(&public_root);
-    let mut public = ward_charts(&public_root, s, &pw, &pa)?;
-    public.extend(charts_from_tables::write_charts(out, s, Tier::Public)?);
-    public.extend(maps::write_maps(out, s, Tier::Public)?);
-    public.extend(workbook::write_public_workbook(out, s)?);
-    // Last: the summary embeds whichever public charts and maps were drawn.
-    public.extend(summary_and_index(&public_root, out, s, &pw, &pa, Tier::Public)?);
+    let restricted = || -> Result<Vec<String>, ReportError> {
+        let mut written = ward_charts(out, s, &wards, &areas)?;
+        written.extend(charts_from_tables::write_charts(out, s, Tier::Restricted)?);
+        written.extend(maps::write_maps(out, s, Tier::Restricted)?);
+        written.extend(summary_and_index(out, out, s, &wards, &areas, Tier::Restricted)?);
+        written.extend(workbook::write_workbook(out, s)?);
+        written.extend(markdown_tables::write_markdown_tables(out)?);
+        Ok(written)
+    };
+    let published = || -> Result<(Vec<String>, Vec<String>), ReportError> {
+        let tables = public::write_public_tables(out, &s.pipeline.privacy)?;
+        // The published tier: charts and summary built only from the suppressed tables in public/tables.
+        let public_root = out.join("public");
+        let (pw, pa) = tables::figures_from_csv(&public_root);
+        let mut public = ward_charts(&public_root, s, &pw, &pa)?;
+        public.extend(charts_from_tables::write_charts(out, s, Tier::Public)?);
+        public.extend(maps::write_maps(out, s, Tier::Public)?);
+        public.extend(workbook::write_public_workbook(out, s)?);
+        // Last: the summary embeds whichever public charts and maps were drawn.
+        public.extend(summary_and_index(&public_root, out, s, &pw, &pa, Tier::Public)?);
+        Ok((tables, public))
+    };
+    let (restricted, published) = std::thread::scope(|scope| {
+        let published = std::thread::Builder::new().name("sna-public".into()).spawn_scoped(scope, published);
+        let restricted = restricted();
+        let published = match published {
+            Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(source) => Err(ReportError::Io { path: "(report thread)".into(), source }),
+        };
+        (restricted, published)
+    });
+    let mut written = restricted?;
+    let (tables, public) = published?;
+    written.extend(tables);
     written.extend(public.into_iter().map(|f| format!("public/{f}")));
     Ok(written)
 }
