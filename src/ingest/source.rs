@@ -275,11 +275,7 @@ fn ingest_into(
                 }
                 located = Some((w, resolved.status.as_str()));
             }
-            let groups = if ethnicity_fields.is_empty() {
-                Vec::new()
-            } else {
-                ethnicity_fields.iter().map(|&fi| (fi, ethnic_group(dict, str_of(&values, Some(fi))))).collect()
-            };
+            let groups = ethnicity_fields.iter().map(|&fi| (fi, ethnic_group(dict, str_of(&values, Some(fi))))).collect();
             Ok(StagedRow { values, key, located, groups, parent_row: parent.map(|p| p.row) })
         };
 
