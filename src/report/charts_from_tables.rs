@@ -970,38 +970,9 @@ fn funnel(w: &mut Writer, s: &ReportSettings) -> Result<(), ReportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    use crate::definition::Definition;
-    use crate::dictionary::seeds::embedded_seeds;
-    use crate::pipeline::config::Pipeline;
+    use crate::report::test_settings::settings_parts;
 
     const TH: &str = "serious_violence";
-
-    fn settings_parts(dir: &Path) -> (Pipeline, Definition) {
-        std::fs::write(dir.join("wards.geojson"), "{}").expect("write");
-        std::fs::write(dir.join("off_1.csv"), "a").expect("write");
-        let text = r#"
-[assessment]
-name = "Test SNA"
-area = "Testham"
-period = { start = "2025-04-01", end = "2026-03-31" }
-previous_periods = 1
-definition = "london-vru"
-[geography]
-wards = "wards.geojson"
-ward_code_property = "WD23CD"
-ward_name_property = "WD23NM"
-[sources.police_offences]
-files = ["off_*.csv"]
-[privacy]
-demo_key = true
-suppress_below = 5
-"#;
-        let p = Pipeline::from_str(text, "t.toml", dir).expect("pipeline");
-        let seeds = embedded_seeds().expect("seeds");
-        let d = Definition::from_preset("london-vru", &seeds["ho_codes"]).expect("preset");
-        (p, d)
-    }
 
     /// Public tables of a tiny run: a heatmap with one suppressed cell, 14 months with one
     /// suppressed month and no rolling_12m, an ethnicity table with suppressed groups, and (to
@@ -1132,7 +1103,7 @@ suppress_below = 5
     fn public_charts_come_from_the_suppressed_csvs_and_skip_place_charts() {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = dir.path();
-        let (p, d) = settings_parts(out);
+        let (p, d) = settings_parts(out, "suppress_below = 5");
         write_public_tables(out);
         let s = ReportSettings {
             pipeline: &p,
@@ -1272,7 +1243,7 @@ suppress_below = 5
     fn open_data_months_chart_for_the_restricted_tier() {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = dir.path();
-        let (p, d) = settings_parts(out);
+        let (p, d) = settings_parts(out, "suppress_below = 5");
         let tables = out.join("tables");
         std::fs::create_dir_all(&tables).expect("mkdir");
         // 2025-06 has no row at all: a gap, not zero.

@@ -12,6 +12,8 @@ pub mod public;
 pub mod summary;
 pub mod table_rows;
 pub mod tables;
+#[cfg(test)]
+mod test_settings;
 pub mod tier_tables;
 pub mod workbook;
 

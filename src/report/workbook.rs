@@ -842,6 +842,7 @@ pub fn write_public_workbook(out: &Path, settings: &ReportSettings) -> Result<Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::test_settings::settings_parts;
 
     #[test]
     fn sheet_names_are_short_unique_and_legal() {
@@ -950,38 +951,10 @@ mod tests {
         assert_eq!(cells[1], vec![Cell::Text("a".into()), Cell::Empty, Cell::Text("c".into())]);
     }
 
-    /// A pipeline (suppress_below 7, round_to 5) and the London preset, as the config and definition tests build them.
-    fn settings_parts(dir: &Path) -> (crate::pipeline::config::Pipeline, crate::definition::Definition) {
-        std::fs::write(dir.join("wards.geojson"), "{}").expect("write");
-        std::fs::write(dir.join("off_1.csv"), "a").expect("write");
-        let text = r#"
-[assessment]
-name = "Test SNA"
-area = "Testham"
-period = { start = "2025-04-01", end = "2026-03-31" }
-previous_periods = 1
-definition = "london-vru"
-[geography]
-wards = "wards.geojson"
-ward_code_property = "WD23CD"
-ward_name_property = "WD23NM"
-[sources.police_offences]
-files = ["off_*.csv"]
-[privacy]
-demo_key = true
-suppress_below = 7
-round_to = 5
-"#;
-        let p = crate::pipeline::config::Pipeline::from_str(text, "t.toml", dir).expect("pipeline");
-        let seeds = crate::dictionary::seeds::embedded_seeds().expect("seeds");
-        let d = crate::definition::Definition::from_preset("london-vru", &seeds["ho_codes"]).expect("preset");
-        (p, d)
-    }
-
     #[test]
     fn public_workbook_keeps_suppression_marks_and_is_deterministic() {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let (p, d) = settings_parts(tmp.path());
+        let (p, d) = settings_parts(tmp.path(), "suppress_below = 7\nround_to = 5");
         let s = ReportSettings { pipeline: &p, definition: &d };
         let out = tmp.path().join("out");
         assert!(write_public_workbook(&out, &s).expect("no folder").is_empty(), "no public/tables: nothing written");
