@@ -17,6 +17,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod report;
 pub mod stats;
+pub mod step_timer;
 pub mod synth;
 pub mod table_io;
 

@@ -4,6 +4,7 @@
 
 mod crime_codes;
 pub mod inputs;
+pub mod offence_grid;
 pub mod open_data;
 pub mod partners;
 pub mod quality;
@@ -20,6 +21,7 @@ use crate::definition::Definition;
 use crate::geo::population::{Population, PopulationCell};
 use crate::pipeline::config::Period;
 use crate::pipeline::analysis_options::AnalysisOptions;
+use crate::step_timer::StepTimer;
 use crate::table_io::{read_parquet, write_table, TableIoError};
 use polars::prelude::*;
 use std::collections::BTreeMap;
@@ -136,11 +138,13 @@ pub fn run_analysis(out_dir: &Path, settings: &AnalysisSettings) -> Result<Analy
     let have_offences = out_dir.join("staged").join("police_offences.parquet").is_file();
     let mut periods = vec![settings.period];
     periods.extend_from_slice(settings.previous);
+    let mut timer = StepTimer::start("analyse");
     let staged = if have_offences {
         inputs::load(out_dir, settings.definition, &periods)?.materialise(settings.definition)?
     } else {
         inputs::Staged::empty()?
     };
+    timer.step("offences_and_definition");
     let (wards, population) = load_reference(out_dir)?;
     let ctx = AnalysisContext {
         definition: settings.definition,
@@ -159,14 +163,22 @@ pub fn run_analysis(out_dir: &Path, settings: &AnalysisSettings) -> Result<Analy
     // One call per table family; each module writes its own tables.
     if have_offences {
         place::write_tables(&ctx, &mut sink)?;
+        timer.step("place");
         // People and response count the same person records: load them once.
         let records = records::PoliceRecords::load(&ctx)?;
+        timer.step("records");
         people::write_tables(&ctx, &records, &mut sink)?;
+        timer.step("people");
         response::write_tables(&ctx, &records, &mut sink)?;
+        timer.step("response");
         time::write_tables(&ctx, &mut sink)?;
+        timer.step("time");
     }
     open_data::write_tables(&ctx, &mut sink)?;
+    timer.step("open_data");
     partners::write_tables(&ctx, &mut sink)?;
+    timer.step("partners");
     quality::write_tables(&ctx, &mut sink)?;
+    timer.step("quality");
     Ok(AnalysisSummary { tables: sink.written })
 }

@@ -13,11 +13,13 @@
 #[path = "partners_people.rs"]
 mod people;
 
+use super::offence_grid::OffenceGrid;
 use super::{AnalysisContext, AnalysisError, TableSink};
 use crate::stats::{crude_rate, wilson_interval, ProportionEstimate, RateEstimate};
 use crate::table_io::read_parquet;
 use chrono::{Datelike, NaiveDate, Timelike};
 use polars::prelude::*;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -373,57 +375,6 @@ fn hour_weekday_table(ctx: &AnalysisContext, rows: &[HowRow]) -> PolarsResult<Da
 
 // ---- hidden violence -----------------------------------------------------------------------------------
 
-/// Police offences binned into square cells as wide as the search radius, each cell sorted by time, so a
-/// look-up reads the 3 x 3 cells around a point and only the offences inside the time window: O(n log n)
-/// to build, about O(1) per query, never O(n x m).
-pub struct OffenceGrid {
-    cell_m: f64,
-    cells: HashMap<(i64, i64), Vec<Offence>>,
-}
-
-/// (committed_from in ms, easting, northing)
-type Offence = (i64, f64, f64);
-
-impl OffenceGrid {
-    /// `points`: (time in ms, easting, northing). `cell_m` must be the search radius (or larger).
-    pub fn new(points: impl IntoIterator<Item = (i64, f64, f64)>, cell_m: f64) -> OffenceGrid {
-        let mut cells: HashMap<(i64, i64), Vec<Offence>> = HashMap::new();
-        for (t, e, n) in points {
-            cells.entry(Self::key(e, n, cell_m)).or_default().push((t, e, n));
-        }
-        for v in cells.values_mut() {
-            v.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.total_cmp(&b.2)));
-        }
-        OffenceGrid { cell_m, cells }
-    }
-
-    fn key(e: f64, n: f64, cell_m: f64) -> (i64, i64) {
-        ((e / cell_m).floor() as i64, (n / cell_m).floor() as i64)
-    }
-
-    /// Is any offence within `window_ms` either side of `t` (inclusive) and within `radius_m` (inclusive)
-    /// of (e, n)? `radius_m` must not exceed the cell size.
-    pub fn any_within(&self, t: i64, e: f64, n: f64, window_ms: i64, radius_m: f64) -> bool {
-        let (cx, cy) = Self::key(e, n, self.cell_m);
-        let r2 = radius_m * radius_m;
-        for x in cx - 1..=cx + 1 {
-            for y in cy - 1..=cy + 1 {
-                let Some(list) = self.cells.get(&(x, y)) else { continue };
-                let from = list.partition_point(|o| o.0 < t - window_ms);
-                for &(ot, oe, on) in &list[from..] {
-                    if ot > t + window_ms {
-                        break;
-                    }
-                    if (oe - e).powi(2) + (on - n).powi(2) <= r2 {
-                        return true;
-                    }
-                }
-            }
-        }
-        false
-    }
-}
-
 /// Share of ambulance call-outs with no police offence (any offence, any HO code, any location status,
 /// every staged offence with a point) whose committed_from is within the configured hours either side of
 /// call_at and whose point is within the configured metres. Call-outs without a point or time are left
@@ -438,15 +389,10 @@ fn hidden_violence(ctx: &AnalysisContext, las: &DataFrame, shares: &mut Vec<Shar
     } else {
         None
     };
-    let mut points = Vec::new();
-    if let Some(p) = &police {
-        let (t, e, n) = (millis(p, "committed_from")?, floats(p, "easting")?, floats(p, "northing")?);
-        for i in 0..p.height() {
-            if let (Some(t), Some(e), Some(n)) = (t[i], e[i], n[i]) {
-                points.push((t, e, n));
-            }
-        }
-    }
+    let points = match &police {
+        Some(p) => offence_points(p)?,
+        None => Vec::new(),
+    };
     let grid = OffenceGrid::new(points, hv.metres);
     let window_ms = (hv.hours * 3_600_000.0).round() as i64;
     let (t, e, n) = (millis(las, "call_at")?, floats(las, "easting")?, floats(las, "northing")?);
@@ -454,18 +400,26 @@ fn hidden_violence(ctx: &AnalysisContext, las: &DataFrame, shares: &mut Vec<Shar
         "call-outs with no police offence (any offence, any HO code) committed_from within {} hours either side of call_at and within {} metres",
         hv.hours, hv.metres
     );
-    // The scopes overlap (the current period is inside all periods): search each call-out once.
-    let mut nearby: Vec<Option<bool>> = vec![None; las.height()];
-    for scope in scopes(ctx) {
+    let scopes = scopes(ctx);
+    // The scopes overlap (the current period is inside all periods): search each call-out once, in
+    // parallel (each search only reads the grid, so the answers do not depend on the threads).
+    let nearby: Vec<bool> = (0..las.height())
+        .into_par_iter()
+        .map(|i| match (t[i], e[i], n[i]) {
+            (Some(ti), Some(ei), Some(ni)) if scopes.iter().any(|s| s.contains(t[i])) => grid.any_within(ti, ei, ni, window_ms, hv.metres),
+            _ => false,
+        })
+        .collect();
+    for scope in scopes {
         let (mut hidden, mut assessed, mut excluded) = (0u64, 0u64, 0u64);
         for i in 0..las.height() {
             if !scope.contains(t[i]) {
                 continue;
             }
             match (t[i], e[i], n[i]) {
-                (Some(ti), Some(ei), Some(ni)) => {
+                (Some(_), Some(_), Some(_)) => {
                     assessed += 1;
-                    if !*nearby[i].get_or_insert_with(|| grid.any_within(ti, ei, ni, window_ms, hv.metres)) {
+                    if !nearby[i] {
                         hidden += 1;
                     }
                 }
@@ -479,43 +433,20 @@ fn hidden_violence(ctx: &AnalysisContext, las: &DataFrame, shares: &mut Vec<Shar
     Ok(())
 }
 
+/// (committed_from in ms, easting, northing) of every offence with all three, read straight from the
+/// columns (millions of rows: no per-column vectors of options).
+fn offence_points(p: &DataFrame) -> Result<Vec<(i64, f64, f64)>, AnalysisError> {
+    let t = p.column("committed_from").map_err(perr("committed_from"))?;
+    let t = t.cast(&DataType::Datetime(TimeUnit::Milliseconds, None)).and_then(|c| c.cast(&DataType::Int64)).map_err(perr("committed_from"))?;
+    let e = p.column("easting").and_then(|c| c.cast(&DataType::Float64)).map_err(perr("easting"))?;
+    let n = p.column("northing").and_then(|c| c.cast(&DataType::Float64)).map_err(perr("northing"))?;
+    let (t, e, n) = (t.i64().map_err(perr("committed_from"))?, e.f64().map_err(perr("easting"))?, n.f64().map_err(perr("northing"))?);
+    Ok(t.iter().zip(e.iter()).zip(n.iter()).filter_map(|((t, e), n)| Some((t?, e?, n?))).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const H: i64 = 3_600_000;
-
-    #[test]
-    fn hidden_violence_join_at_the_distance_and_time_boundaries() {
-        let t0 = 1_700_000_000_000i64;
-        // One offence at (1000, 1000), t0.
-        let grid = OffenceGrid::new([(t0, 1000.0, 1000.0)], 500.0);
-        let w = 24 * H;
-        // Exactly 500 m away (3-4-5 triangle: 300, 400) and exactly 24 h later: linked (inclusive).
-        assert!(grid.any_within(t0 + w, 1300.0, 1400.0, w, 500.0));
-        // Exactly 24 h earlier: linked (either side).
-        assert!(grid.any_within(t0 - w, 1000.0, 1000.0, w, 500.0));
-        // One millisecond past the window: not linked.
-        assert!(!grid.any_within(t0 + w + 1, 1000.0, 1000.0, w, 500.0));
-        assert!(!grid.any_within(t0 - w - 1, 1000.0, 1000.0, w, 500.0));
-        // Just over 500 m: not linked.
-        assert!(!grid.any_within(t0, 1000.0, 1500.01, w, 500.0));
-        assert!(grid.any_within(t0, 1000.0, 1499.99, w, 500.0));
-        // Across a cell corner (offence at the top right of its cell, call-out in the diagonal cell).
-        let g2 = OffenceGrid::new([(t0, 1001.0, 1001.0)], 500.0);
-        assert!(g2.any_within(t0, 999.0, 999.0, w, 500.0));
-        assert!(g2.any_within(t0, 1001.0 - 353.0, 1001.0 - 353.0, w, 500.0));
-        assert!(!g2.any_within(t0, 1001.0 - 354.0, 1001.0 - 354.0, w, 500.0));
-        // Many offences in one cell, only one in the window and near enough.
-        let many: Vec<(i64, f64, f64)> =
-            (0..100).map(|k| (t0 + k * H, 1000.0, 1000.0 + if k == 50 { 0.0 } else { 499.0 })).collect();
-        let g3 = OffenceGrid::new(many, 500.0);
-        assert!(g3.any_within(t0 + 50 * H, 1000.0, 500.0, H / 2, 500.0));
-        assert!(!g3.any_within(t0 + 50 * H, 1000.0, 500.0, H / 2, 499.0));
-        // An empty grid links nothing.
-        let g4 = OffenceGrid::new(Vec::new(), 500.0);
-        assert!(!g4.any_within(t0, 0.0, 0.0, w, 500.0));
-    }
 
     #[test]
     fn scope_includes_its_end_date() {

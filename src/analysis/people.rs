@@ -621,6 +621,11 @@ pub(crate) mod tests {
         population: Population,
         f: impl FnOnce(&AnalysisContext) -> T,
     ) -> T {
+        // crime_ref coded as `inputs::load` codes it (the analysis joins only on the codes).
+        let collect = |lf: LazyFrame| lf.collect().expect("persons");
+        let (offences, victims, suspects) =
+            super::super::crime_codes::code_crime_refs(offences, collect(victims), collect(suspects)).expect("codes");
+        let (victims, suspects) = (victims.lazy(), suspects.lazy());
         let def = definition();
         let opts = options(reference);
         let periods = vec![

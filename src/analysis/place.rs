@@ -6,6 +6,7 @@ use super::{AnalysisContext, AnalysisError, TableSink};
 use crate::definition::apply::theme_column;
 use crate::stats::{crude_rate, RateEstimate};
 use polars::prelude::*;
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 /// Counts for one theme in the current period.
@@ -60,32 +61,42 @@ pub fn count_themes(ctx: &AnalysisContext) -> Result<BTreeMap<String, ThemeCount
     let ward = df.column("ward_code").and_then(|c| c.str().cloned()).map_err(|e| AnalysisError::polars("ward_code", e))?;
     let status = df.column("location_status").and_then(|c| c.str().cloned()).map_err(|e| AnalysisError::polars("location_status", e))?;
     let nv = df.column("n_victims").and_then(|c| c.u64().cloned()).map_err(|e| AnalysisError::polars("n_victims", e))?;
-    let mut out = BTreeMap::new();
-    for t in &themes {
-        let flags = df
-            .column(&theme_column(&t.key))
-            .and_then(|c| c.bool().cloned())
-            .map_err(|e| AnalysisError::polars("theme flag", e))?;
-        let mut c = ThemeCounts::default();
-        for i in 0..df.height() {
-            if flags.get(i) != Some(true) {
-                continue;
-            }
-            let v = nv.get(i).unwrap_or(0);
-            c.offences_total += 1;
-            c.victims_total += v;
-            match ward.get(i) {
-                Some(w) => {
-                    *c.offences_by_ward.entry(w.to_string()).or_insert(0) += 1;
-                    *c.victims_by_ward.entry(w.to_string()).or_insert(0) += v;
+    // Themes counted in parallel, each into a map keyed by the borrowed ward code (a String per offence
+    // would be millions of allocations), then into the sorted map the tables read.
+    let counted: Vec<(String, ThemeCounts)> = themes
+        .par_iter()
+        .map(|t| {
+            let flags = df
+                .column(&theme_column(&t.key))
+                .and_then(|c| c.bool().cloned())
+                .map_err(|e| AnalysisError::polars("theme flag", e))?;
+            let mut c = ThemeCounts::default();
+            let mut by_ward: foldhash::HashMap<&str, (u64, u64)> = foldhash::HashMap::default();
+            for (((flag, w), s), v) in flags.iter().zip(ward.iter()).zip(status.iter()).zip(nv.iter()) {
+                if flag != Some(true) {
+                    continue;
                 }
-                None if status.get(i) == Some("outside_area") => c.offences_outside_area += 1,
-                None => c.offences_unlocated += 1,
+                let v = v.unwrap_or(0);
+                c.offences_total += 1;
+                c.victims_total += v;
+                match w {
+                    Some(w) => {
+                        let e = by_ward.entry(w).or_default();
+                        e.0 += 1;
+                        e.1 += v;
+                    }
+                    None if s == Some("outside_area") => c.offences_outside_area += 1,
+                    None => c.offences_unlocated += 1,
+                }
             }
-        }
-        out.insert(t.key.clone(), c);
-    }
-    Ok(out)
+            for (w, (offences, victims)) in by_ward {
+                c.offences_by_ward.insert(w.to_string(), offences);
+                c.victims_by_ward.insert(w.to_string(), victims);
+            }
+            Ok((t.key.clone(), c))
+        })
+        .collect::<Result<_, AnalysisError>>()?;
+    Ok(counted.into_iter().collect())
 }
 
 /// One ward's row of the place table.

@@ -76,18 +76,33 @@ impl PoliceRecords {
     pub fn load(ctx: &AnalysisContext) -> Result<PoliceRecords, AnalysisError> {
         let themes = theme_list(ctx);
         let (offences, refs) = load_offences(ctx, &themes)?;
-        // Each crime_ref's offence (the last offence with it): persons link by a join on crime_ref, an
-        // integer code since `inputs::load` (see `crime_codes`), so no string is hashed or copied here.
-        let link = DataFrame::new(refs.len(), vec![refs])
-            .map_err(err("offence references"))?
-            .lazy()
-            .with_row_index("__offence", None)
-            .group_by([col("crime_ref")])
-            .agg([col("__offence").max()]);
-        let victims = load_persons(ctx.staged.victims.clone(), link.clone())?;
-        let suspects = load_persons(ctx.staged.suspects.clone(), link)?;
+        let link = offence_of_code(&refs)?;
+        // Independent tables: read on two threads.
+        let (victims, suspects) =
+            rayon::join(|| load_persons(ctx.staged.victims.clone(), &link), || load_persons(ctx.staged.suspects.clone(), &link));
+        let (victims, suspects) = (victims?, suspects?);
         Ok(PoliceRecords { themes, offences, victims, suspects })
     }
+}
+
+/// No offence for this crime_ref code.
+const NO_OFFENCE: u32 = u32::MAX;
+
+/// Each crime_ref code's offence (the last offence with it), indexed by code. crime_ref is a dense integer
+/// code since `inputs::load` (see `crime_codes`), below the number of staged offences, so persons link by
+/// indexing this vector: no join, no hashing.
+fn offence_of_code(refs: &Column) -> Result<Vec<u32>, AnalysisError> {
+    // Strict: a reference that is not a code is a caller's error, not an offence without persons.
+    let codes = refs.strict_cast(&DataType::UInt32).map_err(err("crime_ref codes"))?;
+    let codes = codes.u32().map_err(err("crime_ref codes"))?;
+    let len = codes.iter().flatten().max().map_or(0, |m| m as usize + 1);
+    let mut link = vec![NO_OFFENCE; len];
+    for (offence, code) in codes.iter().enumerate() {
+        if let Some(code) = code {
+            link[code as usize] = u32::try_from(offence).map_err(|_| AnalysisError::Input("over 4 billion offences".into()))?;
+        }
+    }
+    Ok(link)
 }
 
 fn err(what: &str) -> impl Fn(PolarsError) -> AnalysisError + '_ {
@@ -193,34 +208,143 @@ pub fn load_offences(ctx: &AnalysisContext, themes: &[ThemeSel]) -> Result<(Vec<
     Ok((offences, refs))
 }
 
-/// Person records (victims or suspects) linked to an offence by `link` (crime_ref -> `__offence`), in their
-/// staged order; persons of no listed offence are left out.
-pub fn load_persons(persons: LazyFrame, link: LazyFrame) -> Result<Persons, AnalysisError> {
-    let mut args = JoinArgs::new(JoinType::Inner);
-    args.maintain_order = MaintainOrderJoin::Left;
-    let df = persons
-        .join(link, [col("crime_ref")], [col("crime_ref")], args)
-        .collect()
-        .map_err(err("linking person records to offences"))?;
+/// Person records (victims or suspects) linked to an offence by `link` (crime_ref code -> offence index),
+/// in their staged order; persons of no listed offence are left out.
+pub fn load_persons(persons: LazyFrame, link: &[u32]) -> Result<Persons, AnalysisError> {
+    let df = persons.collect().map_err(err("reading person records"))?;
     let n = df.height();
+    let codes = match df.column("crime_ref") {
+        Err(_) => UInt32Chunked::full_null("crime_ref".into(), n),
+        Ok(c) => c.strict_cast(&DataType::UInt32).and_then(|c| c.u32().cloned()).map_err(err("person crime_ref codes"))?,
+    };
     let (ids, sexes, groups, schemes) = (str_col(&df, "person_id")?, str_col(&df, "sex")?, str_col(&df, "ethnic_group")?, str_col(&df, "ethnicity_scheme")?);
     let ages = i64_col(&df, "age")?;
-    let offences = i64_col(&df, "__offence")?;
     let mut out = Persons { rows: Vec::with_capacity(n), labels: Vec::new() };
-    let mut person_ids: PlHashMap<&str, u32> = PlHashMap::with_capacity(n);
-    let mut labels: PlHashMap<&str, u32> = PlHashMap::new();
-    let fields = offences.iter().zip(ids.iter()).zip(sexes.iter()).zip(groups.iter()).zip(schemes.iter()).zip(ages.iter());
-    for (((((offence, id), sex), group), scheme), age) in fields {
-        let Some(offence) = offence.and_then(|o| usize::try_from(o).ok()) else { continue };
-        let person = id.filter(|s| !s.trim().is_empty()).map(|id| {
-            let next = person_ids.len() as u32;
-            *person_ids.entry(id).or_insert(next)
-        });
-        let mut intern = |v| *labels.entry(v).or_insert_with(|| out.intern(v));
+    let mut person_ids = PersonIds::default();
+    // A handful of distinct values each: a linear scan beats hashing the string.
+    let mut labels: Vec<(&str, u32)> = Vec::new();
+    let fields = codes.iter().zip(ids.iter()).zip(sexes.iter()).zip(groups.iter()).zip(schemes.iter()).zip(ages.iter());
+    for (((((code, id), sex), group), scheme), age) in fields {
+        let offence = code.and_then(|c| link.get(c as usize)).copied().unwrap_or(NO_OFFENCE);
+        if offence == NO_OFFENCE {
+            continue;
+        }
+        if let Some(id) = id.filter(|s| !s.trim().is_empty()) {
+            person_ids.add(id, out.rows.len());
+        }
+        let mut intern = |v| match labels.iter().find(|(l, _)| *l == v) {
+            Some((_, i)) => *i,
+            None => {
+                let i = out.intern(v);
+                labels.push((v, i));
+                i
+            }
+        };
         let sex = intern(sex.filter(|s| !s.trim().is_empty()).unwrap_or("U"));
         let ethnic_group = intern(group.filter(|s| !s.trim().is_empty()).unwrap_or(NOT_STATED));
         let scheme = intern(scheme.unwrap_or("none"));
-        out.rows.push(PersonRow { offence, person, age: age.filter(|a| *a >= 0), sex, ethnic_group, scheme });
+        out.rows.push(PersonRow { offence: offence as usize, person: None, age: age.filter(|a| *a >= 0), sex, ethnic_group, scheme });
     }
+    person_ids.number(&mut out.rows);
     Ok(out)
+}
+
+/// Numbers person pseudonyms: equal ids, equal numbers. Ingest's pseudonyms (`P` + 24 lowercase hex
+/// digits, see `ingest::pseudonymise`) are read as the 96-bit number they spell, exactly, so millions of
+/// them are compared as integers rather than strings; any other id by its string. Numbers are given by
+/// sorting (ids in order, then records in order) rather than a hash map: millions of random lookups into a
+/// table far larger than the cache cost more than a sort.
+#[derive(Default)]
+struct PersonIds<'a> {
+    /// (pseudonym value, record index)
+    pseudonyms: Vec<(u128, u32)>,
+    /// (other id, record index)
+    others: Vec<(&'a str, u32)>,
+}
+
+impl<'a> PersonIds<'a> {
+    fn add(&mut self, id: &'a str, record: usize) {
+        let record = record as u32;
+        match pseudonym_value(id) {
+            Some(v) => self.pseudonyms.push((v, record)),
+            None => self.others.push((id, record)),
+        }
+    }
+
+    /// Sets `person` of every record added.
+    fn number(mut self, rows: &mut [PersonRow]) {
+        use rayon::slice::ParallelSliceMut;
+        self.pseudonyms.par_sort_unstable();
+        self.others.par_sort_unstable();
+        let mut next = 0u32;
+        for run in self.pseudonyms.chunk_by(|a, b| a.0 == b.0) {
+            run.iter().for_each(|&(_, r)| rows[r as usize].person = Some(next));
+            next += 1;
+        }
+        for run in self.others.chunk_by(|a, b| a.0 == b.0) {
+            run.iter().for_each(|&(_, r)| rows[r as usize].person = Some(next));
+            next += 1;
+        }
+    }
+}
+
+/// The number a pseudonym spells, when `id` is exactly `P` + 24 lowercase hex digits (so that two different
+/// strings never give the same number).
+fn pseudonym_value(id: &str) -> Option<u128> {
+    let digits = id.strip_prefix('P')?.as_bytes();
+    if digits.len() != 24 {
+        return None;
+    }
+    let mut v: u128 = 0;
+    for &b in digits {
+        let d = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => return None,
+        };
+        v = v << 4 | u128::from(d);
+    }
+    Some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pseudonyms_read_exactly_and_other_ids_by_string() {
+        assert_eq!(pseudonym_value("P000000000000000000000000a"), None, "25 digits");
+        assert_eq!(pseudonym_value("P00000000000000000000000a"), Some(10));
+        assert_eq!(pseudonym_value("P0000000000000000000000ff"), Some(255));
+        assert_eq!(pseudonym_value("P0000000000000000000000FF"), None, "upper case is another string");
+        assert_eq!(pseudonym_value("Q0000000000000000000000ff"), None);
+        let ids = ["P0000000000000000000000ff", "V-17", "P0000000000000000000000FF", "P0000000000000000000000ff", "V-17", "x", "P00000000000000000000000f"];
+        let mut numbering = PersonIds::default();
+        ids.iter().enumerate().for_each(|(i, id)| numbering.add(id, i));
+        let mut rows = vec![PersonRow { offence: 0, person: None, age: None, sex: 0, ethnic_group: 0, scheme: 0 }; ids.len()];
+        numbering.number(&mut rows);
+        let numbers: Vec<Option<u32>> = rows.iter().map(|r| r.person).collect();
+        // Pseudonyms in order of value, then other ids in string order.
+        assert_eq!(numbers, [1, 3, 2, 1, 3, 4, 0].map(Some));
+    }
+
+    #[test]
+    fn persons_link_to_the_last_offence_of_their_code_and_others_are_left_out() {
+        let refs = Column::new("crime_ref".into(), [Some(2u32), Some(0), None, Some(2)]);
+        let link = offence_of_code(&refs).expect("codes");
+        assert_eq!(link, vec![1, NO_OFFENCE, 3]);
+        let persons = df!(
+            "crime_ref" => [Some(2u32), Some(1), None, Some(7), Some(0)],
+            "person_id" => [Some("P0000000000000000000000ff"), Some("a"), Some("b"), Some("c"), Some(" ")],
+            "age" => [Some(17i64), Some(20), Some(30), Some(40), Some(-1)],
+            "sex" => [Some("F"), Some("M"), Some("M"), Some("M"), None],
+        )
+        .expect("frame");
+        let p = load_persons(persons.lazy(), &link).expect("persons");
+        assert_eq!(p.rows.len(), 2);
+        assert_eq!((p.rows[0].offence, p.rows[0].person, p.rows[0].age), (3, Some(0), Some(17)));
+        assert_eq!((p.rows[1].offence, p.rows[1].person, p.rows[1].age), (1, None, None));
+        assert_eq!((p.label(p.rows[0].sex), p.label(p.rows[1].sex)), ("F", "U"));
+        assert_eq!(p.label(p.rows[1].ethnic_group), NOT_STATED);
+    }
 }
