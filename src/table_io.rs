@@ -61,12 +61,16 @@ pub fn write_table(df: &mut DataFrame, dir: &Path, name: &str, provenance: &Prov
     write_csv(df, &dir.join(format!("{name}.csv")))
 }
 
+/// Where Parquet writers store the Arrow schema among the key-value metadata.
+const ARROW_SCHEMA_KEY: &str = "ARROW:schema";
+
 pub fn read_parquet(path: &Path) -> Result<DataFrame, TableIoError> {
     let file = File::open(path).map_err(|source| TableIoError::Io { path: path.display().to_string(), source })?;
     ParquetReader::new(file).finish().map_err(polars_err(path))
 }
 
-/// The key-value metadata of a Parquet file (provenance).
+/// The key-value metadata of a Parquet file (provenance), without the Arrow schema the writer adds: that
+/// describes the file's columns, and copied into another file it would describe the wrong ones.
 pub fn read_provenance(path: &Path) -> Result<Provenance, TableIoError> {
     let file = File::open(path).map_err(|source| TableIoError::Io { path: path.display().to_string(), source })?;
     let mut reader = ParquetReader::new(file);
@@ -74,6 +78,27 @@ pub fn read_provenance(path: &Path) -> Result<Provenance, TableIoError> {
     Ok(meta
         .key_value_metadata()
         .as_ref()
-        .map(|kvs| kvs.iter().map(|kv| (kv.key.clone(), kv.value.clone().unwrap_or_default())).collect())
+        .map(|kvs| {
+            kvs.iter()
+                .filter(|kv| kv.key != ARROW_SCHEMA_KEY)
+                .map(|kv| (kv.key.clone(), kv.value.clone().unwrap_or_default()))
+                .collect()
+        })
         .unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provenance_round_trips_without_the_arrow_schema() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.parquet");
+        let mut df = df!("a" => [1i64, 2]).expect("frame");
+        write_parquet(&mut df, &path, &vec![("source".to_string(), "test".to_string())]).expect("write");
+        let provenance = read_provenance(&path).expect("read");
+        assert!(provenance.contains(&("source".to_string(), "test".to_string())), "{provenance:?}");
+        assert!(provenance.iter().all(|(k, _)| k != ARROW_SCHEMA_KEY), "{provenance:?}");
+    }
 }

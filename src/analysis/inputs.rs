@@ -3,7 +3,8 @@
 
 use super::crime_codes::code_crime_refs;
 use super::AnalysisError;
-use crate::definition::apply::{flag_offences, theme_column};
+use super::records::{persons_from_frame, Persons};
+use crate::definition::apply::{flag_offences, theme_column, YOUNGEST_SUSPECT_AGE, YOUNGEST_VICTIM_AGE};
 use crate::definition::Definition;
 use crate::pipeline::config::Period;
 use polars::prelude::*;
@@ -15,11 +16,6 @@ pub fn scan(path: &Path) -> Result<LazyFrame, AnalysisError> {
     }
     LazyFrame::scan_parquet(PlRefPath::new(path.to_string_lossy().as_ref()), ScanArgsParquet::default())
         .map_err(|e| AnalysisError::polars(&format!("scanning {}", path.display()), e))
-}
-
-/// An empty person table, for when victims or suspects were not supplied.
-fn no_persons() -> PolarsResult<LazyFrame> {
-    Ok(df!("crime_ref" => Vec::<String>::new(), "age" => Vec::<i64>::new())?.lazy())
 }
 
 fn epoch_ms(d: chrono::NaiveDate) -> i64 {
@@ -39,19 +35,19 @@ fn period_index(periods: &[Period]) -> Expr {
 }
 
 pub struct Staged {
-    /// Offences with definition flags and `period_index`, restricted to the configured periods.
+    /// Offences with definition flags and `period_index`, restricted to the configured periods. crime_ref is
+    /// an integer code (see `crime_codes`): only join on it.
     pub offences: LazyFrame,
-    /// The person columns the analysis reads, in memory. In all three tables crime_ref is an integer code
-    /// (see `crime_codes`): only join on it.
-    pub victims: LazyFrame,
-    pub suspects: LazyFrame,
+    /// Victim and suspect records, linked to offences by the same codes.
+    pub victims: Persons,
+    pub suspects: Persons,
 }
 
 impl Staged {
     /// No police offence records (open data or partner sources only).
     pub fn empty() -> Result<Staged, AnalysisError> {
-        let e = || no_persons().map_err(|e| AnalysisError::polars("empty table", e));
-        Ok(Staged { offences: e()?, victims: e()?, suspects: e()? })
+        let offences = df!("crime_ref" => Vec::<u32>::new()).map_err(|e| AnalysisError::polars("empty table", e))?.lazy();
+        Ok(Staged { offences, victims: Persons::default(), suspects: Persons::default() })
     }
 }
 
@@ -62,60 +58,85 @@ const PERSON_COLUMNS: [&str; 7] = ["crime_ref", "person_id", "age", "sex", "ethn
 /// The column ingest writes into victims and suspects: the 0-based row of their offence in the staged offences.
 const OFFENCE_ROW: &str = "police_offences_row";
 
-/// A staged person table read once into memory: the definition (youngest ages), place (victims per
-/// offence) and the person tables all read it, and decoding the Parquet file each time cost more than
-/// holding these few columns.
-fn persons(path: &Path) -> Result<DataFrame, AnalysisError> {
+/// A staged person table's columns that the analysis reads, or None when the source was not supplied. With
+/// `by_offence_row`, crime_ref is the person's offence row (an integer code) and the reference string is not
+/// read at all.
+fn person_frame(path: &Path, by_offence_row: bool) -> Result<Option<DataFrame>, AnalysisError> {
     if !path.is_file() {
-        return no_persons().and_then(LazyFrame::collect).map_err(|e| AnalysisError::polars("empty person table", e));
+        return Ok(None);
     }
     let lf = scan(path)?;
     let schema = lf.clone().collect_schema().map_err(|e| AnalysisError::polars("person columns", e))?;
-    let cols: Vec<Expr> = PERSON_COLUMNS.iter().filter(|c| schema.get(c).is_some()).map(|c| col(*c)).collect();
-    lf.select(cols).collect().map_err(|e| AnalysisError::polars(&format!("reading {}", path.display()), e))
+    let mut cols: Vec<Expr> = Vec::new();
+    for c in PERSON_COLUMNS.iter().filter(|c| schema.get(c).is_some()) {
+        match (*c, by_offence_row) {
+            ("crime_ref", true) => {}
+            (OFFENCE_ROW, true) => cols.push(col(OFFENCE_ROW).cast(DataType::UInt32).alias("crime_ref")),
+            (OFFENCE_ROW, false) => {}
+            (c, _) => cols.push(col(c)),
+        }
+    }
+    let df = lf.select(cols).collect().map_err(|e| AnalysisError::polars(&format!("reading {}", path.display()), e))?;
+    Ok(Some(df))
+}
+
+fn has_offence_rows(path: &Path) -> Result<bool, AnalysisError> {
+    if !path.is_file() {
+        return Ok(true);
+    }
+    let schema = scan(path)?.collect_schema().map_err(|e| AnalysisError::polars("person columns", e))?;
+    Ok(schema.get(OFFENCE_ROW).is_some())
 }
 
 pub fn load(out_dir: &Path, def: &Definition, periods: &[Period]) -> Result<Staged, AnalysisError> {
     let staged = out_dir.join("staged");
     let offences = scan(&staged.join("police_offences.parquet"))?;
-    let victims = persons(&staged.join("police_victims.parquet"))?;
-    let suspects = persons(&staged.join("police_suspects.parquet"))?;
-    let (offences, victims, suspects) = if has_offence_rows(&victims) && has_offence_rows(&suspects) {
-        code_by_offence_rows(offences, victims, suspects)?
+    let (victims_path, suspects_path) = (staged.join("police_victims.parquet"), staged.join("police_suspects.parquet"));
+    let (offences, victims, suspects) = if has_offence_rows(&victims_path)? && has_offence_rows(&suspects_path)? {
+        // Each person frame is turned into rows and dropped before the next is read.
+        let persons = |path: &Path| -> Result<Persons, AnalysisError> {
+            person_frame(path, true)?.map_or_else(|| Ok(Persons::default()), |df| persons_from_frame(&df))
+        };
+        (code_by_offence_rows(offences)?, persons(&victims_path)?, persons(&suspects_path)?)
     } else {
         // Staged without offence rows (no offences alongside them): code the reference strings.
-        code_crime_refs(offences, victims, suspects)?
+        let frame = |path: &Path| -> Result<DataFrame, AnalysisError> {
+            Ok(person_frame(path, false)?.unwrap_or_else(|| DataFrame::empty_with_schema(&Schema::from_iter([Field::new("crime_ref".into(), DataType::String)]))))
+        };
+        let (offences, victims, suspects) = code_crime_refs(offences, frame(&victims_path)?, frame(&suspects_path)?)?;
+        (offences, persons_from_frame(&victims)?, persons_from_frame(&suspects)?)
     };
-    let (victims, suspects) = (victims.lazy(), suspects.lazy());
-    let flagged = flag_offences(def, offences, victims.clone(), suspects.clone())
+    let flagged = flag_offences(def, with_youngest_ages(offences, &victims, &suspects)?)
         .map_err(|e| AnalysisError::polars("applying the definition", e))?
         .with_column(period_index(periods))
         .filter(col("period_index").is_not_null());
     Ok(Staged { offences: flagged, victims, suspects })
 }
 
-fn has_offence_rows(persons: &DataFrame) -> bool {
-    persons.height() == 0 || persons.column(OFFENCE_ROW).is_ok()
+/// `youngest_victim_age` and `youngest_suspect_age` (the definition's age conditions) joined to the offences
+/// by crime_ref code from the person rows: one join on a small integer key, no grouping of person frames.
+fn with_youngest_ages(offences: LazyFrame, victims: &Persons, suspects: &Persons) -> Result<LazyFrame, AnalysisError> {
+    let len = victims.rows.iter().chain(&suspects.rows).map(|p| p.offence + 1).max().unwrap_or(0);
+    let code = u32::try_from(len).map_err(|_| AnalysisError::Input("over 4 billion offence codes".into()))?;
+    let ages = DataFrame::new(
+        len,
+        vec![
+            Column::new("crime_ref".into(), (0..code).collect::<Vec<u32>>()),
+            Column::new(YOUNGEST_VICTIM_AGE.into(), victims.youngest_by_code(len)),
+            Column::new(YOUNGEST_SUSPECT_AGE.into(), suspects.youngest_by_code(len)),
+        ],
+    )
+    .map_err(|e| AnalysisError::polars("youngest ages", e))?;
+    Ok(offences.with_column(col("crime_ref").cast(DataType::UInt32)).left_join(ages.lazy(), col("crime_ref"), col("crime_ref")))
 }
 
 /// crime_ref as an integer code without reading a reference string: an offence's code is its staged row, and
-/// a person's is the staged row of its offence, which ingest recorded when it linked them.
-fn code_by_offence_rows(offences: LazyFrame, victims: DataFrame, suspects: DataFrame) -> Result<(LazyFrame, DataFrame, DataFrame), AnalysisError> {
+/// a person's is the staged row of its offence, which ingest recorded when it linked them (`person_frame`).
+fn code_by_offence_rows(offences: LazyFrame) -> Result<LazyFrame, AnalysisError> {
     let schema = offences.clone().collect_schema().map_err(|e| AnalysisError::polars("offence columns", e))?;
     let cols: Vec<Expr> =
         schema.iter_names().map(|name| if name == "crime_ref" { col("__row").alias("crime_ref") } else { col(name.clone()) }).collect();
-    let offences = offences.with_row_index("__row", None).select(cols);
-    let code = |df: DataFrame| -> Result<DataFrame, AnalysisError> {
-        let lf = if df.column(OFFENCE_ROW).is_ok() {
-            df.lazy().with_column(col(OFFENCE_ROW).cast(IDX_DTYPE).alias("crime_ref")).drop(by_name([OFFENCE_ROW], true, false))
-        } else {
-            // An empty person table.
-            df.lazy().with_column(col("crime_ref").cast(IDX_DTYPE))
-        };
-        lf.collect()
-            .map_err(|e| AnalysisError::polars("person offence rows", e))
-    };
-    Ok((offences, code(victims)?, code(suspects)?))
+    Ok(offences.with_row_index("__row", None).select(cols))
 }
 
 /// Columns needed for counting a theme by ward.

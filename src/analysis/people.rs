@@ -625,7 +625,8 @@ pub(crate) mod tests {
         let collect = |lf: LazyFrame| lf.collect().expect("persons");
         let (offences, victims, suspects) =
             super::super::crime_codes::code_crime_refs(offences, collect(victims), collect(suspects)).expect("codes");
-        let (victims, suspects) = (victims.lazy(), suspects.lazy());
+        let persons = |df: DataFrame| super::super::records::persons_from_frame(&df).expect("persons");
+        let (victims, suspects) = (persons(victims), persons(suspects));
         let def = definition();
         let opts = options(reference);
         let periods = vec![

@@ -42,25 +42,22 @@ pub fn count_themes(ctx: &AnalysisContext) -> Result<BTreeMap<String, ThemeCount
     let themes = ctx.definition.themes();
     let mut cols = vec![col("crime_ref"), col("ward_code"), col("location_status")];
     cols.extend(themes.iter().map(|t| col(theme_column(&t.key))));
-    let victims_per_offence = ctx
-        .staged
-        .victims
-        .clone()
-        .group_by([col("crime_ref")])
-        .agg([len().cast(DataType::UInt64).alias("n_victims")]);
     let df = ctx
         .staged
         .offences
         .clone()
         .filter(col("period_index").eq(lit(0)))
         .select(cols)
-        .left_join(victims_per_offence, col("crime_ref"), col("crime_ref"))
-        .with_column(col("n_victims").fill_null(lit(0u64)))
+        .with_column(col("crime_ref").cast(DataType::UInt32))
         .collect()
         .map_err(|e| AnalysisError::polars("counting offences by ward", e))?;
+    // Victims per offence, by crime_ref code.
+    let codes = df.column("crime_ref").and_then(|c| c.u32().cloned()).map_err(|e| AnalysisError::polars("crime_ref", e))?;
+    let len = codes.iter().flatten().max().map_or(0, |m| m as usize + 1);
+    let victims_by_code = ctx.staged.victims.count_by_code(len);
+    let nv: Vec<u64> = codes.iter().map(|c| c.and_then(|c| victims_by_code.get(c as usize)).copied().unwrap_or(0)).collect();
     let ward = df.column("ward_code").and_then(|c| c.str().cloned()).map_err(|e| AnalysisError::polars("ward_code", e))?;
     let status = df.column("location_status").and_then(|c| c.str().cloned()).map_err(|e| AnalysisError::polars("location_status", e))?;
-    let nv = df.column("n_victims").and_then(|c| c.u64().cloned()).map_err(|e| AnalysisError::polars("n_victims", e))?;
     // Themes counted in parallel, each into a map keyed by the borrowed ward code (a String per offence
     // would be millions of allocations), then into the sorted map the tables read.
     let counted: Vec<(String, ThemeCounts)> = themes
@@ -72,11 +69,10 @@ pub fn count_themes(ctx: &AnalysisContext) -> Result<BTreeMap<String, ThemeCount
                 .map_err(|e| AnalysisError::polars("theme flag", e))?;
             let mut c = ThemeCounts::default();
             let mut by_ward: foldhash::HashMap<&str, (u64, u64)> = foldhash::HashMap::default();
-            for (((flag, w), s), v) in flags.iter().zip(ward.iter()).zip(status.iter()).zip(nv.iter()) {
+            for (((flag, w), s), &v) in flags.iter().zip(ward.iter()).zip(status.iter()).zip(nv.iter()) {
                 if flag != Some(true) {
                     continue;
                 }
-                let v = v.unwrap_or(0);
                 c.offences_total += 1;
                 c.victims_total += v;
                 match w {

@@ -1,16 +1,22 @@
 //! Police records as plain rows for the person-level tables (people, response): offences of the configured
-//! periods with their theme flags, and the victims and suspects linked to them. Loaded once per run and
-//! shared, because collecting the staged files is the costly part at scale. Person pseudonyms and the
-//! categorical fields (sex, ethnic group, scheme) are interned to integers: the tables only count them.
+//! periods with their theme flags, and the victims and suspects linked to them. Persons are read once per run
+//! (`inputs::load`) straight into these rows and shared, because holding the staged person files as frames
+//! cost more memory, and time, than the rows. Person pseudonyms and the categorical fields (sex, ethnic
+//! group, scheme) are interned to integers: the tables only count them.
+//!
+//! Links are by crime_ref code (`inputs::load` codes crime_ref as a dense integer, see `crime_codes`): a
+//! person's `offence` is its offence's code, and the offence list is indexed by code, so linking needs no
+//! join and no hashing. Ingest keeps one offence per crime_ref (later ones are rejected as duplicates).
 
 use super::people::{theme_list, ThemeSel, ThemeSource, NOT_STATED};
 use super::{AnalysisContext, AnalysisError};
 use polars::prelude::*;
 
-/// One offence of the configured periods.
+/// One offence, at the index of its crime_ref code.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OffenceRow {
-    /// 0 = current period.
+    /// 0 = current period, 1.. previous ones; -1 (`OffenceRow::NONE`) when no offence of the configured
+    /// periods has this code.
     pub period: i32,
     /// committed_from in epoch milliseconds.
     pub t_ms: Option<i64>,
@@ -20,15 +26,18 @@ pub struct OffenceRow {
 }
 
 impl OffenceRow {
+    /// A code with no offence in the configured periods: counted by no table.
+    pub const NONE: OffenceRow = OffenceRow { period: -1, t_ms: None, sanction_detection: false, themes: 0 };
+
     pub fn in_theme(&self, theme: usize) -> bool {
         theme < 64 && self.themes & (1 << theme) != 0
     }
 }
 
-/// One victim or suspect record linked to an offence of the offence list.
+/// One victim or suspect record with a crime_ref.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PersonRow {
-    /// Index into the offence list.
+    /// Its offence's crime_ref code: the index into the offence list.
     pub offence: usize,
     /// The pseudonymised `person_id`, interned (equal ids, equal numbers); None when not recorded.
     pub person: Option<u32>,
@@ -64,45 +73,21 @@ impl Persons {
     }
 }
 
-/// Themes, offences and the persons linked to them, loaded once for the people and response tables.
-pub struct PoliceRecords {
+/// Themes, offences and the persons linked to them, for the people and response tables.
+pub struct PoliceRecords<'a> {
     pub themes: Vec<ThemeSel>,
+    /// Indexed by crime_ref code.
     pub offences: Vec<OffenceRow>,
-    pub victims: Persons,
-    pub suspects: Persons,
+    pub victims: &'a Persons,
+    pub suspects: &'a Persons,
 }
 
-impl PoliceRecords {
-    pub fn load(ctx: &AnalysisContext) -> Result<PoliceRecords, AnalysisError> {
+impl<'a> PoliceRecords<'a> {
+    pub fn load(ctx: &'a AnalysisContext) -> Result<PoliceRecords<'a>, AnalysisError> {
         let themes = theme_list(ctx);
-        let (offences, refs) = load_offences(ctx, &themes)?;
-        let link = offence_of_code(&refs)?;
-        // Independent tables: read on two threads.
-        let (victims, suspects) =
-            rayon::join(|| load_persons(ctx.staged.victims.clone(), &link), || load_persons(ctx.staged.suspects.clone(), &link));
-        let (victims, suspects) = (victims?, suspects?);
-        Ok(PoliceRecords { themes, offences, victims, suspects })
+        let offences = load_offences(ctx, &themes)?;
+        Ok(PoliceRecords { themes, offences, victims: &ctx.staged.victims, suspects: &ctx.staged.suspects })
     }
-}
-
-/// No offence for this crime_ref code.
-const NO_OFFENCE: u32 = u32::MAX;
-
-/// Each crime_ref code's offence (the last offence with it), indexed by code. crime_ref is a dense integer
-/// code since `inputs::load` (see `crime_codes`), below the number of staged offences, so persons link by
-/// indexing this vector: no join, no hashing.
-fn offence_of_code(refs: &Column) -> Result<Vec<u32>, AnalysisError> {
-    // Strict: a reference that is not a code is a caller's error, not an offence without persons.
-    let codes = refs.strict_cast(&DataType::UInt32).map_err(err("crime_ref codes"))?;
-    let codes = codes.u32().map_err(err("crime_ref codes"))?;
-    let len = codes.iter().flatten().max().map_or(0, |m| m as usize + 1);
-    let mut link = vec![NO_OFFENCE; len];
-    for (offence, code) in codes.iter().enumerate() {
-        if let Some(code) = code {
-            link[code as usize] = u32::try_from(offence).map_err(|_| AnalysisError::Input("over 4 billion offences".into()))?;
-        }
-    }
-    Ok(link)
 }
 
 fn err(what: &str) -> impl Fn(PolarsError) -> AnalysisError + '_ {
@@ -139,9 +124,9 @@ fn bool_col(df: &DataFrame, name: &str) -> Result<BooleanChunked, AnalysisError>
     }
 }
 
-/// Offences of every configured period with their theme flags (bits aligned with `themes`), and their
-/// crime_refs (aligned with the offences).
-pub fn load_offences(ctx: &AnalysisContext, themes: &[ThemeSel]) -> Result<(Vec<OffenceRow>, Column), AnalysisError> {
+/// Offences of every configured period with their theme flags (bits aligned with `themes`), indexed by
+/// crime_ref code (`OffenceRow::NONE` at codes of no such offence).
+pub fn load_offences(ctx: &AnalysisContext, themes: &[ThemeSel]) -> Result<Vec<OffenceRow>, AnalysisError> {
     if themes.len() > 64 {
         return Err(AnalysisError::Input(format!("{} themes: at most 64 can be profiled", themes.len())));
     }
@@ -204,31 +189,36 @@ pub fn load_offences(ctx: &AnalysisContext, themes: &[ThemeSel]) -> Result<(Vec<
             }
         }
     }
-    let refs = df.column("crime_ref").map_err(err("crime_ref"))?.clone();
-    Ok((offences, refs))
+    // Strict: a reference that is not a code is a caller's error, not an offence without persons.
+    let codes = df.column("crime_ref").and_then(|c| c.strict_cast(&DataType::UInt32)).map_err(err("crime_ref codes"))?;
+    let codes = codes.u32().map_err(err("crime_ref codes"))?;
+    let len = codes.iter().flatten().max().map_or(0, |m| m as usize + 1);
+    let mut by_code = vec![OffenceRow::NONE; len];
+    for (o, code) in offences.into_iter().zip(codes.iter()) {
+        if let Some(code) = code {
+            by_code[code as usize] = o;
+        }
+    }
+    Ok(by_code)
 }
 
-/// Person records (victims or suspects) linked to an offence by `link` (crime_ref code -> offence index),
-/// in their staged order; persons of no listed offence are left out.
-pub fn load_persons(persons: LazyFrame, link: &[u32]) -> Result<Persons, AnalysisError> {
-    let df = persons.collect().map_err(err("reading person records"))?;
+/// Person records (victims or suspects) of a staged person frame whose crime_ref is already coded, in their
+/// staged order; records without a crime_ref are left out (they link to no offence).
+pub fn persons_from_frame(df: &DataFrame) -> Result<Persons, AnalysisError> {
     let n = df.height();
     let codes = match df.column("crime_ref") {
         Err(_) => UInt32Chunked::full_null("crime_ref".into(), n),
         Ok(c) => c.strict_cast(&DataType::UInt32).and_then(|c| c.u32().cloned()).map_err(err("person crime_ref codes"))?,
     };
-    let (ids, sexes, groups, schemes) = (str_col(&df, "person_id")?, str_col(&df, "sex")?, str_col(&df, "ethnic_group")?, str_col(&df, "ethnicity_scheme")?);
-    let ages = i64_col(&df, "age")?;
+    let (ids, sexes, groups, schemes) = (str_col(df, "person_id")?, str_col(df, "sex")?, str_col(df, "ethnic_group")?, str_col(df, "ethnicity_scheme")?);
+    let ages = i64_col(df, "age")?;
     let mut out = Persons { rows: Vec::with_capacity(n), labels: Vec::new() };
     let mut person_ids = PersonIds::default();
     // A handful of distinct values each: a linear scan beats hashing the string.
     let mut labels: Vec<(&str, u32)> = Vec::new();
     let fields = codes.iter().zip(ids.iter()).zip(sexes.iter()).zip(groups.iter()).zip(schemes.iter()).zip(ages.iter());
     for (((((code, id), sex), group), scheme), age) in fields {
-        let offence = code.and_then(|c| link.get(c as usize)).copied().unwrap_or(NO_OFFENCE);
-        if offence == NO_OFFENCE {
-            continue;
-        }
+        let Some(code) = code else { continue };
         if let Some(id) = id.filter(|s| !s.trim().is_empty()) {
             person_ids.add(id, out.rows.len());
         }
@@ -243,10 +233,34 @@ pub fn load_persons(persons: LazyFrame, link: &[u32]) -> Result<Persons, Analysi
         let sex = intern(sex.filter(|s| !s.trim().is_empty()).unwrap_or("U"));
         let ethnic_group = intern(group.filter(|s| !s.trim().is_empty()).unwrap_or(NOT_STATED));
         let scheme = intern(scheme.unwrap_or("none"));
-        out.rows.push(PersonRow { offence: offence as usize, person: None, age: age.filter(|a| *a >= 0), sex, ethnic_group, scheme });
+        out.rows.push(PersonRow { offence: code as usize, person: None, age: age.filter(|a| *a >= 0), sex, ethnic_group, scheme });
     }
     person_ids.number(&mut out.rows);
     Ok(out)
+}
+
+impl Persons {
+    /// Youngest age per crime_ref code (`len` codes), for the definition's age conditions.
+    pub fn youngest_by_code(&self, len: usize) -> Vec<Option<i64>> {
+        let mut youngest: Vec<Option<i64>> = vec![None; len];
+        for p in &self.rows {
+            if let (Some(age), Some(y)) = (p.age, youngest.get_mut(p.offence)) {
+                *y = Some(y.map_or(age, |y| y.min(age)));
+            }
+        }
+        youngest
+    }
+
+    /// Number of records per crime_ref code (`len` codes).
+    pub fn count_by_code(&self, len: usize) -> Vec<u64> {
+        let mut counts = vec![0u64; len];
+        for p in &self.rows {
+            if let Some(c) = counts.get_mut(p.offence) {
+                *c += 1;
+            }
+        }
+        counts
+    }
 }
 
 /// Numbers person pseudonyms: equal ids, equal numbers. Ingest's pseudonyms (`P` + 24 lowercase hex
@@ -329,22 +343,23 @@ mod tests {
     }
 
     #[test]
-    fn persons_link_to_the_last_offence_of_their_code_and_others_are_left_out() {
-        let refs = Column::new("crime_ref".into(), [Some(2u32), Some(0), None, Some(2)]);
-        let link = offence_of_code(&refs).expect("codes");
-        assert_eq!(link, vec![1, NO_OFFENCE, 3]);
+    fn persons_keep_their_code_and_records_without_one_are_left_out() {
         let persons = df!(
-            "crime_ref" => [Some(2u32), Some(1), None, Some(7), Some(0)],
+            "crime_ref" => [Some(2u32), Some(1), None, Some(2), Some(0)],
             "person_id" => [Some("P0000000000000000000000ff"), Some("a"), Some("b"), Some("c"), Some(" ")],
-            "age" => [Some(17i64), Some(20), Some(30), Some(40), Some(-1)],
+            "age" => [Some(17i64), Some(20), Some(30), Some(15), Some(-1)],
             "sex" => [Some("F"), Some("M"), Some("M"), Some("M"), None],
         )
         .expect("frame");
-        let p = load_persons(persons.lazy(), &link).expect("persons");
-        assert_eq!(p.rows.len(), 2);
-        assert_eq!((p.rows[0].offence, p.rows[0].person, p.rows[0].age), (3, Some(0), Some(17)));
-        assert_eq!((p.rows[1].offence, p.rows[1].person, p.rows[1].age), (1, None, None));
-        assert_eq!((p.label(p.rows[0].sex), p.label(p.rows[1].sex)), ("F", "U"));
-        assert_eq!(p.label(p.rows[1].ethnic_group), NOT_STATED);
+        let p = persons_from_frame(&persons).expect("persons");
+        assert_eq!(p.rows.len(), 4);
+        assert_eq!((p.rows[0].offence, p.rows[0].person, p.rows[0].age), (2, Some(0), Some(17)));
+        assert_eq!((p.rows[3].offence, p.rows[3].person, p.rows[3].age), (0, None, None));
+        assert_eq!((p.label(p.rows[0].sex), p.label(p.rows[3].sex)), ("F", "U"));
+        assert_eq!(p.label(p.rows[3].ethnic_group), NOT_STATED);
+        assert_eq!(p.youngest_by_code(4), vec![None, Some(20), Some(15), None]);
+        assert_eq!(p.count_by_code(2), vec![1, 1], "codes beyond the length are not counted");
+        let not_codes = df!("crime_ref" => ["C1"], "age" => [3i64]).expect("frame");
+        assert!(persons_from_frame(&not_codes).is_err(), "string references must be coded first");
     }
 }

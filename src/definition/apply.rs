@@ -17,16 +17,13 @@ fn any_of(exprs: Vec<Expr>) -> Expr {
     exprs.into_iter().reduce(|a, b| a.or(b)).unwrap_or_else(|| lit(false))
 }
 
-/// Youngest age per crime_ref of a person table, as `<alias>`.
-fn youngest(persons: LazyFrame, alias: &str) -> LazyFrame {
-    persons
-        .group_by([col("crime_ref")])
-        .agg([col("age").min().alias(alias)])
-}
+/// Offence columns the caller supplies: the youngest victim's and suspect's age (null when none is recorded).
+pub const YOUNGEST_VICTIM_AGE: &str = "youngest_victim_age";
+pub const YOUNGEST_SUSPECT_AGE: &str = "youngest_suspect_age";
 
-/// Add definition flags to offences. `victims` and `suspects` are the staged person tables (needed for
-/// age-based themes; pass empty frames with crime_ref and age columns when a source is absent).
-pub fn flag_offences(def: &Definition, offences: LazyFrame, victims: LazyFrame, suspects: LazyFrame) -> PolarsResult<LazyFrame> {
+/// Add definition flags to offences. The offences must carry `YOUNGEST_VICTIM_AGE` and
+/// `YOUNGEST_SUSPECT_AGE` (for age-based themes; null when no person or age is recorded).
+pub fn flag_offences(def: &Definition, offences: LazyFrame) -> PolarsResult<LazyFrame> {
     let in_scope_cats: Vec<&String> = def.file.serious_violence.categories.iter().collect();
     let mut codes: Vec<String> = Vec::new();
     let mut cats: Vec<String> = Vec::new();
@@ -46,9 +43,6 @@ pub fn flag_offences(def: &Definition, offences: LazyFrame, victims: LazyFrame, 
             lf = lf.with_column(when(cond).then(lit(NULL).cast(DataType::String)).otherwise(col("sv_category")).alias("sv_category"));
         }
     }
-    let mut lf = lf
-        .left_join(youngest(victims, "youngest_victim_age"), col("crime_ref"), col("crime_ref"))
-        .left_join(youngest(suspects, "youngest_suspect_age"), col("crime_ref"), col("crime_ref"));
 
     let mut scope_terms: Vec<Expr> = in_scope_cats.iter().map(|c| col("sv_category").eq(lit(c.as_str())).fill_null(lit(false))).collect();
     scope_terms.extend(def.file.serious_violence.also_flags.iter().map(|f| flag(f)));
@@ -73,7 +67,7 @@ pub fn flag_offences(def: &Definition, offences: LazyFrame, victims: LazyFrame, 
                 .persons
                 .iter()
                 .map(|p| {
-                    let column = if p == "victim" { "youngest_victim_age" } else { "youngest_suspect_age" };
+                    let column = if p == "victim" { YOUNGEST_VICTIM_AGE } else { YOUNGEST_SUSPECT_AGE };
                     col(column).lt(lit(age)).fill_null(lit(false))
                 })
                 .collect();
@@ -137,13 +131,11 @@ mod tests {
             "flag_corrosive" => vec![false; EXTRACT.len()],
             "flag_alcohol" => EXTRACT.iter().map(|r| r.4).collect::<Vec<_>>(),
             "location_type" => EXTRACT.iter().map(|r| r.5).collect::<Vec<_>>(),
+            YOUNGEST_VICTIM_AGE => EXTRACT.iter().map(|r| r.6).collect::<Vec<_>>(),
+            YOUNGEST_SUSPECT_AGE => EXTRACT.iter().map(|r| r.7).collect::<Vec<_>>(),
         )
         .expect("offences");
-        let persons = |pick: fn(&(&str, &str, bool, bool, bool, Option<&str>, Option<i64>, Option<i64>)) -> Option<i64>| {
-            let rows: Vec<(&str, i64)> = EXTRACT.iter().filter_map(|r| pick(r).map(|a| (r.0, a))).collect();
-            df!("crime_ref" => rows.iter().map(|r| r.0).collect::<Vec<_>>(), "age" => rows.iter().map(|r| r.1).collect::<Vec<_>>()).expect("persons")
-        };
-        let flagged = flag_offences(&def, offences.lazy(), persons(|r| r.6).lazy(), persons(|r| r.7).lazy())
+        let flagged = flag_offences(&def, offences.lazy())
             .expect("flags")
             .sort(["crime_ref"], Default::default())
             .collect()
