@@ -7,6 +7,7 @@ use super::records::{persons_from_frame, Persons};
 use crate::definition::apply::{flag_offences, theme_column, YOUNGEST_SUSPECT_AGE, YOUNGEST_VICTIM_AGE};
 use crate::definition::Definition;
 use crate::pipeline::config::Period;
+use crate::step_timer::StepTimer;
 use polars::prelude::*;
 use std::path::Path;
 
@@ -89,15 +90,22 @@ fn has_offence_rows(path: &Path) -> Result<bool, AnalysisError> {
 }
 
 pub fn load(out_dir: &Path, def: &Definition, periods: &[Period]) -> Result<Staged, AnalysisError> {
+    let mut timer = StepTimer::start("analyse.load");
     let staged = out_dir.join("staged");
     let offences = scan(&staged.join("police_offences.parquet"))?;
     let (victims_path, suspects_path) = (staged.join("police_victims.parquet"), staged.join("police_suspects.parquet"));
     let (offences, victims, suspects) = if has_offence_rows(&victims_path)? && has_offence_rows(&suspects_path)? {
         // Each person frame is turned into rows and dropped before the next is read.
-        let persons = |path: &Path| -> Result<Persons, AnalysisError> {
-            person_frame(path, true)?.map_or_else(|| Ok(Persons::default()), |df| persons_from_frame(&df))
+        let mut persons = |path: &Path, role: &str| -> Result<Persons, AnalysisError> {
+            let Some(df) = person_frame(path, true)? else { return Ok(Persons::default()) };
+            timer.step(&format!("{role}_read"));
+            let persons = persons_from_frame(&df);
+            timer.step(&format!("{role}_rows"));
+            persons
         };
-        (code_by_offence_rows(offences)?, persons(&victims_path)?, persons(&suspects_path)?)
+        let victims = persons(&victims_path, "victims")?;
+        let suspects = persons(&suspects_path, "suspects")?;
+        (code_by_offence_rows(offences)?, victims, suspects)
     } else {
         // Staged without offence rows (no offences alongside them): code the reference strings.
         let frame = |path: &Path| -> Result<DataFrame, AnalysisError> {

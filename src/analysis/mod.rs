@@ -159,26 +159,49 @@ pub fn run_analysis(out_dir: &Path, settings: &AnalysisSettings) -> Result<Analy
         confidence: settings.options.confidence,
         options: settings.options,
     };
-    let mut sink = TableSink { dir: out_dir.join("tables"), provenance: settings.definition.provenance(), written: Vec::new() };
-    // One call per table family; each module writes its own tables.
-    if have_offences {
-        place::write_tables(&ctx, &mut sink)?;
-        timer.step("place");
-        // People and response count the same person records: load them once.
-        let records = records::PoliceRecords::load(&ctx)?;
-        timer.step("records");
-        people::write_tables(&ctx, &records, &mut sink)?;
-        timer.step("people");
-        response::write_tables(&ctx, &records, &mut sink)?;
-        timer.step("response");
-        time::write_tables(&ctx, &mut sink)?;
-        timer.step("time");
-    }
-    open_data::write_tables(&ctx, &mut sink)?;
-    timer.step("open_data");
-    partners::write_tables(&ctx, &mut sink)?;
-    timer.step("partners");
-    quality::write_tables(&ctx, &mut sink)?;
-    timer.step("quality");
-    Ok(AnalysisSummary { tables: sink.written })
+    let sink = || TableSink { dir: out_dir.join("tables"), provenance: settings.definition.provenance(), written: Vec::new() };
+    // One call per table family; each module writes its own tables. The offence families and the rest
+    // (open data, partners, quality) read different inputs and write different tables: they run on two
+    // threads, and the table list keeps the sequential order.
+    let mut offence_families = || -> Result<Vec<String>, AnalysisError> {
+        let mut sink = sink();
+        if have_offences {
+            place::write_tables(&ctx, &mut sink)?;
+            timer.step("place");
+            // People and response count the same person records.
+            let records = records::PoliceRecords::load(&ctx)?;
+            timer.step("records");
+            people::write_tables(&ctx, &records, &mut sink)?;
+            timer.step("people");
+            response::write_tables(&ctx, &records, &mut sink)?;
+            timer.step("response");
+            time::write_tables(&ctx, &mut sink)?;
+            timer.step("time");
+        }
+        Ok(sink.written)
+    };
+    let other_families = || -> Result<Vec<String>, AnalysisError> {
+        let mut sink = sink();
+        let mut timer = StepTimer::start("analyse-other");
+        open_data::write_tables(&ctx, &mut sink)?;
+        timer.step("open_data");
+        partners::write_tables(&ctx, &mut sink)?;
+        timer.step("partners");
+        quality::write_tables(&ctx, &mut sink)?;
+        timer.step("quality");
+        Ok(sink.written)
+    };
+    let (offence_tables, other_tables) = std::thread::scope(|scope| -> Result<_, AnalysisError> {
+        let others = std::thread::Builder::new()
+            .name("sna-analyse-other".into())
+            .spawn_scoped(scope, other_families)
+            .map_err(|e| AnalysisError::Input(format!("starting a thread for the partner and quality tables: {e}")))?;
+        let offence_tables = offence_families();
+        let other_tables =
+            others.join().unwrap_or_else(|_| Err(AnalysisError::Input("the partner and quality tables' thread panicked".into())));
+        Ok((offence_tables?, other_tables?))
+    })?;
+    let mut tables = offence_tables;
+    tables.extend(other_tables);
+    Ok(AnalysisSummary { tables })
 }
