@@ -95,16 +95,14 @@ pub fn load(out_dir: &Path, def: &Definition, periods: &[Period]) -> Result<Stag
     let offences = scan(&staged.join("police_offences.parquet"))?;
     let (victims_path, suspects_path) = (staged.join("police_victims.parquet"), staged.join("police_suspects.parquet"));
     let (offences, victims, suspects) = if has_offence_rows(&victims_path)? && has_offence_rows(&suspects_path)? {
-        // Each person frame is turned into rows and dropped before the next is read.
-        let mut persons = |path: &Path, role: &str| -> Result<Persons, AnalysisError> {
-            let Some(df) = person_frame(path, true)? else { return Ok(Persons::default()) };
-            timer.step(&format!("{role}_read"));
-            let persons = persons_from_frame(&df);
-            timer.step(&format!("{role}_rows"));
-            persons
+        // Each person frame is turned into rows and dropped; victims and suspects on two threads (turning
+        // a frame into rows is mostly one thread's work).
+        let persons = |path: &Path| -> Result<Persons, AnalysisError> {
+            person_frame(path, true)?.map_or_else(|| Ok(Persons::default()), |df| persons_from_frame(&df))
         };
-        let victims = persons(&victims_path, "victims")?;
-        let suspects = persons(&suspects_path, "suspects")?;
+        let (victims, suspects) = rayon::join(|| persons(&victims_path), || persons(&suspects_path));
+        let (victims, suspects) = (victims?, suspects?);
+        timer.step("persons");
         (code_by_offence_rows(offences)?, victims, suspects)
     } else {
         // Staged without offence rows (no offences alongside them): code the reference strings.

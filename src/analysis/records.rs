@@ -290,14 +290,20 @@ impl<'a> PersonIds<'a> {
         use rayon::slice::ParallelSliceMut;
         self.pseudonyms.par_sort_unstable();
         self.others.par_sort_unstable();
+        // Numbers land in a compact vector first (records in sorted-id order are scattered, and scattered
+        // writes into 4-byte slots cost far less than into whole rows), then go into the rows in one pass.
+        let mut numbers = vec![u32::MAX; rows.len()];
         let mut next = 0u32;
         for run in self.pseudonyms.chunk_by(|a, b| a.0 == b.0) {
-            run.iter().for_each(|&(_, r)| rows[r as usize].person = Some(next));
+            run.iter().for_each(|&(_, r)| numbers[r as usize] = next);
             next += 1;
         }
         for run in self.others.chunk_by(|a, b| a.0 == b.0) {
-            run.iter().for_each(|&(_, r)| rows[r as usize].person = Some(next));
+            run.iter().for_each(|&(_, r)| numbers[r as usize] = next);
             next += 1;
+        }
+        for (row, n) in rows.iter_mut().zip(numbers) {
+            row.person = (n != u32::MAX).then_some(n);
         }
     }
 }
