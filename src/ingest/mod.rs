@@ -117,16 +117,46 @@ fn ordered<'a>(registry: &Registry, inputs: &'a [SourceInput]) -> Result<Vec<&'a
     Ok(out)
 }
 
-/// Ingest every configured source into `out_dir/staged` and `out_dir/rejects`.
+/// Ingest every configured source into `out_dir/staged` and `out_dir/rejects`. Sources linked to others
+/// (a parent and its children: offences, victims, suspects) are ingested in order on one thread; the
+/// unlinked ones (partner sources) on a second, to use the cores the first leaves idle. Each writes its own
+/// files, so the outputs do not depend on the interleaving; the reports come back in the configured order.
 pub fn ingest_all(
     ctx: &IngestContext,
     registry: &Registry,
     inputs: &[SourceInput],
     out_dir: &Path,
 ) -> Result<Vec<SourceReport>, IngestError> {
+    let order = ordered(registry, inputs)?;
+    let parent_of = |s: &SourceInput| registry.get(&s.name).ok().and_then(|d| d.file.source.parent.clone()).map(|p| p.source);
+    let linked = |s: &SourceInput| parent_of(s).is_some() || order.iter().any(|o| parent_of(o).as_deref() == Some(s.name.as_str()));
+    let (chain, unlinked): (Vec<&SourceInput>, Vec<&SourceInput>) = order.iter().partition(|s| linked(s));
+    let (chain_reports, unlinked_reports) = std::thread::scope(|scope| -> Result<_, IngestError> {
+        let side = std::thread::Builder::new()
+            .name("sna-ingest-partners".into())
+            .spawn_scoped(scope, || ingest_in_order(ctx, registry, &unlinked, out_dir))
+            .map_err(|e| IngestError::File { file: "ingest".into(), message: format!("starting a thread: {e}") })?;
+        let chain_reports = ingest_in_order(ctx, registry, &chain, out_dir);
+        let unlinked_reports = side
+            .join()
+            .unwrap_or_else(|_| Err(IngestError::File { file: "ingest".into(), message: "the partner sources' thread panicked".into() }));
+        Ok((chain_reports?, unlinked_reports?))
+    })?;
+    let mut reports: Vec<SourceReport> = chain_reports.into_iter().chain(unlinked_reports).collect();
+    reports.sort_by_key(|r| order.iter().position(|s| s.name == r.source));
+    Ok(reports)
+}
+
+/// Ingest sources one after another, each parent before its children (`ordered`).
+fn ingest_in_order(
+    ctx: &IngestContext,
+    registry: &Registry,
+    sources: &[&SourceInput],
+    out_dir: &Path,
+) -> Result<Vec<SourceReport>, IngestError> {
     let mut indexes: BTreeMap<String, KeyIndex> = BTreeMap::new();
     let mut reports = Vec::new();
-    for input in ordered(registry, inputs)? {
+    for input in sources.iter().copied() {
         let dict = registry.get(&input.name).map_err(|e| IngestError::File { file: input.name.clone(), message: e.to_string() })?;
         let parent = dict.file.source.parent.as_ref().and_then(|p| indexes.get(&p.source));
         let staged = out_dir.join("staged").join(format!("{}.parquet", input.name));
