@@ -222,16 +222,8 @@ fn quality_tables_cover_every_staged_source_and_match_the_manifest() {
 #[test]
 fn a_partner_source_not_supplied_is_skipped_and_quality_lists_what_was_present() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("out");
-    std::fs::create_dir_all(out.join("staged")).expect("staged dir");
-    for e in std::fs::read_dir(demo_out().join("staged")).expect("staged") {
-        let p = e.expect("entry").path();
-        let name = p.file_name().expect("name").to_string_lossy().to_string();
-        if name != "las.parquet" && name != "marac.parquet" {
-            std::fs::copy(&p, out.join("staged").join(&name)).expect("copy");
-        }
-    }
-    std::fs::copy(demo_out().join("manifest.json"), out.join("manifest.json")).expect("manifest");
+    // LAS and MARAC left out.
+    let out = crate::support::out_with_demo_staged(dir.path(), |name, _, _| name == "las.parquet" || name == "marac.parquet");
     sna().args(["--quiet", "analyse"]).arg(demo_out().join("input/pipeline.toml")).arg("--out").arg(&out).assert().success();
     let shares = table_in(&out, "partners_shares");
     let sources: BTreeSet<&str> = shares.iter().map(|r| r["source"].as_str()).collect();

@@ -112,12 +112,7 @@ fn switching_definition_changes_the_counts_and_the_recorded_hash() {
 #[test]
 fn harm_weights_from_the_analysts_file_weight_each_offence_and_report_missing_codes() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("out");
-    std::fs::create_dir_all(out.join("staged")).expect("mkdir");
-    for e in std::fs::read_dir(demo_out().join("staged")).expect("dir") {
-        let p = e.expect("entry").path();
-        std::fs::copy(&p, out.join("staged").join(p.file_name().expect("name"))).expect("copy");
-    }
+    let out = crate::support::out_with_demo_staged(dir.path(), |_, _, _| false);
     // Every HO code weighs 2.5 days except 8N, which is left out to show it is reported, not zeroed.
     let codes: Vec<String> = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/ho_codes.csv"))
         .expect("seed")

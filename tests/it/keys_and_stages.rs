@@ -71,21 +71,15 @@ fn persons_link_to_their_staged_offence_row() {
 #[test]
 fn persons_without_offence_rows_give_the_same_tables() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("out");
-    std::fs::create_dir_all(out.join("staged")).expect("staged dir");
-    for e in std::fs::read_dir(demo_out().join("staged")).expect("staged") {
-        let p = e.expect("entry").path();
-        let name = p.file_name().expect("name").to_string_lossy().to_string();
-        let to = out.join("staged").join(&name);
-        if name == "police_victims.parquet" || name == "police_suspects.parquet" {
-            let mut df = read_parquet(&p).expect("persons").drop("police_offences_row").expect("offence row column");
-            let provenance = sna::table_io::read_provenance(&p).expect("provenance");
-            sna::table_io::write_parquet(&mut df, &to, &provenance).expect("write persons");
-        } else {
-            std::fs::copy(&p, &to).expect("copy");
+    let out = crate::support::out_with_demo_staged(dir.path(), |name, from, to| {
+        if name != "police_victims.parquet" && name != "police_suspects.parquet" {
+            return false;
         }
-    }
-    std::fs::copy(demo_out().join("manifest.json"), out.join("manifest.json")).expect("manifest");
+        let mut df = read_parquet(from).expect("persons").drop("police_offences_row").expect("offence row column");
+        let provenance = sna::table_io::read_provenance(from).expect("provenance");
+        sna::table_io::write_parquet(&mut df, to, &provenance).expect("write persons");
+        true
+    });
     sna().args(["--quiet", "analyse"]).arg(demo_out().join("input/pipeline.toml")).arg("--out").arg(&out).assert().success();
     let tables = crate::support::files_below(&demo_out().join("tables"));
     let csvs: Vec<_> = tables.iter().filter(|t| t.extension().is_some_and(|e| e == "csv")).collect();

@@ -35,6 +35,24 @@ pub fn demo_out() -> &'static Path {
     OUT.get_or_init(|| run_demo(42))
 }
 
+/// A fresh `out` folder below `dir` holding the demo's staged files and manifest, ready for `sna analyse`.
+/// `copy(name, from, to)` copies one staged file (or leaves it out, or rewrites it); it returns false to
+/// leave the default copy to this function.
+pub fn out_with_demo_staged(dir: &Path, mut copy: impl FnMut(&str, &Path, &Path) -> bool) -> PathBuf {
+    let out = dir.join("out");
+    std::fs::create_dir_all(out.join("staged")).expect("staged dir");
+    for e in std::fs::read_dir(demo_out().join("staged")).expect("staged") {
+        let from = e.expect("entry").path();
+        let name = from.file_name().expect("name").to_string_lossy().to_string();
+        let to = out.join("staged").join(&name);
+        if !copy(&name, &from, &to) {
+            std::fs::copy(&from, &to).expect("copy");
+        }
+    }
+    std::fs::copy(demo_out().join("manifest.json"), out.join("manifest.json")).expect("manifest");
+    out
+}
+
 pub fn read_json(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
