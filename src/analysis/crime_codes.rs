@@ -1,9 +1,15 @@
 //! Offence references as integers. crime_ref is a string in every staged police table and the analysis
-//! joins on it several times (youngest victim and suspect, victims per offence, persons to offences):
-//! replacing it once by a dense u32 code makes those integer joins, far cheaper than hashing strings.
+//! links persons to offences by it (youngest victim and suspect, victims per offence, person tables):
+//! replacing it once by a dense u32 code lets those links index vectors by code (`records`) instead of
+//! hashing strings. This is the path for staged persons without ingest's offence rows (see `inputs`).
 
 use super::AnalysisError;
 use polars::prelude::*;
+
+/// How long a vector indexed by these codes must be (one past the largest).
+pub fn code_count(codes: &UInt32Chunked) -> usize {
+    codes.iter().flatten().max().map_or(0, |m| m as usize + 1)
+}
 
 fn err(what: &str) -> impl Fn(PolarsError) -> AnalysisError + '_ {
     move |e| AnalysisError::polars(what, e)

@@ -53,7 +53,7 @@ pub fn count_themes(ctx: &AnalysisContext) -> Result<BTreeMap<String, ThemeCount
         .map_err(|e| AnalysisError::polars("counting offences by ward", e))?;
     // Victims per offence, by crime_ref code.
     let codes = df.column("crime_ref").and_then(|c| c.u32().cloned()).map_err(|e| AnalysisError::polars("crime_ref", e))?;
-    let len = codes.iter().flatten().max().map_or(0, |m| m as usize + 1);
+    let len = super::crime_codes::code_count(&codes);
     let victims_by_code = ctx.staged.victims.count_by_code(len);
     let nv: Vec<u64> = codes.iter().map(|c| c.and_then(|c| victims_by_code.get(c as usize)).copied().unwrap_or(0)).collect();
     let ward = df.column("ward_code").and_then(|c| c.str().cloned()).map_err(|e| AnalysisError::polars("ward_code", e))?;

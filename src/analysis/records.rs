@@ -192,7 +192,7 @@ pub fn load_offences(ctx: &AnalysisContext, themes: &[ThemeSel]) -> Result<Vec<O
     // Strict: a reference that is not a code is a caller's error, not an offence without persons.
     let codes = df.column("crime_ref").and_then(|c| c.strict_cast(&DataType::UInt32)).map_err(err("crime_ref codes"))?;
     let codes = codes.u32().map_err(err("crime_ref codes"))?;
-    let len = codes.iter().flatten().max().map_or(0, |m| m as usize + 1);
+    let len = super::crime_codes::code_count(&codes);
     let mut by_code = vec![OffenceRow::NONE; len];
     for (o, code) in offences.into_iter().zip(codes.iter()) {
         if let Some(code) = code {
