@@ -16,6 +16,7 @@ pub mod validate;
 use crate::dictionary::Registry;
 use crate::geo::Geography;
 use crate::progress::Progress;
+use crate::step_timer::StepTimer;
 use crate::table_io::TableIoError;
 use pseudonymise::Pseudonymiser;
 use serde::Serialize;
@@ -156,6 +157,7 @@ fn ingest_in_order(
 ) -> Result<Vec<SourceReport>, IngestError> {
     let mut indexes: BTreeMap<String, KeyIndex> = BTreeMap::new();
     let mut reports = Vec::new();
+    let mut timer = StepTimer::start("ingest");
     for input in sources.iter().copied() {
         let dict = registry.get(&input.name).map_err(|e| IngestError::File { file: input.name.clone(), message: e.to_string() })?;
         let parent = dict.file.source.parent.as_ref().and_then(|p| indexes.get(&p.source));
@@ -171,6 +173,7 @@ fn ingest_in_order(
             "  {}: {} rows read, {} staged, {} quarantined",
             input.name, rows_read, rows_staged, rows_rejected
         ));
+        timer.step(&input.name);
         if let Some(ki) = outcome.key_index.take() {
             indexes.insert(input.name.clone(), ki);
         }

@@ -19,6 +19,7 @@ pub mod workbook;
 
 use crate::definition::Definition;
 use crate::pipeline::config::Pipeline;
+use crate::step_timer::StepTimer;
 use charts::{render_ward_bars, WardBar, WardBarChart};
 use std::path::Path;
 use thiserror::Error;
@@ -122,25 +123,37 @@ pub fn run_report(out: &Path, s: &ReportSettings) -> Result<Vec<String>, ReportE
     let wards = if have_offence_tables { tables::ward_figures(out)? } else { Default::default() };
     let areas = if have_offence_tables { tables::area_figures(out)? } else { Default::default() };
     let restricted = || -> Result<Vec<String>, ReportError> {
+        let mut timer = StepTimer::start("report.restricted");
         let mut written = ward_charts(out, s, &wards, &areas)?;
         written.extend(charts_from_tables::write_charts(out, s, Tier::Restricted)?);
+        timer.step("charts");
         written.extend(maps::write_maps(out, s, Tier::Restricted)?);
+        timer.step("maps");
         written.extend(summary_and_index(out, out, s, &wards, &areas, Tier::Restricted)?);
+        timer.step("summary");
         written.extend(workbook::write_workbook(out, s)?);
+        timer.step("workbook");
         written.extend(markdown_tables::write_markdown_tables(out)?);
+        timer.step("markdown_tables");
         Ok(written)
     };
     let published = || -> Result<(Vec<String>, Vec<String>), ReportError> {
+        let mut timer = StepTimer::start("report.published");
         let tables = public::write_public_tables(out, &s.pipeline.privacy)?;
+        timer.step("suppressed_tables");
         // The published tier: charts and summary built only from the suppressed tables in public/tables.
         let public_root = out.join("public");
         let (pw, pa) = tables::figures_from_csv(&public_root);
         let mut public = ward_charts(&public_root, s, &pw, &pa)?;
         public.extend(charts_from_tables::write_charts(out, s, Tier::Public)?);
+        timer.step("charts");
         public.extend(maps::write_maps(out, s, Tier::Public)?);
+        timer.step("maps");
         public.extend(workbook::write_public_workbook(out, s)?);
+        timer.step("workbook");
         // Last: the summary embeds whichever public charts and maps were drawn.
         public.extend(summary_and_index(&public_root, out, s, &pw, &pa, Tier::Public)?);
+        timer.step("summary");
         Ok((tables, public))
     };
     let (restricted, published) = std::thread::scope(|scope| {
