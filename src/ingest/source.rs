@@ -15,6 +15,7 @@ use crate::geo::crs::wgs84_to_bng;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use compact_str::CompactString;
 use std::path::Path;
 
 /// Where a staged row with a unique key went: its 0-based row in the source's staged file and its event
@@ -26,13 +27,14 @@ pub struct KeyedRow {
 }
 
 /// Key -> staged row of a source. Hashed with foldhash: looked up once per child row, and never iterated.
-pub type KeyIndex = foldhash::HashMap<String, KeyedRow>;
+pub type KeyIndex = foldhash::HashMap<CompactString, KeyedRow>;
 
 /// A row ready to stage. Borrowed where it can be: no heap string per derived cell.
 struct StagedRow<'d> {
     values: Values,
     /// Its unique key as read (before pseudonymisation).
-    key: Option<String>,
+    /// The row's unique key as read (inline up to 24 bytes: millions of them are held in the key index).
+    key: Option<CompactString>,
     /// (ward index, location status) for a located source.
     located: Option<(Option<usize>, &'static str)>,
     /// Per ethnicity field: (group, scheme).
@@ -242,7 +244,7 @@ fn ingest_into(
                 let shown = if f.spec.may_echo() { key } else { "[redacted]" };
                 return Err(Reject::new(line, "orphan_record", &f.spec.name, shown, format!("no staged {parent} row has this key")));
             }
-            let key = unique.and_then(|u| str_of(&values, Some(u))).map(|s| s.to_string());
+            let key = unique.and_then(|u| str_of(&values, Some(u))).map(CompactString::from);
             for &pf in &pseudo_fields {
                 if let Some(Some(Value::Str(raw))) = values.get(pf) {
                     let p = ctx.pseudonymiser.pseudonym(raw);
