@@ -6,6 +6,12 @@
 use super::AnalysisError;
 use polars::prelude::*;
 
+/// A coded crime_ref column as codes. Strict: a reference that is not a code (a string not yet coded) is the
+/// caller's error, not an offence without persons.
+pub fn codes_of(c: &Column) -> PolarsResult<UInt32Chunked> {
+    c.strict_cast(&DataType::UInt32).and_then(|c| c.u32().cloned())
+}
+
 /// How long a vector indexed by these codes must be (one past the largest).
 pub fn code_count(codes: &UInt32Chunked) -> usize {
     codes.iter().flatten().max().map_or(0, |m| m as usize + 1)

@@ -48,11 +48,10 @@ pub fn count_themes(ctx: &AnalysisContext) -> Result<BTreeMap<String, ThemeCount
         .clone()
         .filter(col("period_index").eq(lit(0)))
         .select(cols)
-        .with_column(col("crime_ref").cast(DataType::UInt32))
         .collect()
         .map_err(|e| AnalysisError::polars("counting offences by ward", e))?;
     // Victims per offence, by crime_ref code.
-    let codes = df.column("crime_ref").and_then(|c| c.u32().cloned()).map_err(|e| AnalysisError::polars("crime_ref", e))?;
+    let codes = df.column("crime_ref").and_then(super::crime_codes::codes_of).map_err(|e| AnalysisError::polars("crime_ref codes", e))?;
     let len = super::crime_codes::code_count(&codes);
     let victims_by_code = ctx.staged.victims.count_by_code(len);
     let nv: Vec<u64> = codes.iter().map(|c| c.and_then(|c| victims_by_code.get(c as usize)).copied().unwrap_or(0)).collect();

@@ -9,7 +9,9 @@
 //! join and no hashing. Ingest keeps one offence per crime_ref (later ones are rejected as duplicates).
 
 use super::people::{theme_list, ThemeSel, ThemeSource, NOT_STATED};
+use super::crime_codes::{code_count, codes_of};
 use super::{AnalysisContext, AnalysisError};
+use crate::ingest::pseudonymise::pseudonym_value;
 use polars::prelude::*;
 
 /// One offence, at the index of its crime_ref code.
@@ -189,10 +191,8 @@ pub fn load_offences(ctx: &AnalysisContext, themes: &[ThemeSel]) -> Result<Vec<O
             }
         }
     }
-    // Strict: a reference that is not a code is a caller's error, not an offence without persons.
-    let codes = df.column("crime_ref").and_then(|c| c.strict_cast(&DataType::UInt32)).map_err(err("crime_ref codes"))?;
-    let codes = codes.u32().map_err(err("crime_ref codes"))?;
-    let len = super::crime_codes::code_count(&codes);
+    let codes = df.column("crime_ref").and_then(codes_of).map_err(err("crime_ref codes"))?;
+    let len = code_count(&codes);
     let mut by_code = vec![OffenceRow::NONE; len];
     for (o, code) in offences.into_iter().zip(codes.iter()) {
         if let Some(code) = code {
@@ -208,7 +208,7 @@ pub fn persons_from_frame(df: &DataFrame) -> Result<Persons, AnalysisError> {
     let n = df.height();
     let codes = match df.column("crime_ref") {
         Err(_) => UInt32Chunked::full_null("crime_ref".into(), n),
-        Ok(c) => c.strict_cast(&DataType::UInt32).and_then(|c| c.u32().cloned()).map_err(err("person crime_ref codes"))?,
+        Ok(c) => codes_of(c).map_err(err("person crime_ref codes"))?,
     };
     let (ids, sexes, groups, schemes) = (str_col(df, "person_id")?, str_col(df, "sex")?, str_col(df, "ethnic_group")?, str_col(df, "ethnicity_scheme")?);
     let ages = i64_col(df, "age")?;
@@ -308,36 +308,12 @@ impl<'a> PersonIds<'a> {
     }
 }
 
-/// The number a pseudonym spells, when `id` is exactly `P` + 24 lowercase hex digits (so that two different
-/// strings never give the same number).
-fn pseudonym_value(id: &str) -> Option<u128> {
-    let digits = id.strip_prefix('P')?.as_bytes();
-    if digits.len() != 24 {
-        return None;
-    }
-    let mut v: u128 = 0;
-    for &b in digits {
-        let d = match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            _ => return None,
-        };
-        v = v << 4 | u128::from(d);
-    }
-    Some(v)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn pseudonyms_read_exactly_and_other_ids_by_string() {
-        assert_eq!(pseudonym_value("P000000000000000000000000a"), None, "25 digits");
-        assert_eq!(pseudonym_value("P00000000000000000000000a"), Some(10));
-        assert_eq!(pseudonym_value("P0000000000000000000000ff"), Some(255));
-        assert_eq!(pseudonym_value("P0000000000000000000000FF"), None, "upper case is another string");
-        assert_eq!(pseudonym_value("Q0000000000000000000000ff"), None);
+    fn pseudonyms_numbered_by_value_and_other_ids_by_string() {
         let ids = ["P0000000000000000000000ff", "V-17", "P0000000000000000000000FF", "P0000000000000000000000ff", "V-17", "x", "P00000000000000000000000f"];
         let mut numbering = PersonIds::default();
         ids.iter().enumerate().for_each(|(i, id)| numbering.add(id, i));
