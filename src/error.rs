@@ -34,6 +34,7 @@ impl SnaError {
             SnaError::Config(_) | SnaError::Usage(_) => 2,
             SnaError::Definition(e) if e.is_usage() => 2,
             SnaError::Dictionary(e) if e.is_usage() => 2,
+            SnaError::Ingest(e) if e.is_usage() => 2,
             _ => 1,
         }
     }

@@ -119,7 +119,7 @@ fn dictionary(name: Option<String>) -> Result<(), SnaError> {
 
 fn validate(source: &str, files: &[PathBuf], sheet: Option<&str>, json: bool) -> Result<(), SnaError> {
     let registry = sna::dictionary::Registry::embedded()?;
-    let report = sna::ingest::validate::validate_files(registry.get(source)?, files, sheet);
+    let report = sna::ingest::validate::validate_files(registry.get(source)?, &sna::dictionary::mapping::SourceMapping::default(), files, sheet);
     if json {
         let text = serde_json::to_string_pretty(&report).map_err(|e| SnaError::io("writing the JSON report", std::io::Error::other(e)))?;
         println!("{text}");

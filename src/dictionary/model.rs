@@ -147,9 +147,15 @@ pub struct FieldSpec {
     /// Code list from a seed table (its first column holds the codes).
     #[serde(default)]
     pub code_list: Option<String>,
-    /// What to do with a value not in the code list: "reject" (default), "null", or a canonical code.
+    /// What to do with a value not in the code list (it never quarantines the record): "keep" it as read
+    /// and stage `<name>_known = false` (the default for required fields), "null" it (the default for
+    /// optional ones), or a canonical code to put instead. Every such value is logged as a field issue.
     #[serde(default)]
     pub on_unknown: Option<String>,
+    /// How raw codes are tidied before lookup: "ho_code" (upper case, no spaces, no leading zeros:
+    /// ` 08n ` -> `8N`, `4/01` -> `4/1`).
+    #[serde(default)]
+    pub normalise: Option<String>,
     #[serde(default)]
     pub fill_from: Option<FillFrom>,
     /// Replace the value with a keyed pseudonym.

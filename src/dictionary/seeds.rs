@@ -50,6 +50,11 @@ impl SeedTable {
         self.rows.get(crate::dictionary::fold_case(key, true).as_ref()).and_then(|r| r.get(column)).map(|s| s.as_str())
     }
 
+    /// Every row, the key (canonical spelling) first.
+    pub fn rows(&self) -> impl Iterator<Item = &Vec<String>> {
+        self.rows.values()
+    }
+
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.rows.values().filter_map(|r| r.first()).map(|s| s.as_str())
     }
@@ -72,7 +77,9 @@ mod tests {
         let seeds = embedded_seeds().expect("embedded seeds parse");
         let ho = &seeds["ho_codes"];
         assert_eq!(ho.canonical_key("8n"), Some("8N"));
-        assert_eq!(ho.get("34b", "mps_minor"), Some("Robbery of Personal Property"));
+        assert_eq!(ho.get("34b", "mps_minor"), Some("ROBBERY OF PERSONAL PROPERTY"));
+        assert_eq!(ho.get("46", "offence_group"), Some("Theft offences"));
+        assert!(ho.keys().count() > 150, "the whole notifiable offence list, not the violence codes alone");
         assert_eq!(ho.canonical_key("99Z"), None);
         let eth = &seeds["ethnicity_codes"];
         assert_eq!(eth.get("IC3", "ethnic_group"), Some("Black"));

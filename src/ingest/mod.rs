@@ -3,6 +3,7 @@
 
 pub mod columns;
 pub mod encoding;
+pub mod field_issues;
 pub mod pseudonymise;
 pub mod reader;
 pub mod reference;
@@ -13,6 +14,7 @@ pub mod source;
 pub mod staged_sink;
 pub mod validate;
 
+use crate::dictionary::mapping::SourceMapping;
 use crate::dictionary::Registry;
 use crate::geo::Geography;
 use crate::progress::Progress;
@@ -20,7 +22,8 @@ use crate::step_timer::StepTimer;
 use crate::table_io::TableIoError;
 use pseudonymise::Pseudonymiser;
 use serde::Serialize;
-use source::{ingest_source, FileReport, KeyIndex};
+use field_issues::IssueGroup;
+use source::{ingest_source, FileReport, KeyIndex, SourceOutputs};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -29,8 +32,10 @@ use thiserror::Error;
 pub enum IngestError {
     #[error("{file}: {message}")]
     File { file: String, message: String },
-    #[error("{file}: no column for required field {field} (looked for: {expected}; found: {found})")]
-    MissingColumn { file: String, field: String, expected: String, found: String },
+    #[error("{file}: no column for required field {field} (looked for: {expected}; found: {found}); if the file names it otherwise, map it in the pipeline file: [sources.{source_name}] columns.{field} = \"<header>\"")]
+    MissingColumn { file: String, source_name: String, field: String, expected: String, found: String },
+    #[error("{file}: {key} names header \"{header}\", which the file does not have (headers found: {found})")]
+    MappedColumn { file: String, key: String, header: String, found: String },
     #[error("{file}: {source}")]
     Io { file: String, source: std::io::Error },
     #[error("{context}: {source}")]
@@ -51,6 +56,11 @@ impl From<std::io::Error> for IngestError {
 }
 
 impl IngestError {
+    /// A mapping in the pipeline file that does not fit the file: a pipeline-file error (exit 2).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, IngestError::MappedColumn { .. })
+    }
+
     pub fn io(path: &Path, source: std::io::Error) -> IngestError {
         IngestError::Io { file: path.display().to_string(), source }
     }
@@ -79,17 +89,27 @@ pub struct SourceReport {
     pub dictionary_sha256: String,
     pub staged: String,
     pub rejects: String,
+    /// Where repaired values are listed, one row each.
+    pub field_issues_file: String,
     pub rows_read: u64,
     pub rows_staged: u64,
     pub rows_rejected: u64,
+    /// Staged rows with a repaired value, and the values repaired (not in rows_rejected: the rows are staged).
+    pub rows_repaired: u64,
+    pub fields_repaired: u64,
+    /// Staged rows whose event time had no time of day.
+    pub time_unknown: u64,
+    /// Repaired values by field and reason, with their commonest values.
+    pub field_issues: Vec<IssueGroup>,
     pub files: Vec<FileReport>,
 }
 
-/// One source's files, as configured.
+/// One source's files, as configured, and how its layout maps onto the dictionary.
 pub struct SourceInput {
     pub name: String,
     pub files: Vec<PathBuf>,
     pub sheet: Option<String>,
+    pub mapping: SourceMapping,
 }
 
 /// Order sources so that a parent (offences) is ingested before its children (victims, suspects).
@@ -162,17 +182,21 @@ fn ingest_in_order(
         let dict = registry.get(&input.name).map_err(|e| IngestError::File { file: input.name.clone(), message: e.to_string() })?;
         let parent = dict.file.source.parent.as_ref().and_then(|p| indexes.get(&p.source));
         let staged = out_dir.join("staged").join(format!("{}.parquet", input.name));
+        let issues_rel = format!("rejects/{}_field_issues.csv", input.name);
+        let issues_path = out_dir.join(&issues_rel);
         let provenance = vec![("source".into(), input.name.clone()), ("dictionary_sha256".into(), dict.hash.clone())];
-        let mut outcome = ingest_source(ctx, dict, &input.files, input.sheet.as_deref(), parent, &staged, &provenance)?;
+        let outputs = SourceOutputs { staged: &staged, field_issues: &issues_path, provenance: &provenance };
+        let mut outcome = ingest_source(ctx, dict, input, parent, &outputs)?;
         let rejects_path = out_dir.join("rejects").join(format!("{}.csv", input.name));
         outcome.rejects.write(&input.name, &rejects_path).map_err(|e| IngestError::io(&rejects_path, e))?;
         let rows_read = outcome.files.iter().map(|f| f.rows_read).sum();
         let rows_staged = outcome.files.iter().map(|f| f.rows_staged).sum();
         let rows_rejected = outcome.files.iter().map(|f| f.rows_rejected).sum();
-        ctx.progress.say(&format!(
-            "  {}: {} rows read, {} staged, {} quarantined",
-            input.name, rows_read, rows_staged, rows_rejected
-        ));
+        let rows_repaired: u64 = outcome.files.iter().map(|f| f.rows_repaired).sum();
+        let fields_repaired = outcome.files.iter().map(|f| f.fields_repaired).sum();
+        let time_unknown = outcome.files.iter().map(|f| f.time_unknown).sum();
+        let repaired = if rows_repaired > 0 { format!(", {rows_repaired} with values repaired") } else { String::new() };
+        ctx.progress.say(&format!("  {}: {rows_read} rows read, {rows_staged} staged{repaired}, {rows_rejected} quarantined", input.name));
         timer.step(&input.name);
         if let Some(ki) = outcome.key_index.take() {
             indexes.insert(input.name.clone(), ki);
@@ -182,9 +206,14 @@ fn ingest_in_order(
             dictionary_sha256: dict.hash.clone(),
             staged: format!("staged/{}.parquet", input.name),
             rejects: format!("rejects/{}.csv", input.name),
+            field_issues_file: issues_rel,
             rows_read,
             rows_staged,
             rows_rejected,
+            rows_repaired,
+            fields_repaired,
+            time_unknown,
+            field_issues: outcome.field_issues,
             files: outcome.files,
         });
     }

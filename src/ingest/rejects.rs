@@ -74,7 +74,7 @@ impl RejectLog {
 /// Longest value or message written to a rejects file, in characters.
 pub const MAX_REJECT_TEXT: usize = 1000;
 
-fn clip(v: &str) -> String {
+pub(crate) fn clip(v: &str) -> String {
     match v.char_indices().nth(MAX_REJECT_TEXT) {
         None => v.to_string(),
         Some((i, _)) => format!("{}... [{} characters]", &v[..i], v.chars().count()),

@@ -3,12 +3,15 @@
 
 use super::columns::ColumnKind;
 use super::reader::{FileFormat, RowItem, open_table};
+use super::field_issues::{FieldIssueLog, IssueGroup};
 use super::rejects::{Reject, RejectLog};
-use super::row::{Values, ethnic_group, parse_row};
+use super::row::{FieldIssue, Repair, RowReader, Values, ethnic_group};
 use super::staged_sink::StagedSink;
-use super::{IngestContext, IngestError};
+use super::{IngestContext, IngestError, SourceInput};
 use crate::dictionary::Dictionary;
-use crate::dictionary::header_match::{HeaderMap, match_headers};
+use crate::dictionary::header_match::{HeaderMap, match_headers_mapped};
+use crate::dictionary::mapping::SourceMapping;
+use crate::dictionary::values::ParseOptions;
 use crate::dictionary::model::FieldType;
 use crate::dictionary::values::{Value, age_at};
 use crate::geo::crs::wgs84_to_bng;
@@ -41,6 +44,11 @@ struct StagedRow<'d> {
     groups: Vec<(usize, (&'d str, &'d str))>,
     /// The staged row of its parent (a victim's offence).
     parent_row: Option<u64>,
+    /// Values repaired on the way (logged if the row is staged).
+    issues: Vec<FieldIssue>,
+    /// Fields holding a kept code that is not on their list.
+    unknown_kept: Vec<usize>,
+    time_unknown: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -52,7 +60,16 @@ pub struct FileReport {
     pub rows_staged: u64,
     pub rows_rejected: u64,
     pub rejects_by_reason: BTreeMap<String, u64>,
-    /// canonical field -> header it was read from
+    /// Values of staged rows that could not be used as read (see `rejects/<source>_field_issues.csv`);
+    /// the rows are staged, so they are not in rows_rejected.
+    pub fields_repaired: u64,
+    /// Staged rows with at least one repaired value.
+    pub rows_repaired: u64,
+    /// field -> reason -> values repaired
+    pub field_issues: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Staged rows whose event time is a date without a time of day (left out of time-of-day tables).
+    pub time_unknown: u64,
+    /// canonical field -> header it was read from (`Date + Time` for a date-time in two columns)
     pub columns_matched: BTreeMap<String, String>,
     /// headers that matched no field: not staged
     pub columns_ignored: Vec<String>,
@@ -63,6 +80,8 @@ pub struct SourceOutcome {
     pub files: Vec<FileReport>,
     pub rejects: RejectLog,
     pub key_index: Option<KeyIndex>,
+    /// Repaired values by field and reason, with their commonest values.
+    pub field_issues: Vec<IssueGroup>,
 }
 
 /// A staged column and where its value comes from.
@@ -77,6 +96,10 @@ enum Slot {
     ParentRow,
     WardName,
     LocationStatus,
+    /// Whether a kept code of field `.0` is on its list (`ho_code_known`).
+    Known(usize),
+    /// The event time has no time of day.
+    TimeUnknown,
 }
 
 struct StagedSchema {
@@ -97,11 +120,18 @@ fn kind_of(t: FieldType) -> ColumnKind {
 impl StagedSchema {
     fn new(dict: &Dictionary) -> StagedSchema {
         let mut slots = Vec::new();
+        let event = dict.file.source.event_time.as_ref().and_then(|n| dict.field_index(n));
         for (fi, f) in dict.fields.iter().enumerate() {
             if !f.spec.stage {
                 continue;
             }
             slots.push((f.spec.name.clone(), kind_of(f.spec.kind), Slot::Field(fi)));
+            if let Some(known) = f.known_column() {
+                slots.push((known, ColumnKind::Bool, Slot::Known(fi)));
+            }
+            if Some(fi) == event && f.spec.kind == FieldType::Datetime {
+                slots.push((TIME_UNKNOWN.into(), ColumnKind::Bool, Slot::TimeUnknown));
+            }
             if f.spec.ethnicity {
                 slots.push(("ethnic_group".into(), ColumnKind::Str, Slot::EthnicGroup(fi)));
                 slots.push(("ethnicity_scheme".into(), ColumnKind::Str, Slot::EthnicityScheme(fi)));
@@ -147,32 +177,42 @@ fn float_of(values: &Values, i: Option<usize>) -> Option<f64> {
 /// order (duplicate keys are decided in that order, so the first of two rows is always the one kept).
 const BATCH_ROWS: usize = 8192;
 
+/// The staged column marking records whose event time has no time of day.
+pub const TIME_UNKNOWN: &str = "time_unknown";
+
+/// Where a source's outputs go.
+pub struct SourceOutputs<'a> {
+    pub staged: &'a Path,
+    pub field_issues: &'a Path,
+    pub provenance: &'a crate::table_io::Provenance,
+}
+
 /// Ingest one source's files into `staged` (Parquet, written in chunks, atomically) and return what was
-/// done; rejected rows are in the returned log.
+/// done; rejected rows are in the returned log, repaired values in the field-issues file.
 pub fn ingest_source(
     ctx: &IngestContext,
     dict: &Dictionary,
-    files: &[std::path::PathBuf],
-    sheet: Option<&str>,
+    input: &SourceInput,
     parent_index: Option<&KeyIndex>,
-    staged: &Path,
-    provenance: &crate::table_io::Provenance,
+    out: &SourceOutputs,
 ) -> Result<SourceOutcome, IngestError> {
-    crate::fsutil::with_atomic_file(staged, |tmp| {
-        let file = std::fs::File::create(tmp).map_err(|e| IngestError::io(staged, e))?;
-        ingest_into(ctx, dict, files, sheet, parent_index, file, provenance)
+    crate::fsutil::with_atomic_file(out.staged, |tmp| {
+        let file = std::fs::File::create(tmp).map_err(|e| IngestError::io(out.staged, e))?;
+        let issues = FieldIssueLog::create(&input.name, out.field_issues).map_err(|e| IngestError::io(out.field_issues, e))?;
+        ingest_into(ctx, dict, input, parent_index, file, issues, out.provenance)
     })
 }
 
 fn ingest_into(
     ctx: &IngestContext,
     dict: &Dictionary,
-    files: &[std::path::PathBuf],
-    sheet: Option<&str>,
+    input: &SourceInput,
     parent_index: Option<&KeyIndex>,
     staged_file: std::fs::File,
+    mut issues: FieldIssueLog,
     provenance: &crate::table_io::Provenance,
 ) -> Result<SourceOutcome, IngestError> {
+    let (files, sheet) = (&input.files, input.sheet.as_deref());
     use rayon::prelude::*;
     let schema = StagedSchema::new(dict);
     let mut columns: Vec<(String, ColumnKind)> = vec![("source_file".into(), ColumnKind::Str), ("source_line".into(), ColumnKind::Int)];
@@ -209,7 +249,7 @@ fn ingest_into(
                 .map_err(|e| IngestError::io(path, e))?
         };
         let table = super::reshape::apply(dict.file.reshape.as_ref(), path, open_table(path, sheet)?)?;
-        let headers = map_headers(dict, path, &display, &table.headers)?;
+        let headers = map_headers(dict, &input.name, &display, &table.headers, &input.mapping)?;
         let mut report = FileReport {
             path: display.clone(),
             sha256: String::new(),
@@ -218,16 +258,31 @@ fn ingest_into(
             rows_staged: 0,
             rows_rejected: 0,
             rejects_by_reason: BTreeMap::new(),
-            columns_matched: headers.columns.iter().map(|(fi, ci)| (dict.fields[*fi].spec.name.clone(), table.headers[*ci].clone())).collect(),
+            fields_repaired: 0,
+            rows_repaired: 0,
+            field_issues: BTreeMap::new(),
+            time_unknown: 0,
+            columns_matched: headers
+                .columns
+                .keys()
+                .filter_map(|&fi| Some((dict.fields[fi].spec.name.clone(), headers.describe(fi, &table.headers)?)))
+                .collect(),
             columns_ignored: headers.unmatched.clone(),
             location_status: BTreeMap::new(),
+        };
+        let reader = RowReader {
+            dict,
+            headers: &headers,
+            mapping: &input.mapping,
+            opts: ParseOptions { excel_serials: table.format.kind == "xlsx" },
         };
         let source_file = file_name(path);
         let bar = ctx.progress.rows(&format!("{} {}", src.name, source_file));
         // Everything about one row that does not depend on earlier rows.
         let process = |row: &super::reader::RawRow| -> Result<StagedRow, Reject> {
             let line = row.line;
-            let mut values = parse_row(dict, &headers, line, &row.cells)?;
+            let parsed = reader.parse(line, &row.cells)?;
+            let (mut values, mut row_issues) = (parsed.values, parsed.issues);
             let parent = match (parent_key, parent_index) {
                 (Some(pk), Some(pi)) => str_of(&values, Some(pk)).and_then(|k| pi.get(k).copied()),
                 _ => None,
@@ -236,7 +291,7 @@ fn ingest_into(
                 (Some(_), Some(_)) => parent.and_then(|p| p.event),
                 _ => event_of(&values, event_time),
             };
-            derive_age(dict, line, &mut values, event)?;
+            row_issues.extend(derive_age(dict, line, &mut values, event));
             if let (Some(pk), Some(_), None) = (parent_key, parent_index, parent) {
                 let key = str_of(&values, Some(pk)).unwrap_or("");
                 let parent = src.parent.as_ref().map(|p| p.source.as_str()).unwrap_or("parent");
@@ -278,7 +333,16 @@ fn ingest_into(
                 located = Some((w, resolved.status.as_str()));
             }
             let groups = ethnicity_fields.iter().map(|&fi| (fi, ethnic_group(dict, str_of(&values, Some(fi))))).collect();
-            Ok(StagedRow { values, key, located, groups, parent_row: parent.map(|p| p.row) })
+            Ok(StagedRow {
+                values,
+                key,
+                located,
+                groups,
+                parent_row: parent.map(|p| p.row),
+                issues: row_issues,
+                unknown_kept: parsed.unknown_kept,
+                time_unknown: parsed.time_unknown,
+            })
         };
 
         // A reader thread parses the next batch while this one is validated and staged.
@@ -298,7 +362,7 @@ fn ingest_into(
             }).map_err(spawn_failed)?;
             // A stager thread stages batch N (in file order) while batch N+1 is processed in parallel here.
             let (tx_done, rx_done) = std::sync::mpsc::sync_channel::<Vec<(u64, Result<StagedRow, Reject>)>>(2);
-            let (report, rejects, keys, sink, staged_rows) = (&mut report, &mut rejects, &mut keys, &mut sink, &mut staged_rows);
+            let (report, rejects, keys, sink, staged_rows, issues) = (&mut report, &mut rejects, &mut keys, &mut sink, &mut staged_rows, &mut issues);
             let (display, source_file, schema) = (&display, &source_file, &schema);
             let stager = std::thread::Builder::new().name("sna-stage".into()).spawn_scoped(scope, move || -> Result<(), IngestError> {
                 for results in rx_done {
@@ -314,7 +378,7 @@ fn ingest_into(
                             }
                             _ => Ok(staged),
                         });
-                        let StagedRow { values, key, located, groups, parent_row } = match result {
+                        let StagedRow { values, key, located, groups, parent_row, issues: row_issues, unknown_kept, time_unknown } = match result {
                             Err(r) => {
                                 report.rows_rejected += 1;
                                 rejects.push(display, r);
@@ -323,6 +387,15 @@ fn ingest_into(
                             Ok(v) => v,
                         };
                         report.rows_staged += 1;
+                        if !row_issues.is_empty() {
+                            report.rows_repaired += 1;
+                            report.fields_repaired += row_issues.len() as u64;
+                            for i in &row_issues {
+                                *report.field_issues.entry(i.field.clone()).or_default().entry(i.reason.clone()).or_default() += 1;
+                                issues.push(display, i).map_err(|e| IngestError::io(Path::new(display), e))?;
+                            }
+                        }
+                        report.time_unknown += u64::from(time_unknown);
                         if let Some(k) = key {
                             keys.insert(k, KeyedRow { row: *staged_rows, event: event_of(&values, event_time) });
                         }
@@ -352,6 +425,11 @@ fn ingest_into(
                                 Slot::WardName => column.push_str(located_ward.map(|w| w.name.as_str())),
                                 Slot::LocationStatus => column.push_str(Some(status)),
                                 Slot::ParentRow => column.push(parent_row.map(|r| Value::Int(r as i64))),
+                                Slot::Known(fi) => {
+                                    let present = matches!(values.get(*fi), Some(Some(_)));
+                                    column.push(present.then(|| Value::Bool(!unknown_kept.contains(fi))));
+                                }
+                                Slot::TimeUnknown => column.push(Some(Value::Bool(time_unknown))),
                             }
                         }
                         sink.row_done().map_err(polars_err)?;
@@ -382,20 +460,29 @@ fn ingest_into(
         reports.push(report);
     }
     sink.finish().map_err(polars_err)?;
+    let field_issues = issues.finish().map_err(|e| IngestError::io(Path::new(&input.name), e))?;
     let key_index = unique.map(|_| keys);
-    Ok(SourceOutcome { files: reports, rejects, key_index })
+    Ok(SourceOutcome { files: reports, rejects, key_index, field_issues })
 }
 
-/// Match a file's header row to the dictionary. A required field with no column, or two columns for one
-/// field, makes the file unreadable (shared with `sna validate`, so both judge a file the same way).
-pub fn map_headers(dict: &Dictionary, path: &Path, display: &str, found: &[String]) -> Result<HeaderMap, IngestError> {
-    let headers = match_headers(&dict.fields.iter().map(|f| f.spec.clone()).collect::<Vec<_>>(), found);
+/// Match a file's header row to the dictionary and the pipeline's `columns`. A required field with no
+/// column, a mapped header the file does not have, or two columns for one field make the file unreadable
+/// (shared with `sna validate`, so both judge a file the same way).
+pub fn map_headers(dict: &Dictionary, source: &str, display: &str, found: &[String], mapping: &SourceMapping) -> Result<HeaderMap, IngestError> {
+    let specs: Vec<_> = dict.fields.iter().map(|f| f.spec.clone()).collect();
+    let headers = match_headers_mapped(&specs, found, mapping).map_err(|m| IngestError::MappedColumn {
+        file: display.to_string(),
+        key: format!("[sources.{source}] columns.{}", m.field),
+        header: m.header,
+        found: found.iter().map(|h| format!("\"{}\"", header_for_message(h))).collect::<Vec<_>>().join(", "),
+    })?;
     for (fi, f) in dict.fields.iter().enumerate() {
         if f.spec.required && headers.column_of(fi).is_none() {
             let mut expected = vec![f.spec.name.clone()];
             expected.extend(f.spec.aliases.iter().cloned());
             return Err(IngestError::MissingColumn {
                 file: display.to_string(),
+                source_name: source.to_string(),
                 field: f.spec.name.clone(),
                 expected: expected.join(", "),
                 found: found.iter().map(|h| header_for_message(h)).collect::<Vec<_>>().join(", "),
@@ -403,7 +490,10 @@ pub fn map_headers(dict: &Dictionary, path: &Path, display: &str, found: &[Strin
         }
     }
     if let Some((field, a, b)) = headers.ambiguous.first() {
-        return Err(IngestError::file(path, &format!("columns \"{a}\" and \"{b}\" both match field {field}; rename one")));
+        return Err(IngestError::File {
+            file: display.to_string(),
+            message: format!("columns \"{a}\" and \"{b}\" both match field {field}; map one with [sources.{source}] columns.{field} = \"...\""),
+        });
     }
     Ok(headers)
 }
@@ -429,29 +519,27 @@ pub fn event_of(values: &Values, event_time: Option<usize>) -> Option<NaiveDateT
 }
 
 /// Age at the event from a date of birth, when the row gives no age and the event time is known. A birth
-/// after the event, or an age outside the age field's range, is a reject.
-pub fn derive_age(dict: &Dictionary, line: u64, values: &mut Values, event: Option<NaiveDateTime>) -> Result<(), Reject> {
-    let Some((ai, di)) = dict.age_fields else { return Ok(()) };
+/// after the event, or an age outside the age field's range, leaves the age empty and is reported.
+pub fn derive_age(dict: &Dictionary, line: u64, values: &mut Values, event: Option<NaiveDateTime>) -> Option<FieldIssue> {
+    let (ai, di) = dict.age_fields?;
     if values.get(ai).is_some_and(|v| v.is_some()) {
-        return Ok(());
+        return None;
     }
-    let (Some(Some(Value::Date(dob))), Some(ev)) = (values.get(di), event) else { return Ok(()) };
+    let (Some(Some(Value::Date(dob))), Some(ev)) = (values.get(di), event) else { return None };
     let dobf = &dict.fields[di];
     let agef = &dict.fields[ai];
-    let age = age_at(*dob, ev.date())
-        .ok_or_else(|| Reject::new(line, "bad_date", &dobf.spec.name, "[redacted]", "date of birth is after the event".into()))?;
+    let issue = |reason: &str, expected: String| {
+        Some(FieldIssue { line, field: dobf.spec.name.clone(), reason: reason.to_string(), value: "[redacted]".into(), repair: Repair::Nulled, expected })
+    };
+    let Some(age) = age_at(*dob, ev.date()) else {
+        return issue("bad_date", "a date of birth before the event".into());
+    };
     let out = agef.spec.min.map(|m| (age as f64) < m).unwrap_or(false) || agef.spec.max.map(|m| (age as f64) > m).unwrap_or(false);
     if out {
-        return Err(Reject::new(
-            line,
-            agef.spec.range_reason(),
-            &dobf.spec.name,
-            "[redacted]",
-            format!("date of birth gives age {age}, outside the accepted range"),
-        ));
+        return issue(agef.spec.range_reason(), format!("a date of birth giving an age in range (it gives {age})"));
     }
     values[ai] = Some(Value::Int(age));
-    Ok(())
+    None
 }
 
 /// The staged column holding a child row's parent row, e.g. `police_offences_row`.

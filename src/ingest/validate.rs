@@ -5,11 +5,12 @@
 
 use super::reader::{open_table, FileFormat, RowItem};
 use super::rejects::Reject;
-use super::row::{parse_cell, parse_row};
+use super::row::{FieldIssue, RowReader};
 use super::source::{derive_age, event_of, map_headers};
 use super::IngestError;
+use crate::dictionary::mapping::SourceMapping;
 use crate::dictionary::model::FieldType;
-use crate::dictionary::values::{parse_float, Value};
+use crate::dictionary::values::{parse_float, ParseOptions, Value};
 use crate::dictionary::Dictionary;
 use crate::geo::{bng_to_wgs84, wgs84_to_bng};
 use chrono::NaiveDateTime;
@@ -59,10 +60,17 @@ pub struct ColumnMatch {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
     pub rows_read: u64,
+    /// Rows ingest would stage (rows_repaired of them with a value repaired).
     pub rows_valid: u64,
+    /// Rows ingest would quarantine.
     pub rows_invalid: u64,
-    /// Every invalid value (a row can have several; ingest quarantines a row with its first).
+    pub rows_repaired: u64,
+    /// Why rows would be quarantined (one reason per row: the first ingest meets).
     pub invalid: Vec<InvalidGroup>,
+    /// Values of staged rows that would be repaired (nulled, kept off-list, time unknown).
+    pub repaired: Vec<InvalidGroup>,
+    /// Rows whose event time is a date without a time of day.
+    pub time_unknown: u64,
     pub completeness: Vec<FieldCompleteness>,
     pub event_time: Option<EventRange>,
     pub duplicates: Option<Duplicates>,
@@ -134,7 +142,10 @@ struct Tally {
     rows_read: u64,
     rows_valid: u64,
     rows_invalid: u64,
+    rows_repaired: u64,
+    time_unknown: u64,
     invalid: BTreeMap<(String, String), (u64, Vec<Example>)>,
+    repaired: BTreeMap<(String, String), (u64, Vec<Example>)>,
     non_empty: Vec<u64>,
     present: Vec<bool>,
     event_values: u64,
@@ -159,6 +170,14 @@ impl Tally {
         }
     }
 
+    fn repair(&mut self, file: &str, i: &FieldIssue) {
+        let e = self.repaired.entry((i.reason.clone(), i.field.clone())).or_default();
+        e.0 += 1;
+        if e.1.len() < EXAMPLES {
+            e.1.push(example(file, i.line, &i.value));
+        }
+    }
+
     fn event(&mut self, t: NaiveDateTime) {
         self.event_values += 1;
         self.event_min = Some(self.event_min.map_or(t, |m| m.min(t)));
@@ -169,11 +188,15 @@ impl Tally {
         self.rows_read += o.rows_read;
         self.rows_valid += o.rows_valid;
         self.rows_invalid += o.rows_invalid;
-        for (k, (n, ex)) in &o.invalid {
-            let e = self.invalid.entry(k.clone()).or_default();
-            e.0 += n;
-            let room = EXAMPLES.saturating_sub(e.1.len());
-            e.1.extend(ex.iter().take(room).cloned());
+        self.rows_repaired += o.rows_repaired;
+        self.time_unknown += o.time_unknown;
+        for (mine, theirs) in [(&mut self.invalid, &o.invalid), (&mut self.repaired, &o.repaired)] {
+            for (k, (n, ex)) in theirs {
+                let e = mine.entry(k.clone()).or_default();
+                e.0 += n;
+                let room = EXAMPLES.saturating_sub(e.1.len());
+                e.1.extend(ex.iter().take(room).cloned());
+            }
         }
         for (i, n) in o.non_empty.iter().enumerate() {
             if let Some(s) = self.non_empty.get_mut(i) {
@@ -215,20 +238,24 @@ impl Tally {
             Some(FieldType::Date) => t.format("%Y-%m-%d").to_string(),
             _ => t.format("%Y-%m-%d %H:%M").to_string(),
         };
-        Summary {
-            rows_read: self.rows_read,
-            rows_valid: self.rows_valid,
-            rows_invalid: self.rows_invalid,
-            invalid: self
-                .invalid
-                .iter()
+        let groups = |m: &BTreeMap<(String, String), (u64, Vec<Example>)>| -> Vec<InvalidGroup> {
+            m.iter()
                 .map(|((reason, field), (count, examples))| InvalidGroup {
                     reason: reason.clone(),
                     field: field.clone(),
                     count: *count,
                     examples: examples.clone(),
                 })
-                .collect(),
+                .collect()
+        };
+        Summary {
+            rows_read: self.rows_read,
+            rows_valid: self.rows_valid,
+            rows_invalid: self.rows_invalid,
+            rows_repaired: self.rows_repaired,
+            invalid: groups(&self.invalid),
+            repaired: groups(&self.repaired),
+            time_unknown: self.time_unknown,
             completeness: dict
                 .fields
                 .iter()
@@ -357,6 +384,7 @@ struct KeyState {
 
 fn validate_file(
     dict: &Dictionary,
+    mapping: &SourceMapping,
     path: &Path,
     sheet: Option<&str>,
     keys: &mut KeyState,
@@ -384,15 +412,16 @@ fn validate_file(
     out.format = Some(table.format.clone());
     let specs: Vec<_> = dict.fields.iter().map(|f| f.spec.clone()).collect();
     // Report what matched even when the file is then refused, so the analyst sees what was found.
-    let matched = crate::dictionary::header_match::match_headers(&specs, &table.headers);
+    let matched = crate::dictionary::header_match::match_headers_mapped(&specs, &table.headers, mapping)
+        .unwrap_or_else(|_| crate::dictionary::header_match::match_headers(&specs, &table.headers));
     for (fi, f) in dict.fields.iter().enumerate() {
-        match matched.column_of(fi).and_then(|ci| table.headers.get(ci)) {
-            Some(h) => out.columns_matched.push(ColumnMatch { field: f.spec.name.clone(), header: h.clone() }),
+        match matched.describe(fi, &table.headers) {
+            Some(h) => out.columns_matched.push(ColumnMatch { field: f.spec.name.clone(), header: h }),
             None => out.columns_missing.push(f.spec.name.clone()),
         }
     }
     out.columns_ignored = matched.unmatched.clone();
-    let headers = match map_headers(dict, path, &display, &table.headers) {
+    let headers = match map_headers(dict, &dict.file.source.name, &display, &table.headers, mapping) {
         Ok(h) => h,
         Err(e) => {
             out.error = Some(e.to_string());
@@ -403,6 +432,7 @@ fn validate_file(
     for (fi, p) in tally.present.iter_mut().enumerate() {
         *p = headers.column_of(fi).is_some();
     }
+    let reader = RowReader { dict, headers: &headers, mapping, opts: ParseOptions { excel_serials: table.format.kind == "xlsx" } };
     let src = &dict.file.source;
     let event_time = src.event_time.as_ref().and_then(|n| dict.field_index(n));
     let unique = src.unique_key.as_ref().and_then(|n| dict.field_index(n));
@@ -420,56 +450,54 @@ fn validate_file(
         let cell = |fi: Option<usize>| -> &str {
             fi.and_then(|fi| headers.column_of(fi)).and_then(|ci| row.cells.get(ci)).unwrap_or("")
         };
-        let mut problems: Vec<Reject> = Vec::new();
-        for (fi, f) in dict.fields.iter().enumerate() {
-            let raw = cell(Some(fi));
-            if !raw.trim().is_empty() {
+        for fi in 0..dict.fields.len() {
+            if !cell(Some(fi)).trim().is_empty() {
                 tally.non_empty[fi] += 1;
-            }
-            match parse_cell(line, f, raw) {
-                Err(r) => problems.push(r),
-                Ok(Some(Value::DateTime(t))) if Some(fi) == event_time => tally.event(t),
-                Ok(Some(Value::Date(d))) if Some(fi) == event_time => {
-                    if let Some(t) = d.and_hms_opt(0, 0, 0) {
-                        tally.event(t);
-                    }
-                }
-                Ok(_) => {}
             }
         }
         if let Some(loc) = loc {
             tally_location(&mut tally.location, loc, &cell);
         }
-        match parse_row(dict, &headers, line, &row.cells) {
-            // A cell failure is already listed; this adds a missing required value.
-            Err(r) => {
-                if !problems.contains(&r) {
-                    problems.push(r);
+        let mut problems: Vec<Reject> = Vec::new();
+        let mut repaired: Vec<FieldIssue> = Vec::new();
+        let mut time_unknown = false;
+        match reader.parse(line, &row.cells) {
+            Err(r) => problems.push(r),
+            Ok(parsed) => {
+                let mut values = parsed.values;
+                repaired = parsed.issues;
+                time_unknown = parsed.time_unknown;
+                match event_of(&values, event_time) {
+                    Some(t) if src.parent.is_none() => tally.event(t),
+                    _ => {}
                 }
-            }
-            Ok(mut values) => {
                 // A child's event time is in its parent's rows, which validation does not have.
                 let event = if src.parent.is_some() { None } else { event_of(&values, event_time) };
-                match derive_age(dict, line, &mut values, event) {
-                    Err(r) => problems.push(r),
-                    Ok(()) => {
-                        if let (Some(u), Some(Some(Value::Str(k)))) = (unique, unique.and_then(|u| values.get(u))) {
-                            let f = &dict.fields[u];
-                            let value = if f.spec.may_echo() { k.as_str() } else { "[redacted]" };
-                            if let Some((first_file, first_line)) = keys.seen.get(k.as_str()) {
-                                let r = Reject::new(line, "duplicate", &f.spec.name, value, format!("first seen at {first_file} line {first_line}"));
-                                tally.dup_rows += 1;
-                                tally.dup_keys.insert(k.to_string());
-                                if tally.dup_examples.len() < EXAMPLES {
-                                    tally.dup_examples.push(example(&display, line, value));
-                                }
-                                problems.push(r);
-                            } else {
-                                keys.seen.insert(k.to_string(), (display.clone(), line));
-                            }
+                repaired.extend(derive_age(dict, line, &mut values, event));
+                if let (Some(u), Some(Some(Value::Str(k)))) = (unique, unique.and_then(|u| values.get(u))) {
+                    let f = &dict.fields[u];
+                    let value = if f.spec.may_echo() { k.as_str() } else { "[redacted]" };
+                    if let Some((first_file, first_line)) = keys.seen.get(k.as_str()) {
+                        let r = Reject::new(line, "duplicate", &f.spec.name, value, format!("first seen at {first_file} line {first_line}"));
+                        tally.dup_rows += 1;
+                        tally.dup_keys.insert(k.to_string());
+                        if tally.dup_examples.len() < EXAMPLES {
+                            tally.dup_examples.push(example(&display, line, value));
                         }
+                        problems.push(r);
+                    } else {
+                        keys.seen.insert(k.to_string(), (display.clone(), line));
                     }
                 }
+            }
+        }
+        if problems.is_empty() {
+            tally.time_unknown += u64::from(time_unknown);
+        }
+        if problems.is_empty() && !repaired.is_empty() {
+            tally.rows_repaired += 1;
+            for i in &repaired {
+                tally.repair(&display, i);
             }
         }
         if problems.is_empty() {
@@ -487,13 +515,13 @@ fn validate_file(
 
 /// Read `files` against `dict` and summarise them. Never writes; a file that cannot be read is reported in
 /// its entry (see [`ValidationReport::failure`]).
-pub fn validate_files(dict: &Dictionary, files: &[PathBuf], sheet: Option<&str>) -> ValidationReport {
+pub fn validate_files(dict: &Dictionary, mapping: &SourceMapping, files: &[PathBuf], sheet: Option<&str>) -> ValidationReport {
     let loc = LocationFields::new(dict);
     let mut keys = KeyState { seen: HashMap::new() };
     let mut all = Tally::new(dict.fields.len());
     let mut out = Vec::new();
     for path in files {
-        let (fv, tally) = validate_file(dict, path, sheet, &mut keys, loc.as_ref());
+        let (fv, tally) = validate_file(dict, mapping, path, sheet, &mut keys, loc.as_ref());
         all.absorb(&tally);
         out.push(fv);
     }
@@ -541,16 +569,29 @@ fn lines(ex: &[Example], with_file: bool) -> String {
         .join(", ")
 }
 
+fn render_groups(out: &mut String, title: &str, groups: &[InvalidGroup], with_file: bool) {
+    if groups.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "  {title} (reason, field, count, example {}):", if with_file { "rows" } else { "lines" });
+    for g in groups {
+        let field = if g.field.is_empty() { "(whole row)" } else { g.field.as_str() };
+        let values: Vec<String> = g.examples.iter().filter_map(|e| e.value.as_ref()).map(|v| format!("\"{v}\"")).collect();
+        let eg = if values.is_empty() { String::new() } else { format!("  e.g. {}", values.join(", ")) };
+        let _ = writeln!(out, "    {:<18} {:<24} {:>7}  {}{eg}", g.reason, field, g.count, lines(&g.examples, with_file));
+    }
+}
+
 fn render_summary(out: &mut String, s: &Summary, with_file: bool) {
-    let _ = writeln!(out, "  rows: {} read, {} valid, {} invalid", s.rows_read, s.rows_valid, s.rows_invalid);
-    if !s.invalid.is_empty() {
-        let _ = writeln!(out, "  invalid values (reason, field, count, example {}):", if with_file { "rows" } else { "lines" });
-        for g in &s.invalid {
-            let field = if g.field.is_empty() { "(whole row)" } else { g.field.as_str() };
-            let values: Vec<String> = g.examples.iter().filter_map(|e| e.value.as_ref()).map(|v| format!("\"{v}\"")).collect();
-            let eg = if values.is_empty() { String::new() } else { format!("  e.g. {}", values.join(", ")) };
-            let _ = writeln!(out, "    {:<18} {:<24} {:>7}  {}{eg}", g.reason, field, g.count, lines(&g.examples, with_file));
-        }
+    let _ = writeln!(
+        out,
+        "  rows: {} read, {} would be staged ({} with values repaired), {} would be quarantined",
+        s.rows_read, s.rows_valid, s.rows_repaired, s.rows_invalid
+    );
+    render_groups(out, "quarantined rows", &s.invalid, with_file);
+    render_groups(out, "repaired values (the row is staged)", &s.repaired, with_file);
+    if s.time_unknown > 0 {
+        let _ = writeln!(out, "  event time without a time of day: {} row(s) (left out of time-of-day tables)", s.time_unknown);
     }
     if s.completeness.iter().any(|c| c.column) {
         let _ = writeln!(out, "  completeness (non-empty, of rows read):");
@@ -657,7 +698,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join(name);
         std::fs::write(&path, text).expect("write");
-        validate_files(reg.get("police_offences").expect("dict"), &[path], None)
+        validate_files(reg.get("police_offences").expect("dict"), &SourceMapping::default(), &[path], None)
     }
 
     #[test]
@@ -667,25 +708,30 @@ mod tests {
               CRIS-0001,15/03/2025 23:15,8N,530500,180500,E01000001\n\
               CRIS-0001,16/03/2025,8N,0,0,\n\
               CRIS-0002,31/02/2025,ZZ,,,nonsense\n\
-              CRIS-0003,2025-01-02T03:04:05,8N\n",
+              CRIS-0003,2025-01-02T03:04:05,8N\n\
+              CRIS-0004,17/03/2025,99z,-5,180500,\n",
             "o.csv",
         );
         assert!(r.failure().is_none());
         let s = &r.overall;
-        assert_eq!((s.rows_read, s.rows_valid, s.rows_invalid), (4, 1, 3));
+        assert_eq!((s.rows_read, s.rows_valid, s.rows_invalid, s.rows_repaired), (5, 2, 3, 1));
         let count = |reason: &str, field: &str| s.invalid.iter().find(|g| g.reason == reason && g.field == field).map(|g| g.count);
         assert_eq!(count("bad_date", "committed_from"), Some(1));
-        assert_eq!(count("unknown_code", "ho_code"), Some(1));
         assert_eq!(count("duplicate", "crime_ref"), Some(1));
         assert_eq!(count("unparseable_row", ""), Some(1));
+        // A well-formed code not on the list and a coordinate out of range are repairs, not rejects.
+        let repaired = |reason: &str, field: &str| s.repaired.iter().find(|g| g.reason == reason && g.field == field).map(|g| g.count);
+        assert_eq!(repaired("unknown_code", "ho_code"), Some(1));
+        assert_eq!(repaired("bad_coordinates", "easting"), Some(1));
+        assert_eq!(s.time_unknown, 1, "17/03/2025 has no time of day (the duplicate on 16/03 is not staged)");
         let e = s.event_time.as_ref().expect("event range");
-        assert_eq!((e.first.as_deref(), e.last.as_deref(), e.values), (Some("2025-03-15 23:15"), Some("2025-03-16 00:00"), 2));
+        assert_eq!((e.first.as_deref(), e.last.as_deref(), e.values), (Some("2025-03-15 23:15"), Some("2025-03-17 00:00"), 3));
         let d = s.duplicates.as_ref().expect("dups");
         assert_eq!((d.rows, d.keys, d.examples[0].line), (1, 1, 3));
         let l = s.location.as_ref().expect("location");
-        assert_eq!((l.coordinates, l.coordinates_in_gb, l.lsoa, l.lsoa_plausible, l.any_plausible), (2, 1, 2, 1, 1));
+        assert_eq!((l.coordinates, l.coordinates_in_gb, l.lsoa, l.lsoa_plausible, l.any_plausible), (3, 1, 2, 1, 1));
         let c = s.completeness.iter().find(|c| c.field == "lsoa_code").expect("lsoa");
-        assert_eq!((c.column, c.non_empty, c.percent), (true, 2, 50.0));
+        assert_eq!((c.column, c.non_empty, c.percent), (true, 2, 40.0));
         assert!(!s.completeness.iter().find(|c| c.field == "reported_at").expect("reported_at").column);
     }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 use super::analysis_options::AnalysisOptions;
+use crate::dictionary::mapping::{MappedColumn, SourceMapping};
 pub use crate::report::maps::classes::{ClassMethod, DEFAULT_CLASS_COUNT, MAX_CLASS_COUNT, MIN_CLASS_COUNT};
 
 #[derive(Debug, Error)]
@@ -119,6 +120,19 @@ struct RawSource {
     files: Vec<String>,
     #[serde(default)]
     sheet: Option<String>,
+    /// canonical field -> the file's header, or [date header, time header]
+    #[serde(default)]
+    columns: BTreeMap<String, RawColumn>,
+    /// canonical field -> { value in the file = canonical value }
+    #[serde(default)]
+    values: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawColumn {
+    Header(String),
+    Pair(Vec<String>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -301,6 +315,8 @@ pub struct SourceConfig {
     pub name: String,
     pub files: Vec<PathBuf>,
     pub sheet: Option<String>,
+    /// The file's own headers and codes for canonical fields (`columns`, `values`).
+    pub mapping: SourceMapping,
 }
 
 #[derive(Debug, Clone)]
@@ -466,12 +482,34 @@ impl Pipeline {
         }
 
         let mut sources = Vec::new();
+        let registry = if raw.sources.is_empty() {
+            None
+        } else {
+            Some(crate::dictionary::Registry::embedded().map_err(|e| invalid("[sources]", e.to_string()))?)
+        };
         for (name, s) in raw.sources {
             let key = format!("[sources.{name}] files");
-            if crate::embedded::dictionary_text(&name).is_none() {
+            let Some(dict) = registry.as_ref().and_then(|r| r.get(&name).ok()) else {
                 let known: Vec<&str> = crate::embedded::DICTIONARIES.iter().map(|(n, _)| *n).collect();
                 return Err(invalid(&format!("[sources.{name}]"), format!("unknown source (known: {})", known.join(", "))));
+            };
+            let mut columns = BTreeMap::new();
+            for (field, c) in s.columns {
+                let mapped = match c {
+                    RawColumn::Header(h) => MappedColumn::Header(h),
+                    RawColumn::Pair(v) => match <[String; 2]>::try_from(v) {
+                        Ok([date, time]) => MappedColumn::DateAndTime { date, time },
+                        Err(v) => {
+                            return Err(invalid(
+                                &format!("[sources.{name}] columns.{field}"),
+                                format!("a list must be [\"<date header>\", \"<time header>\"], got {} header(s)", v.len()),
+                            ))
+                        }
+                    },
+                };
+                columns.insert(field, mapped);
             }
+            let mapping = SourceMapping::new(dict, columns, s.values).map_err(|(k, m)| invalid(&format!("[sources.{name}] {k}"), m))?;
             if s.files.is_empty() {
                 return Err(invalid(&key, "lists no files".into()));
             }
@@ -485,7 +523,7 @@ impl Pipeline {
             }
             files.sort();
             files.dedup();
-            sources.push(SourceConfig { name, files, sheet: s.sheet });
+            sources.push(SourceConfig { name, files, sheet: s.sheet, mapping });
         }
 
         let pv = raw.privacy;
@@ -617,6 +655,29 @@ demo_key = true
         assert!(e.contains("neither a preset"), "{e}");
         let e = err(text.replace("[sources.police_offences]", "[sources.police_offencez]"));
         assert!(e.contains("unknown source"), "{e}");
+    }
+
+    #[test]
+    fn source_columns_and_values_map_a_real_layout() {
+        let (dir, text) = base();
+        let parse = |extra: &str| Pipeline::from_str(&text.replace("files = [\"off_*.csv\"]", &format!("files = [\"off_*.csv\"]\n{extra}")), "t.toml", dir.path());
+        let p = parse(
+            "columns = { crime_ref = \"Occurrence Number\", committed_from = [\"Offence Start Date\", \"Offence Start Time\"] }\nvalues.location_type = { \"PUBLIC HOUSE\" = \"licensed premises\" }",
+        )
+        .expect("valid");
+        let m = &p.sources[0].mapping;
+        assert_eq!(m.columns["crime_ref"], MappedColumn::Header("Occurrence Number".into()));
+        assert_eq!(m.columns["committed_from"], MappedColumn::DateAndTime { date: "Offence Start Date".into(), time: "Offence Start Time".into() });
+        assert_eq!(m.value("location_type", "Public House"), Some("licensed premises"));
+        let err = |extra: &str| parse(extra).expect_err("should fail").to_string();
+        let e = err("columns = { crime_reference = \"Ref\" }");
+        assert!(e.contains("[sources.police_offences] columns.crime_reference") && e.contains("no field crime_reference"), "{e}");
+        let e = err("columns = { committed_from = [\"A\", \"B\", \"C\"] }");
+        assert!(e.contains("columns.committed_from") && e.contains("got 3"), "{e}");
+        let e = err("values.location_type = { \"PH\" = \"pub house\" }");
+        assert!(e.contains("values.location_type.\"PH\"") && e.contains("is not a location_type code"), "{e}");
+        let e = err("colums = { crime_ref = \"Ref\" }");
+        assert!(e.contains("unknown field `colums`"), "{e}");
     }
 
     #[test]
