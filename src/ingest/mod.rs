@@ -104,12 +104,25 @@ pub struct SourceReport {
     pub files: Vec<FileReport>,
 }
 
-/// One source's files, as configured, and how its layout maps onto the dictionary.
+/// One source's files, as configured.
 pub struct SourceInput {
     pub name: String,
-    pub files: Vec<PathBuf>,
+    pub files: Vec<InputFile>,
+}
+
+/// One extract file: the sheet to read (workbooks) and how its layout maps onto the dictionary.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    pub path: PathBuf,
     pub sheet: Option<String>,
-    pub mapping: SourceMapping,
+    pub mapping: std::sync::Arc<SourceMapping>,
+}
+
+impl InputFile {
+    /// A file read with the dictionary's aliases alone.
+    pub fn plain(path: PathBuf, sheet: Option<String>) -> InputFile {
+        InputFile { path, sheet, mapping: Default::default() }
+    }
 }
 
 /// Order sources so that a parent (offences) is ingested before its children (victims, suspects).

@@ -212,7 +212,7 @@ fn ingest_into(
     mut issues: FieldIssueLog,
     provenance: &crate::table_io::Provenance,
 ) -> Result<SourceOutcome, IngestError> {
-    let (files, sheet) = (&input.files, input.sheet.as_deref());
+    let files = &input.files;
     use rayon::prelude::*;
     let schema = StagedSchema::new(dict);
     let mut columns: Vec<(String, ColumnKind)> = vec![("source_file".into(), ColumnKind::Str), ("source_line".into(), ColumnKind::Int)];
@@ -238,7 +238,8 @@ fn ingest_into(
     let mut rejects = RejectLog::default();
     let mut reports = Vec::new();
 
-    for path in files {
+    for input_file in files {
+        let (path, sheet, mapping) = (&input_file.path, input_file.sheet.as_deref(), input_file.mapping.as_ref());
         let display = ctx.display_path(path);
         // The file's hash is read on its own thread, beside the ingest of the same file.
         let hashing = {
@@ -249,7 +250,7 @@ fn ingest_into(
                 .map_err(|e| IngestError::io(path, e))?
         };
         let table = super::reshape::apply(dict.file.reshape.as_ref(), path, open_table(path, sheet)?)?;
-        let headers = map_headers(dict, &input.name, &display, &table.headers, &input.mapping)?;
+        let headers = map_headers(dict, &input.name, &display, &table.headers, mapping)?;
         let mut report = FileReport {
             path: display.clone(),
             sha256: String::new(),
@@ -273,7 +274,7 @@ fn ingest_into(
         let reader = RowReader {
             dict,
             headers: &headers,
-            mapping: &input.mapping,
+            mapping,
             opts: ParseOptions { excel_serials: table.format.kind == "xlsx" },
         };
         let source_file = file_name(path);

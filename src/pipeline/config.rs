@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 use super::analysis_options::AnalysisOptions;
 use crate::dictionary::mapping::{MappedColumn, SourceMapping};
+pub use crate::ingest::InputFile;
 pub use crate::report::maps::classes::{ClassMethod, DEFAULT_CLASS_COUNT, MAX_CLASS_COUNT, MIN_CLASS_COUNT};
 
 #[derive(Debug, Error)]
@@ -126,6 +127,52 @@ struct RawSource {
     /// canonical field -> { value in the file = canonical value }
     #[serde(default)]
     values: BTreeMap<String, BTreeMap<String, String>>,
+    /// Files of the same source exported in another layout (a system change mid-series), each with its own
+    /// `columns` and `values` on top of the source's.
+    #[serde(default)]
+    layouts: Vec<RawLayout>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLayout {
+    files: Vec<String>,
+    #[serde(default)]
+    sheet: Option<String>,
+    #[serde(default)]
+    columns: BTreeMap<String, RawColumn>,
+    #[serde(default)]
+    values: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// A layout's mapping: `inherited` columns and values, overridden field by field by its own.
+fn source_mapping(
+    dict: &crate::dictionary::Dictionary,
+    at: &str,
+    inherited: BTreeMap<String, MappedColumn>,
+    columns: BTreeMap<String, RawColumn>,
+    values: BTreeMap<String, BTreeMap<String, String>>,
+    inherited_values: &BTreeMap<String, BTreeMap<String, String>>,
+) -> Result<SourceMapping, (String, String)> {
+    let mut cols = inherited;
+    for (field, c) in columns {
+        let mapped = match c {
+            RawColumn::Header(h) => MappedColumn::Header(h),
+            RawColumn::Pair(v) => match <[String; 2]>::try_from(v) {
+                Ok([date, time]) => MappedColumn::DateAndTime { date, time },
+                Err(v) => {
+                    return Err((
+                        format!("{at} columns.{field}"),
+                        format!("a list must be [\"<date header>\", \"<time header>\"], got {} header(s)", v.len()),
+                    ))
+                }
+            },
+        };
+        cols.insert(field, mapped);
+    }
+    let mut vals = inherited_values.clone();
+    vals.extend(values);
+    SourceMapping::new(dict, cols, vals).map_err(|(k, m)| (format!("{at} {k}"), m))
 }
 
 #[derive(Debug, Deserialize)]
@@ -313,10 +360,8 @@ pub struct PopulationFile {
 #[derive(Debug, Clone)]
 pub struct SourceConfig {
     pub name: String,
-    pub files: Vec<PathBuf>,
-    pub sheet: Option<String>,
-    /// The file's own headers and codes for canonical fields (`columns`, `values`).
-    pub mapping: SourceMapping,
+    /// Every file, in path order, each with its sheet and its layout's `columns` and `values`.
+    pub files: Vec<InputFile>,
 }
 
 #[derive(Debug, Clone)]
@@ -493,37 +538,46 @@ impl Pipeline {
                 let known: Vec<&str> = crate::embedded::DICTIONARIES.iter().map(|(n, _)| *n).collect();
                 return Err(invalid(&format!("[sources.{name}]"), format!("unknown source (known: {})", known.join(", "))));
             };
-            let mut columns = BTreeMap::new();
-            for (field, c) in s.columns {
-                let mapped = match c {
-                    RawColumn::Header(h) => MappedColumn::Header(h),
-                    RawColumn::Pair(v) => match <[String; 2]>::try_from(v) {
-                        Ok([date, time]) => MappedColumn::DateAndTime { date, time },
-                        Err(v) => {
-                            return Err(invalid(
-                                &format!("[sources.{name}] columns.{field}"),
-                                format!("a list must be [\"<date header>\", \"<time header>\"], got {} header(s)", v.len()),
-                            ))
-                        }
-                    },
-                };
-                columns.insert(field, mapped);
+            let top = format!("[sources.{name}]");
+            let base_mapping = source_mapping(dict, &top, BTreeMap::new(), s.columns, s.values, &BTreeMap::new()).map_err(|(k, m)| invalid(&k, m))?;
+            let mut layouts = vec![(top.clone(), s.files, s.sheet, base_mapping.clone())];
+            for (i, l) in s.layouts.into_iter().enumerate() {
+                let at = format!("{top} layouts[{i}]");
+                let mapping = source_mapping(dict, &at, base_mapping.columns.clone(), l.columns, l.values, &base_mapping.values)
+                    .map_err(|(k, m)| invalid(&k, m))?;
+                if l.files.is_empty() {
+                    return Err(invalid(&format!("{at} files"), "lists no files".into()));
+                }
+                let sheet = l.sheet.or_else(|| layouts[0].2.clone());
+                layouts.push((at, l.files, sheet, mapping));
             }
-            let mapping = SourceMapping::new(dict, columns, s.values).map_err(|(k, m)| invalid(&format!("[sources.{name}] {k}"), m))?;
-            if s.files.is_empty() {
+            if layouts.iter().all(|(_, f, _, _)| f.is_empty()) {
                 return Err(invalid(&key, "lists no files".into()));
             }
-            let mut files = Vec::new();
-            for pattern in &s.files {
-                let matched = expand_glob(&resolve(pattern)).map_err(|m| invalid(&key, m))?;
-                files.extend(matched.iter().cloned());
-                if matched.is_empty() {
-                    return Err(ConfigError::NoMatch { file: file.clone(), key: key.clone(), pattern: pattern.clone() });
+            let mut files: Vec<InputFile> = Vec::new();
+            let mut owner: BTreeMap<PathBuf, String> = BTreeMap::new();
+            for (at, patterns, sheet, mapping) in layouts {
+                let mapping = std::sync::Arc::new(mapping);
+                let files_key = format!("{at} files");
+                let mut these = Vec::new();
+                for pattern in &patterns {
+                    let matched = expand_glob(&resolve(pattern)).map_err(|m| invalid(&files_key, m))?;
+                    if matched.is_empty() {
+                        return Err(ConfigError::NoMatch { file: file.clone(), key: files_key.clone(), pattern: pattern.clone() });
+                    }
+                    these.extend(matched);
+                }
+                these.sort();
+                these.dedup();
+                for path in these {
+                    if let Some(first) = owner.insert(path.clone(), at.clone()) {
+                        return Err(invalid(&files_key, format!("{} is already listed by {first}: each file has one layout", path.display())));
+                    }
+                    files.push(InputFile { path, sheet: sheet.clone(), mapping: mapping.clone() });
                 }
             }
-            files.sort();
-            files.dedup();
-            sources.push(SourceConfig { name, files, sheet: s.sheet, mapping });
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            sources.push(SourceConfig { name, files });
         }
 
         let pv = raw.privacy;
@@ -665,7 +719,7 @@ demo_key = true
             "columns = { crime_ref = \"Occurrence Number\", committed_from = [\"Offence Start Date\", \"Offence Start Time\"] }\nvalues.location_type = { \"PUBLIC HOUSE\" = \"licensed premises\" }",
         )
         .expect("valid");
-        let m = &p.sources[0].mapping;
+        let m = &p.sources[0].files[0].mapping;
         assert_eq!(m.columns["crime_ref"], MappedColumn::Header("Occurrence Number".into()));
         assert_eq!(m.columns["committed_from"], MappedColumn::DateAndTime { date: "Offence Start Date".into(), time: "Offence Start Time".into() });
         assert_eq!(m.value("location_type", "Public House"), Some("licensed premises"));
@@ -678,6 +732,26 @@ demo_key = true
         assert!(e.contains("values.location_type.\"PH\"") && e.contains("is not a location_type code"), "{e}");
         let e = err("colums = { crime_ref = \"Ref\" }");
         assert!(e.contains("unknown field `colums`"), "{e}");
+    }
+
+    #[test]
+    fn a_source_can_hold_files_of_several_layouts() {
+        let (dir, text) = base();
+        std::fs::write(dir.path().join("niche.csv"), "a").expect("write");
+        let with = |layouts: &str| {
+            let t = text.replace("files = [\"off_*.csv\"]", &format!("files = [\"off_*.csv\"]\nvalues.location_type = {{ \"PH\" = \"licensed premises\" }}\n{layouts}"));
+            Pipeline::from_str(&t, "t.toml", dir.path())
+        };
+        let p = with("[[sources.police_offences.layouts]]\nfiles = [\"niche.csv\"]\ncolumns = { crime_ref = \"Occurrence Number\" }").expect("valid");
+        let files = &p.sources[0].files;
+        assert_eq!(files.len(), 2);
+        let niche = files.iter().find(|f| f.path.ends_with("niche.csv")).expect("niche");
+        let plain = files.iter().find(|f| f.path.ends_with("off_1.csv")).expect("off_1");
+        assert_eq!(niche.mapping.columns["crime_ref"], MappedColumn::Header("Occurrence Number".into()));
+        assert!(plain.mapping.columns.is_empty());
+        assert_eq!(niche.mapping.value("location_type", "ph"), Some("licensed premises"), "values are inherited");
+        let e = with("[[sources.police_offences.layouts]]\nfiles = [\"off_*.csv\"]").expect_err("twice").to_string();
+        assert!(e.contains("layouts[0] files") && e.contains("already listed by [sources.police_offences]"), "{e}");
     }
 
     #[test]

@@ -87,7 +87,7 @@ pub fn ingest(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
     let inputs: Vec<SourceInput> = p
         .sources
         .iter()
-        .map(|s| SourceInput { name: s.name.clone(), files: s.files.clone(), sheet: s.sheet.clone(), mapping: s.mapping.clone() })
+        .map(|s| SourceInput { name: s.name.clone(), files: s.files.clone() })
         .collect();
     let reports = ingest_all(&ctx, &registry, &inputs, out)?;
 

@@ -9,8 +9,7 @@ use sna::dictionary::{Dictionary, Registry};
 use sna::geo::{bng_to_wgs84, Geography, WardSet};
 use sna::ingest::pseudonymise::{Pseudonymiser, DEMO_KEY};
 use sna::ingest::reader::{open_table, RowItem};
-use sna::ingest::row::parse_row;
-use sna::ingest::source::ingest_source;
+use sna::ingest::row::RowReader;
 use sna::ingest::validate::{validate_files, ValidationReport};
 use sna::ingest::IngestContext;
 use sna::progress::Progress;
@@ -550,7 +549,7 @@ fn balanced_entry(manifest: &serde_json::Value, rel: &str, what: &str) -> serde_
 fn check_validate(dict: &Dictionary, case: &Case, dir: &Path) -> ValidationReport {
     let path = dir.join("raw").join(&case.file);
     let what = format!("{} / {}", dict.name(), case.file);
-    let report = validate_files(dict, std::slice::from_ref(&path), None);
+    let report = validate_files(dict, &Default::default(), std::slice::from_ref(&path), None);
     let text = sna::ingest::validate::render_text(&report);
     let json = serde_json::to_string(&report).expect("report serialises");
     for p in private_values(dict, &case.content) {
@@ -646,7 +645,7 @@ fn run_corpus(reg: &Registry, name: &str, must_be_strict: bool) {
     let dir = tmp.path();
     let good = dir.join("good.csv");
     std::fs::write(&good, good_table(reg, dict).csv()).expect("write");
-    let r = validate_files(dict, &[good], None);
+    let r = validate_files(dict, &Default::default(), &[good], None);
     let strict = r.failure().is_none() && r.overall.rows_invalid == 0;
     if must_be_strict {
         assert!(strict, "{name}: the generated good file is not valid: {}", sna::ingest::validate::render_text(&r));
@@ -800,14 +799,15 @@ fn byte_mutations_never_panic_and_always_balance() {
                 let headers = match_headers(&specs, &table.headers);
                 for item in table.rows {
                     if let RowItem::Row(r) = item {
-                        let _ = parse_row(dict, &headers, r.line, &r.cells);
+                        let reader = RowReader { dict, headers: &headers, mapping: &Default::default(), opts: Default::default() };
+                        let _ = reader.parse(r.line, &r.cells);
                     }
                 }
             }
-            let report = validate_files(dict, std::slice::from_ref(&path), None);
+            let report = validate_files(dict, &Default::default(), std::slice::from_ref(&path), None);
             let _ = sna::ingest::validate::render_text(&report);
             let staged = path.with_extension("staged.parquet");
-            match ingest_source(&ctx, dict, std::slice::from_ref(&path), None, None, &staged, &Vec::new()) {
+            match crate::support::ingest_one(&ctx, dict, &path, &staged) {
                 Ok(outcome) => {
                     let f = &outcome.files[0];
                     assert_eq!(f.rows_read, f.rows_staged + f.rows_rejected, "{name} mutation {i}");

@@ -75,3 +75,17 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// Ingest one file as a source of `dict` into `staged` (field issues beside it), as `sna ingest` would.
+pub fn ingest_one(
+    ctx: &sna::ingest::IngestContext,
+    dict: &sna::dictionary::Dictionary,
+    path: &Path,
+    staged: &Path,
+) -> Result<sna::ingest::source::SourceOutcome, sna::ingest::IngestError> {
+    let input = sna::ingest::SourceInput { name: dict.name().to_string(), files: vec![sna::ingest::InputFile::plain(path.to_path_buf(), None)] };
+    let issues = staged.with_extension("field_issues.csv");
+    let provenance = Vec::new();
+    let out = sna::ingest::source::SourceOutputs { staged, field_issues: &issues, provenance: &provenance };
+    sna::ingest::source::ingest_source(ctx, dict, &input, None, &out)
+}

@@ -116,7 +116,7 @@ fn validate_agrees_with_ingest_on_what_is_quarantined() {
     let m = read_json(&dir.path().join("out/manifest.json"));
     let f = &m["sources"][0]["files"][0];
     let reg = registry();
-    let report = validate_files(reg.get("police_offences").expect("dict"), &[dir.path().join("raw/offences.csv")], None);
+    let report = validate_files(reg.get("police_offences").expect("dict"), &Default::default(), &[dir.path().join("raw/offences.csv")], None);
     assert_eq!(Some(report.overall.rows_read), f["rows_read"].as_u64());
     assert_eq!(Some(report.overall.rows_invalid), f["rows_rejected"].as_u64());
     // Staged as text, defused in the rejects file.
@@ -189,7 +189,7 @@ fn duplicate_person_keys_are_redacted_in_validate_and_ingest() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("people.csv");
     std::fs::write(&path, "person_id,note\nPER-0001,a\nPER-0002,b\nPER-0001,c\n").expect("write");
-    let report = validate_files(&dict, std::slice::from_ref(&path), None);
+    let report = validate_files(&dict, &Default::default(), std::slice::from_ref(&path), None);
     let json = serde_json::to_string(&report).expect("json");
     assert_eq!(report.overall.duplicates.as_ref().map(|d| d.rows), Some(1));
     assert!(!json.contains("PER-0001") && json.contains("[redacted]"), "{json}");
@@ -197,7 +197,7 @@ fn duplicate_person_keys_are_redacted_in_validate_and_ingest() {
     let geography = Geography::new(wards, None, None);
     let pseudonymiser = Pseudonymiser::new(DEMO_KEY.as_bytes()).expect("key");
     let ctx = IngestContext { geography: &geography, pseudonymiser: &pseudonymiser, progress: sna::progress::Progress::silent(), base_dir: dir.path() };
-    let outcome = sna::ingest::source::ingest_source(&ctx, &dict, &[path], None, None, &dir.path().join("staged.parquet"), &Vec::new()).expect("ingest");
+    let outcome = crate::support::ingest_one(&ctx, &dict, &path, &dir.path().join("staged.parquet")).expect("ingest");
     let rejects = outcome.rejects.rows();
     assert_eq!(rejects.len(), 1);
     assert_eq!((rejects[0].1.reason.as_str(), rejects[0].1.value.as_str()), ("duplicate", "[redacted]"));
