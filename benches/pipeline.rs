@@ -114,7 +114,7 @@ fn bench_scale(scale: u32) -> BenchResult<Vec<Stage>> {
     let out = out.path();
     let progress = Progress::silent();
     stages.push(measure(scale, "ingest", |_| sum_sources(&manifest(out).unwrap_or_default(), "rows_read"), || {
-        Ok(run::ingest(&pipeline, out, &progress)?)
+        Ok(run::ingest(&pipeline, out, &progress).map(|_| ())?)
     })?);
     let staged = sum_sources(&manifest(out)?, "rows_staged");
     stages.push(measure(scale, "analyse", |_| staged, || Ok(run::analyse(&pipeline, out, &progress)?))?);

@@ -22,6 +22,10 @@ struct Cli {
     /// No progress or stage messages (errors are still printed)
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Fail (exit 1) on any warning about the inputs: a source mostly quarantined, a field mostly unreadable,
+    /// times or locations mostly missing
+    #[arg(long, global = true)]
+    strict: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -98,8 +102,9 @@ enum Command {
     Dictionary { name: Option<String> },
 }
 
-fn load(path: &Path, out: &Option<PathBuf>) -> Result<(Pipeline, PathBuf), SnaError> {
-    let p = Pipeline::from_path(path)?;
+fn load(path: &Path, out: &Option<PathBuf>, strict: bool) -> Result<(Pipeline, PathBuf), SnaError> {
+    let mut p = Pipeline::from_path(path)?;
+    p.strict = strict;
     let dir = out.clone().unwrap_or_else(|| p.output_dir.clone());
     Ok((p, dir))
 }
@@ -138,19 +143,19 @@ fn execute(cli: Cli) -> Result<(), SnaError> {
     match cli.command {
         Command::Demo { out, seed } => demo::demo(&out, seed, &progress),
         Command::Run { pipeline, out } => {
-            let (p, dir) = load(&pipeline, &out)?;
+            let (p, dir) = load(&pipeline, &out, cli.strict)?;
             run::run_all(&p, &dir, &progress)
         }
         Command::Ingest { pipeline, out } => {
-            let (p, dir) = load(&pipeline, &out)?;
-            run::ingest(&p, &dir, &progress)
+            let (p, dir) = load(&pipeline, &out, cli.strict)?;
+            run::ingest_only(&p, &dir, &progress)
         }
         Command::Analyse { pipeline, out } => {
-            let (p, dir) = load(&pipeline, &out)?;
+            let (p, dir) = load(&pipeline, &out, cli.strict)?;
             run::analyse(&p, &dir, &progress)
         }
         Command::Report { pipeline, out } => {
-            let (p, dir) = load(&pipeline, &out)?;
+            let (p, dir) = load(&pipeline, &out, cli.strict)?;
             run::report(&p, &dir, &progress)
         }
         Command::Synth { out, seed, scale } => demo::synthesise(&out, seed, scale, &progress),

@@ -9,6 +9,7 @@ pub mod aoristic;
 use super::{AnalysisContext, AnalysisError, TableSink};
 use crate::definition::apply::theme_column;
 use crate::definition::ThemeRef;
+use crate::ingest::source::TIME_UNKNOWN;
 use crate::pipeline::analysis_options::{parse_time, parse_weekday, TimeWindow};
 use crate::pipeline::config::Period;
 use crate::stats::{period_change_with, wilson_interval, ChangeOptions, PeriodChange};
@@ -27,6 +28,8 @@ pub struct TimeRows {
     pub from: Vec<i64>,
     pub to: Vec<Option<i64>>,
     pub period: Vec<i32>,
+    /// Whether the offence's time of day is known (a date alone gives none: left out of hour tables).
+    pub time_known: Vec<bool>,
     /// Per theme (in `themes` order), one flag per row.
     pub flags: Vec<Vec<bool>>,
     pub themes: Vec<ThemeRef>,
@@ -37,6 +40,12 @@ impl TimeRows {
     pub fn of_theme(&self, theme: usize) -> impl Iterator<Item = (i64, Option<i64>, i32)> + '_ {
         let flags: &[bool] = self.flags.get(theme).map(|f| f.as_slice()).unwrap_or(&[]);
         flags.iter().zip(self.from.iter().zip(self.to.iter().zip(&self.period))).filter(|(f, _)| **f).map(|(_, (a, (b, c)))| (*a, *b, *c))
+    }
+
+    /// As [`TimeRows::of_theme`] in one period, each with whether its time of day is known.
+    pub fn of_theme_in(&self, theme: usize, period: i32) -> impl Iterator<Item = (i64, Option<i64>, bool)> + '_ {
+        let flags: &[bool] = self.flags.get(theme).map(|f| f.as_slice()).unwrap_or(&[]);
+        (0..flags.len()).filter(move |&i| flags[i] && self.period[i] == period).map(|i| (self.from[i], self.to[i], self.time_known[i]))
     }
 }
 
@@ -55,19 +64,22 @@ pub fn load_rows(ctx: &AnalysisContext) -> Result<TimeRows, AnalysisError> {
     let schema = lf.clone().collect_schema().map_err(|e| AnalysisError::polars("offence columns", e))?;
     // A source without committed_to still gets an hour profile: every offence then sits in its start hour.
     let to = if schema.get("committed_to").is_some() { col("committed_to").cast(DataType::Int64) } else { lit(NULL).cast(DataType::Int64).alias("committed_to") };
-    let mut cols = vec![col("committed_from").cast(DataType::Int64), to, col("period_index")];
+    // Offences staged with a date but no time of day (older staged folders have no such column: all known).
+    let unknown = if schema.get(TIME_UNKNOWN).is_some() { col(TIME_UNKNOWN).fill_null(lit(false)) } else { lit(false).alias(TIME_UNKNOWN) };
+    let mut cols = vec![col("committed_from").cast(DataType::Int64), to, col("period_index"), unknown];
     cols.extend(themes.iter().map(|t| col(theme_column(&t.key))));
     let df = lf.select(cols).collect().map_err(|e| AnalysisError::polars("reading offence times", e))?;
     let get = |name: &str| df.column(name).map_err(|e| AnalysisError::polars(name, e));
     let from_c = get("committed_from")?.i64().map_err(|e| AnalysisError::polars("committed_from", e))?.clone();
     let to_c = get("committed_to")?.i64().map_err(|e| AnalysisError::polars("committed_to", e))?.clone();
     let period_c = get("period_index")?.i32().map_err(|e| AnalysisError::polars("period_index", e))?.clone();
+    let unknown_c = get(TIME_UNKNOWN)?.bool().map_err(|e| AnalysisError::polars(TIME_UNKNOWN, e))?.clone();
     let mut flag_cols = Vec::new();
     for t in &themes {
         let name = theme_column(&t.key);
         flag_cols.push(get(&name)?.bool().map_err(|e| AnalysisError::polars(&name, e))?.clone());
     }
-    let mut rows = TimeRows { from: Vec::new(), to: Vec::new(), period: Vec::new(), flags: vec![Vec::new(); themes.len()], themes };
+    let mut rows = TimeRows { from: Vec::new(), to: Vec::new(), period: Vec::new(), time_known: Vec::new(), flags: vec![Vec::new(); themes.len()], themes };
     // period_index is only set when committed_from is, but stay safe.
     let mut order: Vec<(i64, Option<i64>, usize)> = (0..df.height()).filter_map(|i| from_c.get(i).map(|f| (f, to_c.get(i), i))).collect();
     order.sort_unstable();
@@ -76,6 +88,7 @@ pub fn load_rows(ctx: &AnalysisContext) -> Result<TimeRows, AnalysisError> {
         rows.from.push(f);
         rows.to.push(to);
         rows.period.push(p);
+        rows.time_known.push(unknown_c.get(i) != Some(true));
         for (k, c) in flag_cols.iter().enumerate() {
             rows.flags[k].push(c.get(i) == Some(true));
         }
@@ -92,11 +105,17 @@ pub struct HourProfile {
     pub offences: u64,
     pub start_hour_only: u64,
     pub whole_week: u64,
+    /// Offences left out because their time of day is unknown (not in `offences`).
+    pub time_unknown: u64,
 }
 
 pub fn hour_profile(rows: &TimeRows, theme: usize, period: i32) -> HourProfile {
-    let mut p = HourProfile { weights: [0.0; HOURS_PER_WEEK], start_counts: [0; HOURS_PER_WEEK], offences: 0, start_hour_only: 0, whole_week: 0 };
-    for (from, to, _) in rows.of_theme(theme).filter(|r| r.2 == period) {
+    let mut p = HourProfile { weights: [0.0; HOURS_PER_WEEK], start_counts: [0; HOURS_PER_WEEK], offences: 0, start_hour_only: 0, whole_week: 0, time_unknown: 0 };
+    for (from, to, known) in rows.of_theme_in(theme, period) {
+        if !known {
+            p.time_unknown += 1;
+            continue;
+        }
         p.offences += 1;
         p.start_counts[aoristic::hour_of_week(from)] += 1;
         match spread(from, to, &mut p.weights) {
@@ -126,6 +145,7 @@ fn with_provenance(ctx: &AnalysisContext, df: PolarsResult<DataFrame>) -> Polars
 pub fn hour_weekday_table(ctx: &AnalysisContext, rows: &TimeRows) -> PolarsResult<DataFrame> {
     let (mut theme, mut label, mut weekday, mut weekday_index, mut hour, mut how) = (vec![], vec![], vec![], vec![], vec![], vec![]);
     let (mut weight, mut share, mut start_count, mut offences, mut start_only, mut whole_week) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut unknown = vec![];
     for (k, t) in rows.themes.iter().enumerate() {
         let p = hour_profile(rows, k, 0);
         for h in 0..HOURS_PER_WEEK {
@@ -142,6 +162,7 @@ pub fn hour_weekday_table(ctx: &AnalysisContext, rows: &TimeRows) -> PolarsResul
             offences.push(p.offences);
             start_only.push(p.start_hour_only);
             whole_week.push(p.whole_week);
+            unknown.push(p.time_unknown);
         }
     }
     let n = theme.len();
@@ -162,6 +183,7 @@ pub fn hour_weekday_table(ctx: &AnalysisContext, rows: &TimeRows) -> PolarsResul
             "theme_offences" => offences,
             "theme_offences_start_hour_only" => start_only,
             "theme_offences_week_or_more" => whole_week,
+            "theme_offences_time_unknown" => unknown,
             "method" => vec![AORISTIC_METHOD; n],
         ),
     )
@@ -385,16 +407,21 @@ pub fn early_hours_window(w: &TimeWindow) -> PolarsResult<WeeklyWindow> {
     Ok(WeeklyWindow::new(&all, start, end))
 }
 
-/// (offences in the window, offences) for one theme in a period, by committed_from.
-pub fn window_count(rows: &TimeRows, theme: usize, period: i32, window: &WeeklyWindow) -> (u64, u64) {
-    let (mut x, mut n) = (0, 0);
-    for (from, _, _) in rows.of_theme(theme).filter(|r| r.2 == period) {
+/// (offences in the window, offences with a time of day, offences without) for one theme in a period, by
+/// committed_from.
+pub fn window_count(rows: &TimeRows, theme: usize, period: i32, window: &WeeklyWindow) -> (u64, u64, u64) {
+    let (mut x, mut n, mut unknown) = (0, 0, 0);
+    for (from, _, known) in rows.of_theme_in(theme, period) {
+        if !known {
+            unknown += 1;
+            continue;
+        }
         n += 1;
         if window.contains(from) {
             x += 1;
         }
     }
-    (x, n)
+    (x, n, unknown)
 }
 
 pub fn nte_table(ctx: &AnalysisContext, rows: &TimeRows) -> PolarsResult<DataFrame> {
@@ -404,9 +431,11 @@ pub fn nte_table(ctx: &AnalysisContext, rows: &TimeRows) -> PolarsResult<DataFra
     ];
     let (mut theme, mut label, mut wkey, mut wlabel, mut wdays, mut wstart, mut wend, mut overnight, mut hours) = (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
     let (mut week_share, mut x_v, mut n_v, mut share, mut lower, mut upper, mut ratio, mut method) = (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut unknown_v = vec![];
     for (k, t) in rows.themes.iter().enumerate() {
         for (key, wl, w) in &windows {
-            let (x, n) = window_count(rows, k, 0, w);
+            let (x, n, unknown) = window_count(rows, k, 0, w);
+            unknown_v.push(unknown);
             let est = wilson_interval(x, n, ctx.confidence).ok();
             let hw = w.hours_per_week();
             let uniform = hw / HOURS_PER_WEEK as f64;
@@ -448,6 +477,7 @@ pub fn nte_table(ctx: &AnalysisContext, rows: &TimeRows) -> PolarsResult<DataFra
             "week_hours_share" => week_share,
             "offences_in_window" => x_v,
             "offences" => n_v,
+            "offences_time_unknown" => unknown_v,
             "share" => share,
             "lower" => lower,
             "upper" => upper,
@@ -479,6 +509,7 @@ mod tests {
             from: items.iter().map(|r| r.0).collect(),
             to: items.iter().map(|r| r.1).collect(),
             period: items.iter().map(|r| r.2).collect(),
+            time_known: vec![true; items.len()],
             flags: vec![items.iter().map(|r| r.3).collect()],
             themes: vec![ThemeRef { key: "serious_violence".into(), label: "Serious violence".into() }],
         }
@@ -558,6 +589,13 @@ mod tests {
             (ms(2025, 11, 19, 20), Some(ms(2025, 11, 22, 2)), 0, true), // starts Wed evening
             (ms(2025, 11, 22, 2), None, 1, true),  // previous period
         ]);
-        assert_eq!(window_count(&r, 0, 0, &w), (1, 3));
+        assert_eq!(window_count(&r, 0, 0, &w), (1, 3, 0));
+        // An offence with a date but no time of day is counted apart, in neither the window nor the total.
+        let mut r = r;
+        r.time_known[0] = false;
+        assert_eq!(window_count(&r, 0, 0, &w), (0, 2, 1));
+        let p = hour_profile(&r, 0, 0);
+        assert_eq!((p.offences, p.time_unknown), (2, 1));
+        assert!((p.weights.iter().sum::<f64>() - 2.0).abs() < 1e-9);
     }
 }

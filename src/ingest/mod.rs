@@ -4,6 +4,7 @@
 pub mod columns;
 pub mod encoding;
 pub mod field_issues;
+pub mod losses;
 pub mod pseudonymise;
 pub mod reader;
 pub mod reference;
@@ -46,6 +47,10 @@ pub enum IngestError {
     MissingParent { source_name: String, parent: String },
     #[error("pseudonym key: {0}")]
     Key(String),
+    #[error("nothing could be staged from:\n  {sources}")]
+    NothingStaged { sources: String },
+    #[error("--strict: {count} warning(s) about the inputs (listed above); the run stops")]
+    Strict { count: usize },
 }
 
 /// For [`crate::fsutil::with_atomic_file`]: creating or renaming the staged file.
@@ -75,6 +80,8 @@ pub struct IngestContext<'a> {
     pub progress: Progress,
     /// Paths are reported relative to this folder (the pipeline's).
     pub base_dir: &'a Path,
+    /// When a source's losses are called out.
+    pub losses: losses::LossThresholds,
 }
 
 impl IngestContext<'_> {
@@ -102,6 +109,11 @@ pub struct SourceReport {
     /// Repaired values by field and reason, with their commonest values.
     pub field_issues: Vec<IssueGroup>,
     pub files: Vec<FileReport>,
+    /// Losses or repairs above the `[ingest]` thresholds.
+    pub warnings: Vec<losses::Warning>,
+    /// Why nothing could be staged (the run fails), when that is so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nothing_staged: Option<String>,
 }
 
 /// One source's files, as configured.
@@ -214,7 +226,7 @@ fn ingest_in_order(
         if let Some(ki) = outcome.key_index.take() {
             indexes.insert(input.name.clone(), ki);
         }
-        reports.push(SourceReport {
+        let mut report = SourceReport {
             source: input.name.clone(),
             dictionary_sha256: dict.hash.clone(),
             staged: format!("staged/{}.parquet", input.name),
@@ -228,7 +240,12 @@ fn ingest_in_order(
             time_unknown,
             field_issues: outcome.field_issues,
             files: outcome.files,
-        });
+            warnings: Vec::new(),
+            nothing_staged: None,
+        };
+        report.warnings = losses::warnings(&report, &outcome.rejects, &ctx.losses);
+        report.nothing_staged = losses::nothing_staged(&report, &outcome.rejects);
+        reports.push(report);
     }
     Ok(reports)
 }

@@ -9,6 +9,7 @@ use thiserror::Error;
 use super::analysis_options::AnalysisOptions;
 use crate::dictionary::mapping::{MappedColumn, SourceMapping};
 pub use crate::ingest::InputFile;
+use crate::ingest::losses::LossThresholds;
 pub use crate::report::maps::classes::{ClassMethod, DEFAULT_CLASS_COUNT, MAX_CLASS_COUNT, MIN_CLASS_COUNT};
 
 #[derive(Debug, Error)]
@@ -40,6 +41,8 @@ struct RawPipeline {
     privacy: RawPrivacy,
     #[serde(default)]
     analysis: Option<toml::Table>,
+    #[serde(default)]
+    ingest: Option<toml::Table>,
     #[serde(default)]
     output: Option<RawOutput>,
     #[serde(default)]
@@ -412,6 +415,10 @@ pub struct Pipeline {
     pub sources: Vec<SourceConfig>,
     pub privacy: PrivacyConfig,
     pub analysis: AnalysisOptions,
+    /// When a source's losses are called out (`[ingest]`, defaults in `seeds/ingest_defaults.toml`).
+    pub ingest: LossThresholds,
+    /// Fail the run on any warning about the inputs (`--strict`).
+    pub strict: bool,
     pub report: ReportOptions,
     pub output_dir: PathBuf,
 }
@@ -597,6 +604,7 @@ impl Pipeline {
         if let Some(w) = analysis.harm_weights.clone() {
             analysis.harm_weights = Some(existing("[analysis] harm_weights", &w)?.display().to_string());
         }
+        let ingest = LossThresholds::from_overrides(raw.ingest.as_ref()).map_err(|(k, m)| invalid(&k, m))?;
         let output_dir = resolve(raw.output.map(|o| o.dir).as_deref().unwrap_or("out"));
 
         Ok(Pipeline {
@@ -614,6 +622,8 @@ impl Pipeline {
             sources,
             privacy: PrivacyConfig { key, suppress_below: pv.suppress_below, round_to: pv.round_to },
             analysis,
+            ingest,
+            strict: false,
             report: ReportOptions {
                 map_classes: raw.report.map_classes,
                 map_class_count: raw.report.map_class_count.unwrap_or(DEFAULT_CLASS_COUNT),

@@ -9,6 +9,7 @@ use crate::dictionary::Registry;
 use crate::error::{Result, SnaError};
 use crate::geo::{AreaFilter, Geography, Lsoa11Lookup, LsoaLookup, WardSet};
 use crate::ingest::pseudonymise::{Pseudonymiser, DEMO_KEY};
+use crate::ingest::losses::Warning;
 use crate::ingest::{ingest_all, IngestContext, SourceInput};
 use crate::progress::Progress;
 use crate::report::{run_report, ReportSettings};
@@ -75,15 +76,16 @@ fn file_entry(p: &Pipeline, path: &Path) -> Result<serde_json::Value> {
     Ok(json!({ "path": rel(p, path), "sha256": sha }))
 }
 
-/// Stage 1: reference data and every source into `staged/`, quarantine into `rejects/`.
-pub fn ingest(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
+/// Stage 1: reference data and every source into `staged/`, quarantine into `rejects/`. Returns the
+/// warnings about the inputs; fails when a source staged nothing (or, with `--strict`, on any warning).
+pub fn ingest(p: &Pipeline, out: &Path, progress: &Progress) -> Result<Vec<Warning>> {
     let started = Instant::now();
     progress.say(&format!("[1/3] ingest: {} source(s) into {}", p.sources.len(), out.join("staged").display()));
     let registry = Registry::embedded()?;
     let (pseudonymiser, key_described) = pseudonymiser(p, progress)?;
     let geography = load_geography(p)?;
     let reference = crate::ingest::reference::stage_reference(p, &geography, out)?;
-    let ctx = IngestContext { geography: &geography, pseudonymiser: &pseudonymiser, progress: *progress, base_dir: &p.base_dir };
+    let ctx = IngestContext { geography: &geography, pseudonymiser: &pseudonymiser, progress: *progress, base_dir: &p.base_dir, losses: p.ingest };
     let inputs: Vec<SourceInput> = p
         .sources
         .iter()
@@ -123,6 +125,8 @@ pub fn ingest(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
     m.set("reference", reference_json);
     m.set("pseudonym_key", json!(key_described));
     m.set("sources", serde_json::to_value(&reports).unwrap_or_default());
+    let warnings: Vec<Warning> = reports.iter().flat_map(|r| r.warnings.iter().cloned()).collect();
+    m.set("warnings", json!(warnings));
     let rejected: u64 = reports.iter().map(|r| r.rows_rejected).sum();
     let read: u64 = reports.iter().map(|r| r.rows_read).sum();
     m.set_timing("ingest", started.elapsed().as_secs_f64());
@@ -131,6 +135,31 @@ pub fn ingest(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
         "  ingest done: {read} rows read, {rejected} quarantined (see {})",
         out.join("rejects").display()
     ));
+    let empty: Vec<String> = reports.iter().filter_map(|r| r.nothing_staged.clone()).collect();
+    if !empty.is_empty() {
+        print_warnings(&warnings);
+        return Err(SnaError::Ingest(crate::ingest::IngestError::NothingStaged { sources: empty.join("\n  ") }));
+    }
+    strict_check(p, &warnings)?;
+    Ok(warnings)
+}
+
+/// Warnings go to stderr whatever `--quiet` says: they are about the results, not progress.
+fn print_warnings(warnings: &[Warning]) {
+    if warnings.is_empty() {
+        return;
+    }
+    eprintln!("{} warning(s) about the inputs (also in manifest.json and at the top of report/summary.md):", warnings.len());
+    for w in warnings {
+        eprintln!("  warning: {}", w.message);
+    }
+}
+
+fn strict_check(p: &Pipeline, warnings: &[Warning]) -> Result<()> {
+    if p.strict && !warnings.is_empty() {
+        print_warnings(warnings);
+        return Err(SnaError::Ingest(crate::ingest::IngestError::Strict { count: warnings.len() }));
+    }
     Ok(())
 }
 
@@ -172,7 +201,17 @@ pub fn report(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
 }
 
 pub fn run_all(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
-    ingest(p, out, progress)?;
+    let warnings = ingest(p, out, progress)?;
     analyse(p, out, progress)?;
-    report(p, out, progress)
+    report(p, out, progress)?;
+    // Repeated at the end, where the analyst looks once the run is over.
+    print_warnings(&warnings);
+    Ok(())
+}
+
+/// `sna ingest` alone: the stage, then its warnings.
+pub fn ingest_only(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
+    let warnings = ingest(p, out, progress)?;
+    print_warnings(&warnings);
+    Ok(())
 }

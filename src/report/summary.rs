@@ -6,11 +6,20 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
-/// Rows read/staged/rejected per source, from the manifest written by ingest.
+fn manifest(out: &Path) -> Option<serde_json::Value> {
+    std::fs::read_to_string(out.join("manifest.json")).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+}
+
+/// Ingest's warnings about the inputs (sources mostly quarantined, fields mostly unreadable, ...).
+fn input_warnings(out: &Path) -> Vec<String> {
+    let m = manifest(out);
+    let Some(list) = m.as_ref().and_then(|m| m.get("warnings")).and_then(|w| w.as_array()) else { return vec![] };
+    list.iter().filter_map(|w| w.get("message").and_then(|v| v.as_str()).map(str::to_string)).collect()
+}
+
+/// Rows read/staged/repaired/rejected per source, from the manifest written by ingest.
 fn data_accounting(out: &Path) -> Vec<String> {
-    let manifest = std::fs::read_to_string(out.join("manifest.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+    let manifest = manifest(out);
     let Some(sources) = manifest.as_ref().and_then(|m| m.get("sources")).and_then(|s| s.as_array()) else {
         return vec![];
     };
@@ -35,10 +44,12 @@ fn data_accounting(out: &Path) -> Vec<String> {
                 .unwrap_or_default();
             let reasons: Vec<String> = reasons.iter().map(|(k, v)| format!("{k} {v}")).collect();
             format!(
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} |",
                 s.get("source").and_then(|v| v.as_str()).unwrap_or(""),
                 thousands(n("rows_read")),
                 thousands(n("rows_staged")),
+                thousands(n("rows_repaired")),
+                thousands(n("time_unknown")),
                 thousands(n("rows_rejected")),
                 if reasons.is_empty() { "-".to_string() } else { reasons.join(", ") }
             )
@@ -105,6 +116,17 @@ pub fn render(
             );
         }
     }
+    if tier == super::Tier::Restricted {
+        let warnings = input_warnings(out);
+        if !warnings.is_empty() {
+            let _ = writeln!(md, "## Warnings about the data\n");
+            let _ = writeln!(md, "Read these before the findings: each describes data that was lost or could not be used as supplied.\n");
+            for w in warnings {
+                let _ = writeln!(md, "- **Warning:** {w}");
+            }
+            let _ = writeln!(md);
+        }
+    }
     let _ = writeln!(md, "## Summary of the Strategic Needs Assessment\n");
     if wards.is_empty() {
         let _ = writeln!(
@@ -164,11 +186,14 @@ pub fn render(
     }
     let _ = writeln!(md, "- Findings resting on fewer than 10 offences or people are marked; rates on them are unreliable.\n");
     if tier == super::Tier::Restricted {
-        let _ = writeln!(md, "| source | rows read | staged | quarantined | reasons |\n|---|---|---|---|---|");
+        let _ = writeln!(md, "| source | rows read | staged | staged with values repaired | no time of day | quarantined | reasons |\n|---|---|---|---|---|---|---|");
         for row in data_accounting(out) {
             let _ = writeln!(md, "{row}");
         }
-        let _ = writeln!(md, "\nQuarantined rows are listed with file, line, reason and field in `rejects/`.\n");
+        let _ = writeln!(
+            md,
+            "\nQuarantined rows are listed with file, line, reason and field in `rejects/<source>.csv`; values that were nulled or kept off their code list (the row is staged) in `rejects/<source>_field_issues.csv`. Records with a date but no time of day are left out of the hour-of-day tables.\n"
+        );
     }
     let _ = writeln!(md, "## Methodology\n");
     let _ = writeln!(md, "- Definition text: \"{}\"", d.file.definition.text);
