@@ -152,6 +152,10 @@ fn good_value(reg: &Registry, dict: &Dictionary, fi: usize, i: usize, key: usize
     if is_dob(dict, name) {
         return String::new(); // the age column is given
     }
+    if f.ethnicity {
+        // Codes of every scheme ingest reads, as exports write them.
+        return ["W1", "B2", "IC3", "A1 - Indian", "Mixed - White and Black Caribbean", "NS"][i % 6].to_string();
+    }
     let (e, n) = (530_100.0 + 100.0 * i as f64, 180_100.0 + 100.0 * i as f64);
     if let Some(loc) = &dict.file.location {
         let is = |x: &Option<String>| x.as_deref() == Some(name);
@@ -275,6 +279,8 @@ pub struct Case {
     pub reject_at: Option<(u64, &'static str)>,
     /// Text the staged column `.0` must hold on some row.
     pub staged_text: Option<(String, String)>,
+    /// Values ingest must repair (null and log) in staged rows, when the case says.
+    pub repaired: Option<u64>,
 }
 
 fn read(rows: u64, rejects: &[(&str, u64)]) -> Outcome {
@@ -308,6 +314,7 @@ pub fn corpus(reg: &Registry, dict: &Dictionary) -> Vec<Case> {
         outcome,
         reject_at: None,
         staged_text: None,
+        repaired: None,
     };
     let mut cases = vec![
         case("good", "csv", Content::Bytes(fresh().csv()), read(all, &[])),
@@ -346,6 +353,7 @@ pub fn corpus(reg: &Registry, dict: &Dictionary) -> Vec<Case> {
     cases.push(case("unterminated_quote", "csv", Content::Bytes(bytes), read(all - per_row + 1, &[("unparseable_row", 1)])));
 
     let date = date_column(dict, &good);
+    let date_required = |dc: usize| dict.field_index(&good.headers[dc]).is_some_and(|fi| dict.fields[fi].spec.required);
     if let Some((dc, with_time)) = date {
         let year = if is_dob(dict, &good.headers[dc]) { 1999 } else { 2025 };
         let t2 = if with_time { " 10:00" } else { "" };
@@ -362,7 +370,16 @@ pub fn corpus(reg: &Registry, dict: &Dictionary) -> Vec<Case> {
         for (i, v) in values.iter().enumerate() {
             t.rows[i][dc] = v.clone();
         }
-        cases.push(case("mixed_dates", "csv", Content::Bytes(t.csv()), read(all, &[("bad_date", 2 * per_row)])));
+        // An unreadable required date quarantines the row; an unreadable optional one (a date of birth) is
+        // nulled and logged, and the row is staged.
+        let required = date_required(dc);
+        let mut c = if required {
+            case("mixed_dates", "csv", Content::Bytes(t.csv()), read(all, &[("bad_date", 2 * per_row)]))
+        } else {
+            case("mixed_dates", "csv", Content::Bytes(t.csv()), read(all, &[]))
+        };
+        c.repaired = Some(if required { 0 } else { 2 * per_row });
+        cases.push(c);
     }
 
     let mut t = fresh();
@@ -391,15 +408,20 @@ pub fn corpus(reg: &Registry, dict: &Dictionary) -> Vec<Case> {
     t.rows[0][tc] = HYPERLINK.to_string();
     t.rows[1][tc] = "@SUM(1+1)".to_string();
     t.rows[3][tc] = "-2+3".to_string();
-    let bad_dates = if let Some((dc, _)) = date {
-        t.rows[2][dc] = DDE.to_string();
-        per_row
-    } else {
-        t.rows[2][tc] = DDE.to_string();
-        0
+    // A formula in a required date quarantines the row; in an optional one (a date of birth) it is nulled.
+    let (bad_dates, repaired) = match date {
+        Some((dc, _)) => {
+            t.rows[2][dc] = DDE.to_string();
+            if date_required(dc) { (per_row, 0) } else { (0, per_row) }
+        }
+        None => {
+            t.rows[2][tc] = DDE.to_string();
+            (0, 0)
+        }
     };
     let mut c = case("formulas", "csv", Content::Bytes(t.csv()), read(all, &[("bad_date", bad_dates)]));
     c.staged_text = staged_field(&t, tc).map(|f| (f, HYPERLINK.to_string()));
+    c.repaired = Some(repaired);
     if bad_dates > 0 {
         c.reject_at = Some((4, "bad_date"));
     }
@@ -409,13 +431,15 @@ pub fn corpus(reg: &Registry, dict: &Dictionary) -> Vec<Case> {
     let mut t = fresh();
     let tc = text_column(dict, &mut t);
     t.rows[1][tc] = "line one\nline two, with a comma; a semicolon and \"quotes\"".to_string();
-    let bad_dates = if let Some((dc, _)) = date {
-        t.rows[3][dc] = "99/99/2025".to_string();
-        per_row
-    } else {
-        0
+    let (bad_dates, repaired) = match date {
+        Some((dc, _)) => {
+            t.rows[3][dc] = "99/99/2025".to_string();
+            if date_required(dc) { (per_row, 0) } else { (0, per_row) }
+        }
+        None => (0, 0),
     };
     let mut c = case("quoted_newlines", "csv", Content::Bytes(t.csv()), read(all, &[("bad_date", bad_dates)]));
+    c.repaired = Some(repaired);
     if bad_dates > 0 {
         c.reject_at = Some((6, "bad_date"));
     }
@@ -623,6 +647,10 @@ fn check_ingested(dict: &Dictionary, case: &Case, report: &ValidationReport, ing
         mine["rejects_by_reason"].as_object().map(|m| m.iter().map(|(k, x)| (k.clone(), x.as_u64().unwrap_or(0))).collect()).unwrap_or_default();
     assert_eq!(&got, rejects, "{what}: rejects by reason");
     assert!(same, "{what}: validate saw {} read / {} invalid, ingest {read_n} / {rejected_n}", report.overall.rows_read, report.overall.rows_invalid);
+    if let Some(n) = case.repaired {
+        assert_eq!(mine["fields_repaired"].as_u64(), Some(n), "{what}: values repaired: {}", mine["field_issues"]);
+        assert_eq!(report.overall.rows_repaired, n, "{what}: validate's repaired rows");
+    }
     if let Some((line, reason)) = case.reject_at {
         assert!(lines.iter().any(|(l, r, _)| *l == line && r == reason), "{what}: no {reason} at line {line}: {lines:?}");
     }

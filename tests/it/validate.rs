@@ -38,6 +38,7 @@ fn messy_offences() -> String {
         "CRIS-0004,+cmd|' /C calc'!A0,ZZZ,SYN,,,,,",
         ",18/03/2025,8N,SYN no ref,700000,1300000,,,",
         "CRIS-0005,01/04/2024 00:00,8N,SYN,,,,,",
+        "CRIS-0006,19/03/2025 12:00,99z,SYN code not on the list,,,,,",
     ]
     .join("\n")
         + "\n"
@@ -58,21 +59,24 @@ fn report_covers_format_mapping_problems_dates_duplicates_and_location_and_write
         "crime_ref <- \"CRIS No\"",
         "committed_from <- \"Committed From\"",
         "ignored columns (not staged): \"Officer Notes\"",
-        "rows: 7 read, 3 valid, 4 invalid",
+        "rows: 8 read, 4 would be staged (1 with values repaired), 4 would be quarantined",
+        "quarantined rows",
         "bad_date",
+        "repaired values (the row is staged)",
         "unknown_code",
+        "e.g. \"99z\"",
         "missing_required",
         "e.g. \"31/02/2025 10:00\"",
-        "committed_from: 2024-04-01 00:00 to 2025-03-18 00:00",
+        "committed_from: 2024-04-01 00:00 to 2025-03-19 12:00",
         "duplicate crime_ref: 1 row(s) repeat 1 key(s), e.g. \"CRIS-0001\" at 5",
         "fields with no column: committed_to",
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }
     // Location: rows 2,3(0,0 is a placeholder),5,7 have coordinates; 2 and 5 plausible; LSOA 2 (1 good).
-    assert!(out.contains("coordinates 57.1% (2 of 4 inside the GB grid)"), "{out}");
-    assert!(out.contains("LSOA code 28.6% (1 of 2 well-formed)"), "{out}");
-    assert!(out.contains("ward code 14.3% (1 of 1 well-formed)"), "{out}");
+    assert!(out.contains("coordinates 50.0% (2 of 4 inside the GB grid)"), "{out}");
+    assert!(out.contains("LSOA code 25.0% (1 of 2 well-formed)"), "{out}");
+    assert!(out.contains("ward code 12.5% (1 of 1 well-formed)"), "{out}");
     // The report never runs a formula or echoes it unshortened into a terminal: it is just text.
     assert!(out.contains(DDE), "{out}");
 }
@@ -85,19 +89,21 @@ fn json_report_has_the_same_numbers() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let j: serde_json::Value = serde_json::from_str(&r.stdout).expect("stdout is JSON");
     let s = &j["overall"];
-    assert_eq!((s["rows_read"].as_u64(), s["rows_valid"].as_u64(), s["rows_invalid"].as_u64()), (Some(7), Some(3), Some(4)));
+    assert_eq!((s["rows_read"].as_u64(), s["rows_valid"].as_u64(), s["rows_invalid"].as_u64()), (Some(8), Some(4), Some(4)));
     let group = |reason: &str, field: &str| {
         s["invalid"].as_array().expect("invalid").iter().find(|g| g["reason"] == reason && g["field"] == field).cloned()
     };
     let bad = group("bad_date", "committed_from").expect("bad_date group");
     assert_eq!(bad["count"], 2);
     assert_eq!(bad["examples"][0]["line"], 4);
-    assert_eq!(group("unknown_code", "ho_code").expect("unknown_code")["count"], 1);
+    let repaired = s["repaired"].as_array().expect("repaired").iter().find(|g| g["reason"] == "unknown_code" && g["field"] == "ho_code").cloned();
+    assert_eq!(repaired.expect("unknown_code repaired")["examples"][0]["line"], 9);
+    assert!(group("unknown_code", "ho_code").is_none(), "a code not on the list does not quarantine");
     assert_eq!(group("missing_required", "crime_ref").expect("missing")["examples"][0]["line"], 7);
     assert_eq!(s["duplicates"]["rows"], 1);
     assert_eq!(s["event_time"]["first"], "2024-04-01 00:00");
     let completeness = |f: &str| s["completeness"].as_array().expect("c").iter().find(|c| c["field"] == f).cloned().expect("field");
-    assert_eq!(completeness("crime_ref")["percent"], 85.7);
+    assert_eq!(completeness("crime_ref")["percent"], 87.5);
     assert_eq!(completeness("reported_at")["column"], false);
     let file = &j["files"][0];
     assert_eq!(file["format"]["encoding"], "utf-8");
@@ -135,7 +141,7 @@ fn exit_codes_unreadable_files_unknown_sources_and_usage() {
     std::fs::write(dir.path().join("pipe.csv"), "CRIS No|Committed From|HO Code\nCRIS-0001|15/03/2025|8N\n").expect("w");
     let r = run(dir.path(), &["validate", "--source", "police_offences", "good.csv", "empty.csv", "pipe.csv"]);
     assert_eq!(r.code, 1);
-    assert!(r.stdout.contains("rows: 6 read, 6 valid, 0 invalid"), "the readable file is still reported: {}", r.stdout);
+    assert!(r.stdout.contains("rows: 6 read, 6 would be staged (0 with values repaired), 0 would be quarantined"), "the readable file is still reported: {}", r.stdout);
     assert!(r.stderr.contains("2 of 3 file(s) could not be read") && r.stderr.contains("empty.csv"), "{}", r.stderr);
     assert!(r.stdout.contains("no column for required field crime_ref"), "{}", r.stdout);
     assert!(r.stdout.contains("hint: the header row is a single column containing '|'"), "{}", r.stdout);
@@ -156,7 +162,8 @@ fn personal_values_are_never_printed() {
                 CRIS-0001,PER-0001,,31/02/1999,F,W1\n\
                 CRIS-0002,PER-0002,,14/03/99,Q,W1\n\
                 CRIS-0003,PER-0003,34,15/03/1990,M,IC3\n\
-                ,PER-0004,150,,M,\n";
+                CRIS-0004,PER-0004,150,,M,\n\
+                ,PER-0005,30,,M,\n";
     std::fs::write(dir.path().join("victims.csv"), text).expect("write");
     for json in [false, true] {
         let mut args = vec!["validate", "--source", "police_victims", "victims.csv"];
@@ -215,7 +222,7 @@ fn xlsx_sheets_dates_numbers_and_duplicates_across_files() {
     assert!(r.stderr.contains("behind.xlsx") && r.stderr.contains("empty"), "{}", r.stderr);
     let r = run(dir.path(), &["validate", "--source", "police_offences", "--sheet", "Data", "behind.xlsx"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("format: xlsx, sheet \"Data\"") && r.stdout.contains("rows: 6 read, 6 valid, 0 invalid"), "{}", r.stdout);
+    assert!(r.stdout.contains("format: xlsx, sheet \"Data\"") && r.stdout.contains("rows: 6 read, 6 would be staged"), "{}", r.stdout);
     // Excel date cells read as the same date-times as the CSV's text.
     assert!(r.stdout.contains("committed_from: 2025-03-01 18:15 to 2025-03-06 23:15"), "{}", r.stdout);
     // The same rows again in a CSV: every key is a duplicate of the workbook's.
