@@ -79,22 +79,27 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         scale: u32,
     },
-    /// Check extracts against a source's dictionary and print a quality summary; writes nothing
+    /// Check extracts against a source's dictionary, or a whole pipeline's sources, and print what would be staged,
+    /// quarantined and repaired; writes nothing
     #[command(
         after_help = "Exit code 0 when every file could be read (even with invalid rows), 1 when a file cannot be read \
-(empty, or a required column missing), 2 for an unknown source.\n\nExamples:\n  sna validate --source police_offences raw/police/offences_2024.csv\n  sna validate --source las --sheet Data --json raw/las.xlsx"
+(empty, or a required column missing) or, with --pipeline, a source would stage nothing; 2 for an unknown source or a \
+bad pipeline file (a mapped header the file does not have).\n\nExamples:\n  sna validate --source police_offences raw/police/offences_2024.csv\n  sna validate --source las --sheet Data --json raw/las.xlsx\n  sna validate --pipeline pipelines/exampleton.toml"
     )]
     Validate {
         /// Source name, as listed by `sna dictionary`
+        #[arg(long, required_unless_present = "pipeline", conflicts_with = "pipeline")]
+        source: Option<String>,
+        /// Check every source of a pipeline file with its columns and values mappings instead
         #[arg(long)]
-        source: String,
+        pipeline: Option<PathBuf>,
         /// Sheet to read from XLSX files (default: the first)
         #[arg(long)]
         sheet: Option<String>,
         /// Print the report as JSON
         #[arg(long)]
         json: bool,
-        #[arg(required = true)]
+        #[arg(required_unless_present = "pipeline")]
         files: Vec<PathBuf>,
     },
     /// Print a source's data dictionary (no name: list the sources)
@@ -159,7 +164,11 @@ fn execute(cli: Cli) -> Result<(), SnaError> {
             run::report(&p, &dir, &progress)
         }
         Command::Synth { out, seed, scale } => demo::synthesise(&out, seed, scale, &progress),
-        Command::Validate { source, sheet, json, files } => validate(&source, &files, sheet.as_deref(), json),
+        Command::Validate { pipeline: Some(path), .. } => {
+            let (p, dir) = load(&path, &None, cli.strict)?;
+            sna::pipeline::check::check_pipeline(&p, &dir)
+        }
+        Command::Validate { source, sheet, json, files, .. } => validate(source.as_deref().unwrap_or_default(), &files, sheet.as_deref(), json),
         Command::Dictionary { name } => dictionary(name),
     }
 }

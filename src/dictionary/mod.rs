@@ -59,11 +59,16 @@ impl Normalise {
         match self {
             Normalise::HoCode => {
                 let compact: String = raw.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase).collect();
-                compact.split('/').map(|part| {
-                    let t = part.trim_start_matches('0');
-                    // A part that was only zeros stays one zero; a part starting with a letter is kept.
-                    if t.is_empty() && !part.is_empty() { "0" } else { t }
-                }).collect::<Vec<_>>().join("/")
+                compact
+                    .split('/')
+                    .map(|part| {
+                        // Leading zeros of the number go (`08N` -> `8N`), but never its last digit (`0Z`, `0`).
+                        let zeros = part.bytes().take_while(|&b| b == b'0').count();
+                        let digits = part.bytes().take_while(u8::is_ascii_digit).count();
+                        &part[zeros.min(digits.saturating_sub(1))..]
+                    })
+                    .collect::<Vec<_>>()
+                    .join("/")
             }
         }
     }
@@ -454,6 +459,8 @@ mod tests {
         assert_eq!(n.apply("4/01"), "4/1");
         assert_eq!(n.apply("105 a"), "105A");
         assert_eq!(n.apply("0"), "0");
+        assert_eq!(n.apply("0Z"), "0Z");
+        assert_eq!(n.apply("000"), "0");
         for ok in ["8N", "105A", "4/1", "4/10", "802", "1", "99Z"] {
             assert!(n.well_formed(ok), "{ok}");
         }

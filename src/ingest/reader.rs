@@ -167,7 +167,17 @@ impl<R: std::io::Read> std::io::Read for Counting<R> {
     }
 }
 
-fn cell_text(cell: &Data) -> String {
+/// Whether a workbook cell is a date-time with a time of day (not midnight).
+fn has_time_of_day(cell: &Data) -> bool {
+    match cell {
+        Data::DateTime(dt) => dt.as_datetime().is_some_and(|v| v.time() != chrono::NaiveTime::MIN),
+        _ => false,
+    }
+}
+
+/// A cell as text. A date cell at midnight is written as a date alone (its time is unknown) unless its
+/// column holds times of day elsewhere (`column_has_times`): then midnight is a real time.
+fn cell_text(cell: &Data, column_has_times: bool) -> String {
     match cell {
         Data::Empty => String::new(),
         Data::String(s) => s.clone(),
@@ -176,7 +186,7 @@ fn cell_text(cell: &Data) -> String {
         Data::Float(f) => f.to_string(),
         Data::Bool(b) => if *b { "TRUE".into() } else { "FALSE".into() },
         Data::DateTime(dt) => match dt.as_datetime() {
-            Some(v) if v.time() == chrono::NaiveTime::MIN => v.format("%Y-%m-%d").to_string(),
+            Some(v) if v.time() == chrono::NaiveTime::MIN && !column_has_times => v.format("%Y-%m-%d").to_string(),
             Some(v) => v.format("%Y-%m-%dT%H:%M:%S").to_string(),
             None => format!("{}", dt.as_f64()),
         },
@@ -209,13 +219,22 @@ fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<TableReader, IngestErro
         IngestError::file(path, &format!("sheet \"{name}\" is empty: expected a header row{hint}"))
     })?;
     // Columns left of the used range are empty; keep positions aligned with the header.
-    let headers: Vec<String> = header.iter().map(|c| cell_text(c).trim().to_string()).collect();
+    let headers: Vec<String> = header.iter().map(|c| cell_text(c, false).trim().to_string()).collect();
     let width = headers.len();
+    // The sheet is in memory already, so which columns hold times of day costs one pass.
+    let mut has_times = vec![false; range.width()];
+    for r in range.rows().skip(1) {
+        for (c, cell) in r.iter().enumerate() {
+            if has_time_of_day(cell) {
+                has_times[c] = true;
+            }
+        }
+    }
     let data: Vec<RowItem> = rows
         .enumerate()
         .filter(|(_, r)| r.iter().any(|c| !matches!(c, Data::Empty)))
         .map(|(i, r)| {
-            let mut cells: Vec<String> = r.iter().map(cell_text).collect();
+            let mut cells: Vec<String> = r.iter().enumerate().map(|(c, cell)| cell_text(cell, has_times.get(c).copied().unwrap_or(false))).collect();
             cells.resize(width, String::new());
             RowItem::Row(RawRow { line: first_row + i as u64 + 2, cells: csv::StringRecord::from(cells) })
         })
@@ -263,6 +282,34 @@ mod tests {
         let items: Vec<RowItem> = t.rows.collect();
         assert!(matches!(&items[0], RowItem::Row(r) if r.cells == vec!["1", "2", "3"]));
         assert!(matches!(&items[1], RowItem::Bad(b) if b.line == 3 && b.message.contains("expected 3 fields, found 2")));
+    }
+
+    #[test]
+    fn workbook_midnights_are_times_only_in_columns_that_hold_times() {
+        use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.xlsx");
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        let (dt, d) = (Format::new().set_num_format("dd/mm/yyyy hh:mm"), Format::new().set_num_format("dd/mm/yyyy"));
+        ws.write_string(0, 0, "call_at").expect("w");
+        ws.write_string(0, 1, "referral_date").expect("w");
+        let at = |s: &str| ExcelDateTime::parse_from_str(s).expect("datetime");
+        ws.write_datetime_with_format(1, 0, &at("2025-01-31T00:00:00"), &dt).expect("w");
+        ws.write_datetime_with_format(2, 0, &at("2025-01-31T23:15:00"), &dt).expect("w");
+        ws.write_datetime_with_format(1, 1, &at("2025-02-01T00:00:00"), &d).expect("w");
+        ws.write_datetime_with_format(2, 1, &at("2025-02-02T00:00:00"), &d).expect("w");
+        wb.save(&path).expect("save");
+        let t = open_table(&path, None).expect("opens");
+        let rows: Vec<Vec<String>> = t
+            .rows
+            .map(|r| match r {
+                RowItem::Row(r) => r.cells.iter().map(str::to_string).collect(),
+                RowItem::Bad(b) => panic!("{}", b.message),
+            })
+            .collect();
+        assert_eq!(rows[0], ["2025-01-31T00:00:00", "2025-02-01"]);
+        assert_eq!(rows[1], ["2025-01-31T23:15:00", "2025-02-02"]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The pipeline file, the orchestration of the three stages, and the run manifest.
 
 pub mod analysis_options;
+pub mod check;
 pub mod config;
 pub mod demo;
 pub mod manifest;

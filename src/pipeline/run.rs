@@ -76,9 +76,39 @@ fn file_entry(p: &Pipeline, path: &Path) -> Result<serde_json::Value> {
     Ok(json!({ "path": rel(p, path), "sha256": sha }))
 }
 
+/// What ingest found wrong with the inputs: warnings, and the sources that staged nothing.
+pub struct IngestVerdict {
+    pub warnings: Vec<Warning>,
+    /// Why each source that staged nothing did so.
+    pub empty: Vec<String>,
+}
+
+impl IngestVerdict {
+    /// Fails when a source staged nothing, or (`strict`) on any warning.
+    pub fn check(&self, strict: bool) -> Result<()> {
+        if !self.empty.is_empty() {
+            return Err(SnaError::Ingest(crate::ingest::IngestError::NothingStaged { sources: self.empty.join("\n  ") }));
+        }
+        if strict && !self.warnings.is_empty() {
+            return Err(SnaError::Ingest(crate::ingest::IngestError::Strict { count: self.warnings.len() }));
+        }
+        Ok(())
+    }
+}
+
 /// Stage 1: reference data and every source into `staged/`, quarantine into `rejects/`. Returns the
 /// warnings about the inputs; fails when a source staged nothing (or, with `--strict`, on any warning).
 pub fn ingest(p: &Pipeline, out: &Path, progress: &Progress) -> Result<Vec<Warning>> {
+    let verdict = ingest_stage(p, out, progress)?;
+    if let Err(e) = verdict.check(p.strict) {
+        print_warnings(&verdict.warnings);
+        return Err(e);
+    }
+    Ok(verdict.warnings)
+}
+
+/// Stage 1 without judging the result (see [`IngestVerdict::check`]).
+pub fn ingest_stage(p: &Pipeline, out: &Path, progress: &Progress) -> Result<IngestVerdict> {
     let started = Instant::now();
     progress.say(&format!("[1/3] ingest: {} source(s) into {}", p.sources.len(), out.join("staged").display()));
     let registry = Registry::embedded()?;
@@ -136,12 +166,7 @@ pub fn ingest(p: &Pipeline, out: &Path, progress: &Progress) -> Result<Vec<Warni
         out.join("rejects").display()
     ));
     let empty: Vec<String> = reports.iter().filter_map(|r| r.nothing_staged.clone()).collect();
-    if !empty.is_empty() {
-        print_warnings(&warnings);
-        return Err(SnaError::Ingest(crate::ingest::IngestError::NothingStaged { sources: empty.join("\n  ") }));
-    }
-    strict_check(p, &warnings)?;
-    Ok(warnings)
+    Ok(IngestVerdict { warnings, empty })
 }
 
 /// Warnings go to stderr whatever `--quiet` says: they are about the results, not progress.
@@ -155,13 +180,6 @@ fn print_warnings(warnings: &[Warning]) {
     }
 }
 
-fn strict_check(p: &Pipeline, warnings: &[Warning]) -> Result<()> {
-    if p.strict && !warnings.is_empty() {
-        print_warnings(warnings);
-        return Err(SnaError::Ingest(crate::ingest::IngestError::Strict { count: warnings.len() }));
-    }
-    Ok(())
-}
 
 /// Stage 2: staged Parquet into `tables/`.
 pub fn analyse(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
