@@ -170,6 +170,23 @@ pub struct FieldSpec {
     /// Personal data: never echoed into rejects either.
     #[serde(default)]
     pub sensitive: bool,
+    /// Values that mean "nothing recorded" for this field (matched ignoring case), read as empty without a
+    /// repair: `Under investigation` is no outcome yet, not an unknown outcome.
+    #[serde(default)]
+    pub null_values: Vec<String>,
+}
+
+/// Values any export may write for an empty cell (matched ignoring case), read as empty in every field.
+pub const EMPTY_VALUES: [&str; 4] = ["null", "n/a", "#n/a", "-"];
+
+impl FieldSpec {
+    /// Whether a trimmed cell means "nothing recorded".
+    pub fn is_empty_value(&self, s: &str) -> bool {
+        // Checked on every cell: the length test keeps ordinary values off the comparisons.
+        s.is_empty()
+            || (s.len() <= 4 && EMPTY_VALUES.iter().any(|e| s.eq_ignore_ascii_case(e)))
+            || (!self.null_values.is_empty() && self.null_values.iter().any(|e| s.eq_ignore_ascii_case(e.trim())))
+    }
 }
 
 fn yes() -> bool {

@@ -146,7 +146,7 @@ impl Cell {
 /// field that cannot be read rejects the row; anything else is repaired and reported.
 pub fn parse_cell(line: u64, f: &CompiledField, raw: &str, time: Option<&str>, opts: ParseOptions) -> Result<Cell, Reject> {
     let s = raw.trim();
-    if s.is_empty() {
+    if f.spec.is_empty_value(s) {
         return Ok(Cell::plain(None, false));
     }
     let name = &f.spec.name;

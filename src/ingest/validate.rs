@@ -450,8 +450,8 @@ fn validate_file(
         let cell = |fi: Option<usize>| -> &str {
             fi.and_then(|fi| headers.column_of(fi)).and_then(|ci| row.cells.get(ci)).unwrap_or("")
         };
-        for fi in 0..dict.fields.len() {
-            if !cell(Some(fi)).trim().is_empty() {
+        for (fi, f) in dict.fields.iter().enumerate() {
+            if !f.spec.is_empty_value(cell(Some(fi)).trim()) {
                 tally.non_empty[fi] += 1;
             }
         }

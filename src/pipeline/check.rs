@@ -149,9 +149,49 @@ pub fn render(manifest: &Value, out_dir: &Path) -> String {
     out
 }
 
+/// Every file's header row against its source's dictionary and mapping, so that all the mapping problems of
+/// a pipeline are listed at once (ingest stops at the first).
+fn header_problems(p: &Pipeline) -> Result<Vec<(bool, String)>> {
+    let registry = crate::dictionary::Registry::embedded()?;
+    let mut problems = Vec::new();
+    for s in &p.sources {
+        let dict = registry.get(&s.name)?;
+        for f in &s.files {
+            let display = f.path.strip_prefix(&p.base_dir).unwrap_or(&f.path).display().to_string();
+            let table = crate::ingest::reader::open_table(&f.path, f.sheet.as_deref())
+                .and_then(|t| crate::ingest::reshape::apply(dict.file.reshape.as_ref(), &f.path, t));
+            let found = match table {
+                Ok(t) => t.headers,
+                Err(e) => {
+                    problems.push((false, e.to_string()));
+                    continue;
+                }
+            };
+            if let Err(e) = crate::ingest::source::map_headers(dict, &s.name, &display, &found, &f.mapping) {
+                problems.push((e.is_usage(), e.to_string()));
+            }
+        }
+    }
+    Ok(problems)
+}
+
 /// Check `p`'s sources; print the account; fail as `sna ingest` would (a source with nothing staged, a
 /// mapped header missing, `--strict` warnings).
 pub fn check_pipeline(p: &Pipeline, out_dir: &Path) -> Result<()> {
+    let problems = header_problems(p)?;
+    if !problems.is_empty() {
+        println!("{} ({}): {} file(s) cannot be read as mapped:", p.name, p.origin, problems.len());
+        for (_, m) in &problems {
+            println!("  {m}");
+        }
+        let message = format!("{} file(s) cannot be read as mapped (listed above); nothing was checked further", problems.len());
+        // A mapping naming a header the file lacks is a pipeline-file error (exit 2); anything else exit 1.
+        return Err(if problems.iter().all(|(usage, _)| *usage) {
+            SnaError::Usage(message)
+        } else {
+            SnaError::Ingest(crate::ingest::IngestError::File { file: p.origin.clone(), message })
+        });
+    }
     let scratch = Scratch::new().map_err(|e| SnaError::io("creating a temporary folder for the check", e))?;
     let verdict = ingest_stage(p, &scratch.0, &Progress::new(true))?;
     let manifest: Option<Value> = std::fs::read_to_string(scratch.0.join("manifest.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
