@@ -6,6 +6,7 @@ use super::AnalysisError;
 use super::records::{persons_from_frame, Persons};
 use crate::definition::apply::{flag_offences, theme_column, YOUNGEST_SUSPECT_AGE, YOUNGEST_VICTIM_AGE};
 use crate::definition::Definition;
+use crate::ingest::source::TIME_UNKNOWN;
 use crate::pipeline::config::Period;
 use crate::step_timer::StepTimer;
 use polars::prelude::*;
@@ -153,7 +154,7 @@ pub fn theme_columns(def: &Definition) -> Vec<String> {
 /// Offence columns the analysis modules read: besides these, the definition's theme columns and the offence
 /// flags its themes use. A module that reads another offence column must add it here.
 const ANALYSED_COLUMNS: &[&str] =
-    &["crime_ref", "period_index", "committed_from", "committed_to", "sanction_detection", "ward_code", "location_status", "ho_code"];
+    &["crime_ref", "period_index", "committed_from", "committed_to", "sanction_detection", "ward_code", "location_status", "ho_code", TIME_UNKNOWN];
 
 impl Staged {
     /// Runs the definition over the offences once and keeps the result in memory: every table family reads

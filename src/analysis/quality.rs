@@ -1,6 +1,7 @@
 //! Data quality: per staged source and field, completeness (share non-null); per source and file, rejects
-//! by reason as ingest recorded them in `manifest.json`; per located source, the shares of records that
-//! were unlocated or outside the area (from the staged `location_status`).
+//! by reason as ingest recorded them in `manifest.json`; per source, field and reason, the values ingest
+//! repaired (from the manifest's summary); per located source, the shares of records that were unlocated
+//! or outside the area (from the staged `location_status`).
 
 use super::inputs::scan;
 use super::partners::strings;
@@ -32,8 +33,10 @@ pub fn write_tables(ctx: &AnalysisContext, sink: &mut TableSink) -> Result<(), A
         location.extend(location_shares(ctx, source, lf)?);
     }
     let rejects = manifest.as_ref().map(|m| reject_rows(m, &sources)).unwrap_or_default();
+    let issues = manifest.as_ref().map(|m| field_issue_rows(m, &sources)).unwrap_or_default();
     sink.write("quality_completeness", completeness_table(ctx, &completeness))?;
     sink.write("quality_rejects", rejects_table(ctx, &rejects))?;
+    sink.write("quality_field_issues", field_issues_table(ctx, &issues))?;
     sink.write("quality_location", location_table(ctx, &location))?;
     Ok(())
 }
@@ -167,6 +170,70 @@ fn rejects_table(ctx: &AnalysisContext, rows: &[RejectRow]) -> PolarsResult<Data
     )
 }
 
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssueRow {
+    source: String,
+    field: String,
+    reason: String,
+    repair: String,
+    value: String,
+    rows: u64,
+    rows_staged: u64,
+}
+
+/// Repaired values as ingest summarised them in the manifest: one row per source, field, reason and value
+/// (commonest first, the rest as "(other values)"), e.g. every HO code not on the list with its count.
+fn field_issue_rows(manifest: &serde_json::Value, sources: &[String]) -> Vec<IssueRow> {
+    let mut out = Vec::new();
+    let Some(list) = manifest.get("sources").and_then(|s| s.as_array()) else { return out };
+    let text = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+    for s in list {
+        let name = text(s, "source");
+        if !sources.contains(&name) {
+            continue;
+        }
+        let staged = s.get("rows_staged").and_then(|x| x.as_u64()).unwrap_or(0);
+        for g in s.get("field_issues").and_then(|g| g.as_array()).map(Vec::as_slice).unwrap_or(&[]) {
+            let row = |value: String, rows: u64| IssueRow {
+                source: name.clone(),
+                field: text(g, "field"),
+                reason: text(g, "reason"),
+                repair: text(g, "repair"),
+                value,
+                rows,
+                rows_staged: staged,
+            };
+            for pair in g.get("values").and_then(|v| v.as_array()).map(Vec::as_slice).unwrap_or(&[]) {
+                if let (Some(v), Some(n)) = (pair.get(0).and_then(|x| x.as_str()), pair.get(1).and_then(|x| x.as_u64())) {
+                    out.push(row(v.to_string(), n));
+                }
+            }
+            let other = g.get("other_values").and_then(|x| x.as_u64()).unwrap_or(0);
+            if other > 0 {
+                out.push(row("(other values)".into(), other));
+            }
+        }
+    }
+    out
+}
+
+fn field_issues_table(ctx: &AnalysisContext, rows: &[IssueRow]) -> PolarsResult<DataFrame> {
+    let n = rows.len();
+    let text = |f: &dyn Fn(&IssueRow) -> &str| rows.iter().map(|r| f(r).to_string()).collect::<Vec<_>>();
+    df!(
+        "definition" => vec![ctx.definition.name().to_string(); n],
+        "definition_sha256" => vec![ctx.definition.sha256.clone(); n],
+        "source" => text(&|r| &r.source),
+        "field" => text(&|r| &r.field),
+        "reason" => text(&|r| &r.reason),
+        "repair" => text(&|r| &r.repair),
+        "value" => text(&|r| &r.value),
+        "rows" => rows.iter().map(|r| r.rows).collect::<Vec<_>>(),
+        "rows_staged" => rows.iter().map(|r| r.rows_staged).collect::<Vec<_>>(),
+        "share_of_rows_staged" => rows.iter().map(|r| if r.rows_staged > 0 { Some(r.rows as f64 / r.rows_staged as f64) } else { None }).collect::<Vec<_>>(),
+    )
+}
+
 #[derive(Debug, Clone)]
 pub struct LocationRow {
     source: String,
@@ -232,5 +299,18 @@ mod tests {
         let rows = reject_rows(&m, &["las".to_string()]);
         let got: Vec<(String, String, u64)> = rows.iter().map(|r| (r.file.clone(), r.reason.clone(), r.rejects)).collect();
         assert_eq!(got, [("a.csv".into(), "bad_date".into(), 2), ("a.csv".into(), "duplicate".into(), 1), ("b.csv".into(), "none".into(), 0)]);
+    }
+
+    #[test]
+    fn repaired_values_come_from_the_manifest_with_their_frequencies() {
+        let m: serde_json::Value = serde_json::from_str(
+            r#"{"sources":[{"source":"police_offences","rows_staged":100,"field_issues":[{"field":"ho_code","reason":"unknown_code","repair":"kept as read","count":9,"values":[["99X",6],["12Z",2]],"other_values":1}]}]}"#,
+        )
+        .expect("json");
+        let rows = field_issue_rows(&m, &["police_offences".to_string()]);
+        let got: Vec<(&str, u64)> = rows.iter().map(|r| (r.value.as_str(), r.rows)).collect();
+        assert_eq!(got, [("99X", 6), ("12Z", 2), ("(other values)", 1)]);
+        assert!(rows.iter().all(|r| r.field == "ho_code" && r.rows_staged == 100));
+        assert!(field_issue_rows(&m, &["las".to_string()]).is_empty());
     }
 }

@@ -57,8 +57,9 @@ pub fn night_time(nte: &Rows, theme: &str, label: &str) -> Option<String> {
         (_, Some(u)) if u < hours => "less than",
         _ => "in line with",
     };
+    let timed = if num(row, "offences_time_unknown").unwrap_or(0.0) > 0.0 { " with a time of day recorded" } else { "" };
     Some(format!(
-        "{} of {} offences ({} of {}) were committed during the night-time economy ({window}), {comparison} the {} of the week's hours it covers.",
+        "{} of {} offences{timed} ({} of {}) were committed during the night-time economy ({window}), {comparison} the {} of the week's hours it covers.",
         pct(share),
         label.to_lowercase(),
         thousands(k as u64),
@@ -79,7 +80,19 @@ pub fn peak_hours(hours: &Rows, theme: &str) -> Option<String> {
     }
     bins.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let top: Vec<String> = bins.into_iter().take(3).map(|b| b.1).collect();
-    Some(format!("The busiest hours of the week (offences spread over their recorded time window) began at {}.", top.join(", ")))
+    let mut out = format!("The busiest hours of the week (offences spread over their recorded time window) began at {}.", top.join(", "));
+    let first = hours.first(&[("theme", theme)]);
+    let unknown = first.and_then(|r| num(r, "theme_offences_time_unknown")).unwrap_or(0.0);
+    let known = first.and_then(|r| num(r, "theme_offences")).unwrap_or(0.0);
+    if unknown > 0.0 {
+        out.push_str(&format!(
+            " {} of {} offences ({}) had a date but no time of day recorded and are left out of the hours and the night-time share.",
+            thousands(unknown as u64),
+            thousands((unknown + known) as u64),
+            pct(unknown / (unknown + known))
+        ));
+    }
+    Some(out)
 }
 
 /// "Young people under 25 were 38% of victims with a known age (1,234 of 3,210); 75% of young victims were

@@ -17,6 +17,32 @@ fn input_warnings(out: &Path) -> Vec<String> {
     list.iter().filter_map(|w| w.get("message").and_then(|v| v.as_str()).map(str::to_string)).collect()
 }
 
+/// "police_offences outcome_code: 1,125 values nulled (unknown_code), e.g. "Evidential difficulties" (1,125)".
+fn repaired_fields(out: &Path) -> Vec<String> {
+    let m = manifest(out);
+    let Some(sources) = m.as_ref().and_then(|m| m.get("sources")).and_then(|s| s.as_array()) else { return vec![] };
+    let mut lines = Vec::new();
+    for s in sources {
+        let source = s.get("source").and_then(|v| v.as_str()).unwrap_or("");
+        for g in s.get("field_issues").and_then(|g| g.as_array()).map(Vec::as_slice).unwrap_or(&[]) {
+            let t = |k: &str| g.get(k).and_then(|v| v.as_str()).unwrap_or("");
+            let examples: Vec<String> = g
+                .get("values")
+                .and_then(|v| v.as_array())
+                .map(|vals| {
+                    vals.iter()
+                        .take(3)
+                        .filter_map(|p| Some(format!("\"{}\" ({})", p.get(0)?.as_str()?.replace('|', "/"), thousands(p.get(1)?.as_u64()?))))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let count = g.get("count").and_then(|v| v.as_u64()).unwrap_or(0);
+            lines.push(format!("{source} `{}`: {} value(s) {} ({}), e.g. {}", t("field"), thousands(count), t("repair"), t("reason"), examples.join(", ")));
+        }
+    }
+    lines
+}
+
 /// Rows read/staged/repaired/rejected per source, from the manifest written by ingest.
 fn data_accounting(out: &Path) -> Vec<String> {
     let manifest = manifest(out);
@@ -194,6 +220,7 @@ pub fn render(
             md,
             "\nQuarantined rows are listed with file, line, reason and field in `rejects/<source>.csv`; values that were nulled or kept off their code list (the row is staged) in `rejects/<source>_field_issues.csv`. Records with a date but no time of day are left out of the hour-of-day tables.\n"
         );
+        bullets(&mut md, "Values repaired at ingest (rows staged; see `tables/quality_field_issues`)", repaired_fields(out));
     }
     let _ = writeln!(md, "## Methodology\n");
     let _ = writeln!(md, "- Definition text: \"{}\"", d.file.definition.text);
