@@ -104,6 +104,8 @@ enum Slot {
 
 struct StagedSchema {
     slots: Vec<(String, ColumnKind, Slot)>,
+    /// Some field stages a `<field>_known` column.
+    has_known: bool,
 }
 
 fn kind_of(t: FieldType) -> ColumnKind {
@@ -154,7 +156,8 @@ impl StagedSchema {
         if let Some(parent) = &dict.file.source.parent {
             slots.push((parent_row_column(&parent.source), ColumnKind::Int, Slot::ParentRow));
         }
-        StagedSchema { slots }
+        let has_known = slots.iter().any(|(_, _, s)| matches!(s, Slot::Known(_)));
+        StagedSchema { slots, has_known }
     }
 }
 
@@ -416,6 +419,8 @@ fn ingest_into(
                         b[1].push(Some(Value::Int(line as i64)));
                         let group_of = |fi: usize| groups.iter().find(|(f, _)| *f == fi).map(|(_, g)| g);
                         let mut values = values;
+                        // Which fields hold a value, read before the slots below move the values out.
+                        let present: Vec<bool> = if schema.has_known { values.iter().map(Option::is_some).collect() } else { Vec::new() };
                         for (bi, (_, _, slot)) in schema.slots.iter().enumerate() {
                             let column = &mut b[bi + 2];
                             match slot {
@@ -427,8 +432,8 @@ fn ingest_into(
                                 Slot::LocationStatus => column.push_str(Some(status)),
                                 Slot::ParentRow => column.push(parent_row.map(|r| Value::Int(r as i64))),
                                 Slot::Known(fi) => {
-                                    let present = matches!(values.get(*fi), Some(Some(_)));
-                                    column.push(present.then(|| Value::Bool(!unknown_kept.contains(fi))));
+                                    let has = present.get(*fi).copied().unwrap_or(false);
+                                    column.push(has.then(|| Value::Bool(!unknown_kept.contains(fi))));
                                 }
                                 Slot::TimeUnknown => column.push(Some(Value::Bool(time_unknown))),
                             }

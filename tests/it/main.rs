@@ -10,6 +10,7 @@ mod cli_errors;
 mod demo_end_to_end;
 mod keys_and_stages;
 mod public_tier;
+mod real_extracts;
 mod real_public_data;
 mod report_charts;
 mod report_maps;
