@@ -17,6 +17,11 @@ pub fn render(d: &Dictionary) -> String {
     if let Some(p) = &s.parent {
         let _ = writeln!(out, "links to: {} by {} (unlinked rows are rejected as orphan_record)", p.source, p.key);
     }
+    let _ = writeln!(
+        out,
+        "A row is quarantined only when a required field is missing or unreadable or its key repeats; a bad optional value is nulled and logged in rejects/{}_field_issues.csv.",
+        s.name
+    );
     let _ = writeln!(out, "\nfield                     type      req  notes");
     for f in &d.fields {
         let spec = &f.spec;
@@ -38,6 +43,19 @@ pub fn render(d: &Dictionary) -> String {
             let shown: Vec<&str> = codes.iter().take(12).copied().collect();
             let more = if codes.len() > 12 { format!(" +{} more", codes.len() - 12) } else { String::new() };
             notes.push(format!("codes: {}{more}", shown.join(" ")));
+        }
+        if f.codes.is_some() {
+            notes.push(match &f.on_unknown {
+                super::OnUnknown::Keep => format!("other codes kept as read ({}_known = false)", spec.name),
+                super::OnUnknown::Null => "other values nulled".to_string(),
+                super::OnUnknown::MapTo(c) => format!("other values set to {c}"),
+            });
+        }
+        if spec.normalise.is_some() {
+            notes.push("codes tidied (case, spaces, leading zeros)".into());
+        }
+        if !spec.null_values.is_empty() {
+            notes.push(format!("empty when: {}", spec.null_values.join(", ")));
         }
         if let Some(ff) = &spec.fill_from {
             notes.push(format!("filled from {}.{} when empty", ff.seed, ff.column));

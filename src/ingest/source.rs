@@ -102,10 +102,9 @@ enum Slot {
     TimeUnknown,
 }
 
+/// Slots in staged-column order; a `Known(fi)` slot always comes right after its `Field(fi)`.
 struct StagedSchema {
     slots: Vec<(String, ColumnKind, Slot)>,
-    /// Some field stages a `<field>_known` column.
-    has_known: bool,
 }
 
 fn kind_of(t: FieldType) -> ColumnKind {
@@ -156,8 +155,7 @@ impl StagedSchema {
         if let Some(parent) = &dict.file.source.parent {
             slots.push((parent_row_column(&parent.source), ColumnKind::Int, Slot::ParentRow));
         }
-        let has_known = slots.iter().any(|(_, _, s)| matches!(s, Slot::Known(_)));
-        StagedSchema { slots, has_known }
+        StagedSchema { slots }
     }
 }
 
@@ -419,22 +417,23 @@ fn ingest_into(
                         b[1].push(Some(Value::Int(line as i64)));
                         let group_of = |fi: usize| groups.iter().find(|(f, _)| *f == fi).map(|(_, g)| g);
                         let mut values = values;
-                        // Which fields hold a value, read before the slots below move the values out.
-                        let present: Vec<bool> = if schema.has_known { values.iter().map(Option::is_some).collect() } else { Vec::new() };
+                        // Whether the last field slot held a value: its `<field>_known` slot follows it directly.
+                        let mut field_present = false;
                         for (bi, (_, _, slot)) in schema.slots.iter().enumerate() {
                             let column = &mut b[bi + 2];
                             match slot {
-                                Slot::Field(fi) => column.push(values.get_mut(*fi).and_then(Option::take)),
+                                Slot::Field(fi) => {
+                                    let v = values.get_mut(*fi).and_then(Option::take);
+                                    field_present = v.is_some();
+                                    column.push(v);
+                                }
                                 Slot::EthnicGroup(fi) => column.push_str(Some(group_of(*fi).map_or("", |g| g.0))),
                                 Slot::EthnicityScheme(fi) => column.push_str(Some(group_of(*fi).map_or("", |g| g.1))),
                                 Slot::WardCode => column.push_str(located_ward.map(|w| w.code.as_str())),
                                 Slot::WardName => column.push_str(located_ward.map(|w| w.name.as_str())),
                                 Slot::LocationStatus => column.push_str(Some(status)),
                                 Slot::ParentRow => column.push(parent_row.map(|r| Value::Int(r as i64))),
-                                Slot::Known(fi) => {
-                                    let has = present.get(*fi).copied().unwrap_or(false);
-                                    column.push(has.then(|| Value::Bool(!unknown_kept.contains(fi))));
-                                }
+                                Slot::Known(fi) => column.push(field_present.then(|| Value::Bool(!unknown_kept.contains(fi)))),
                                 Slot::TimeUnknown => column.push(Some(Value::Bool(time_unknown))),
                             }
                         }
