@@ -273,6 +273,8 @@ pub struct Dictionary {
     /// Ethnicity codes with their descriptions and the text forms exports use (`W1 - White British`,
     /// `White - British`, `IC3`), for fields with `ethnicity = true`.
     pub ethnicity_codes: Arc<CodeLookup>,
+    /// Index of the `event_time` field, resolved once (rows look it up).
+    pub event_field: Option<usize>,
 }
 
 impl Dictionary {
@@ -384,7 +386,8 @@ impl Dictionary {
         let ethnicity_columns = ethnicity.column_index("ethnic_group").zip(ethnicity.column_index("scheme"));
         let ethnicity_codes = Arc::new(seed_lookup(&ethnicity, None));
         let hash = hex::encode(Sha256::digest(text.as_bytes()));
-        Ok(Dictionary { file, fields, text: text.to_string(), hash, ethnicity, ethnicity_columns, age_fields, ethnicity_codes })
+        let event_field = file.source.event_time.as_ref().and_then(|n| seen.get(n).copied());
+        Ok(Dictionary { file, fields, text: text.to_string(), hash, ethnicity, ethnicity_columns, age_fields, ethnicity_codes, event_field })
     }
 }
 

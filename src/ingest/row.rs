@@ -220,7 +220,7 @@ impl RowReader<'_> {
     /// Parse every field of a row, then fill empty fields from seed tables and check required fields.
     pub fn parse(&self, line: u64, cells: &csv::StringRecord) -> Result<ParsedRow, Reject> {
         let dict = self.dict;
-        let event = dict.file.source.event_time.as_ref().and_then(|n| dict.field_index(n));
+        let event = dict.event_field;
         let mut row = ParsedRow { values: Vec::with_capacity(dict.fields.len()), ..ParsedRow::default() };
         for (fi, f) in dict.fields.iter().enumerate() {
             let time = self.headers.time_column_of(fi).map(|ci| cells.get(ci).unwrap_or(""));

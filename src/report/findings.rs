@@ -63,9 +63,13 @@ pub fn top_wards(theme_label: &str, wards: &[WardFigures], area: &AreaFigures, n
 /// "The highest rate was in A: 12.3 per 1,000 residents (95% CI 10.1 to 14.8), against 4.5 for the area;
 /// its interval lies above the area rate."
 pub fn highest_rate(area_name: &str, wards: &[WardFigures], area: &AreaFigures, confidence: f64) -> Option<String> {
+    // No offence, no finding: "the highest rate was 0.0" describes missing data, not a place.
+    if area.offences == 0 {
+        return None;
+    }
     let best = wards
         .iter()
-        .filter(|w| w.rate.is_some())
+        .filter(|w| w.rate.is_some() && w.offences > 0)
         .max_by(|a, b| a.rate.unwrap_or(0.0).total_cmp(&b.rate.unwrap_or(0.0)).then(b.code.cmp(&a.code)))?;
     let rate = best.rate?;
     let ci = match (best.lower, best.upper) {
@@ -152,6 +156,14 @@ mod tests {
             unplaced(&area).as_deref(),
             Some("5 of 100 offences (5.0%) could not be placed in a ward (2 with no usable location, 3 located outside the area's wards); they are counted in the area total only.")
         );
+    }
+
+    #[test]
+    fn no_offences_no_place_finding() {
+        let wards = vec![ward("W1", "Barnes", 0, 0.0, 0.0, 0.2), ward("W2", "Kew", 0, 0.0, 0.0, 0.3)];
+        let area = AreaFigures { offences: 0, offences_outside_area: 0, offences_unlocated: 0, rate: Some(0.0) };
+        assert_eq!(highest_rate("Richmond", &wards, &area, 0.95), None);
+        assert_eq!(top_wards("Serious violence", &wards, &area, 2), None);
     }
 
     #[test]

@@ -164,6 +164,15 @@ pub fn render(
         let (Some(w), Some(a)) = (wards.get(&theme.key), areas.get(&theme.key)) else { continue };
         let key = theme.key.as_str();
         let _ = writeln!(md, "### {}\n", theme.label);
+        if a.offences == 0 {
+            let _ = writeln!(
+                md,
+                "No {} offences were recorded in {}. If that is unexpected, check the warnings and `tables/quality_field_issues` (HO codes not on the list, for instance, fall in no category).\n",
+                theme.label.to_lowercase(),
+                p.period.label()
+            );
+            continue;
+        }
         let _ = writeln!(md, "{} offences in {}.\n", thousands(a.offences), p.period.label());
         bullets(&mut md, "Locations", [top_wards(&theme.label, w, a, 2), highest_rate(&p.area, w, a, p.analysis.confidence), unplaced(a)].into_iter().flatten().collect());
         figure(&mut md, root, "charts", &format!("place_wards_{key}"), &format!("{} by ward", theme.label));
