@@ -13,6 +13,7 @@ pub mod error;
 pub mod fsutil;
 pub mod geo;
 pub mod ingest;
+pub mod number_format;
 pub mod pipeline;
 pub mod progress;
 pub mod report;

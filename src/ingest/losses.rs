@@ -6,6 +6,7 @@
 
 use super::rejects::RejectLog;
 use super::SourceReport;
+use crate::number_format::thousands;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -68,17 +69,6 @@ fn pct(n: u64, of: u64) -> String {
     if of == 0 { "0%".into() } else { format!("{:.1}%", n as f64 * 100.0 / of as f64) }
 }
 
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 fn quoted(values: &[String]) -> String {
     if values.is_empty() { String::new() } else { format!(", e.g. {}", values.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", ")) }

@@ -7,6 +7,7 @@ use super::config::Pipeline;
 use super::run::ingest_stage;
 use crate::error::{Result, SnaError};
 use crate::progress::Progress;
+use crate::number_format::thousands;
 use serde_json::Value;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -33,17 +34,6 @@ fn n(v: &Value, k: &str) -> u64 {
     v.get(k).and_then(Value::as_u64).unwrap_or(0)
 }
 
-fn thousands(x: u64) -> String {
-    let s = x.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 fn counts(map: Option<&Value>) -> Vec<(String, u64)> {
     let mut v: Vec<(String, u64)> = map

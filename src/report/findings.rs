@@ -1,6 +1,8 @@
 //! Findings sentences generated from the tables, at the level real SNAs state them. Pure functions over
 //! table rows so each sentence can be tested against known numbers.
 
+pub use crate::number_format::thousands;
+
 /// A ward's figures for one theme, as read from `place_wards`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WardFigures {
@@ -108,18 +110,6 @@ pub fn unplaced(area: &AreaFigures) -> Option<String> {
     ))
 }
 
-/// 12345 -> "12,345"
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@
 
 use super::workbook::{column_kinds, load_table, present_tables, table_cells, Cell, Kind, TableInfo, WORKBOOK};
 use super::ReportError;
+use crate::number_format::thousands_f64;
 use std::path::Path;
 
 /// Most rows shown in a Markdown table.
@@ -14,17 +15,6 @@ pub const MAX_ROWS: usize = 200;
 /// Columns stated once above the table when they hold one value throughout.
 const PROVENANCE: [&str; 2] = ["definition", "definition_sha256"];
 
-fn thousands(x: f64) -> String {
-    let digits = format!("{:.0}", x.abs());
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    if x < 0.0 && grouped.chars().any(|c| c != '0' && c != ',') { format!("-{grouped}") } else { grouped }
-}
 
 fn trim_decimals(s: String) -> String {
     if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
@@ -39,7 +29,7 @@ pub fn format_cell(cell: &Cell, kind: Kind) -> String {
         Cell::Num(x) => {
             let x = *x;
             match kind {
-                Kind::Count => thousands(x),
+                Kind::Count => thousands_f64(x),
                 Kind::OneDp => format!("{x:.1}"),
                 Kind::TwoDp => format!("{x:.2}"),
                 Kind::Percent => format!("{:.1}%", x * 100.0),
@@ -85,7 +75,7 @@ pub fn render_table(info: &TableInfo, df: &polars::prelude::DataFrame) -> Result
     md.push_str(&format!(
         "Table `{}`: {} row{}. Full table: [`tables/{}.csv`]({csv}); also the `{}` sheet of `{WORKBOOK}`.",
         info.name,
-        thousands(rows as f64),
+        thousands_f64(rows as f64),
         if rows == 1 { "" } else { "s" },
         info.name,
         info.name
@@ -122,7 +112,7 @@ pub fn render_table(info: &TableInfo, df: &polars::prelude::DataFrame) -> Result
     } else if rows > MAX_ROWS {
         md.push_str(&format!(
             "\nFirst {MAX_ROWS} of {} rows shown; the full table is in [`tables/{}.csv`]({csv}).\n",
-            thousands(rows as f64),
+            thousands_f64(rows as f64),
             info.name
         ));
     }
