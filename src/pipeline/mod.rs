@@ -3,5 +3,6 @@
 pub mod analysis_options;
 pub mod config;
 pub mod demo;
+pub mod init;
 pub mod manifest;
 pub mod run;
