@@ -3,6 +3,7 @@
 //! boundaries, LSOA lookups, population), and writes a commented pipeline file with `columns` proposed for
 //! renamed headers and TODOs for what it could not find.
 
+mod area;
 mod period;
 mod propose;
 mod recognise;
@@ -59,6 +60,8 @@ pub(crate) struct Extract {
     pub coverage: Coverage,
     /// Rows per LSOA code (upper case), where the extract has one: where the data are.
     pub lsoas: BTreeMap<String, u64>,
+    /// A sample of the extract's points (British National Grid), for the same.
+    pub points: Vec<(f64, f64)>,
 }
 
 #[derive(Debug, Clone)]
@@ -104,7 +107,7 @@ fn classify(registry: &Registry, found: scan::Found) -> Result<Extract, Result<R
         return Err(Err(Unrecognised { found, why: "no header row".into(), headers: vec![] }));
     };
     if !m.recognised() {
-        let why = format!("not recognised (closest: {})", m.describe());
+        let why = if m.placed() == 0 { "not recognised (no header matches a source)".to_string() } else { format!("not recognised (closest: {})", m.describe()) };
         return Err(Err(Unrecognised { found, why, headers: sheet.headers.clone() }));
     }
     Ok(Extract {
@@ -114,6 +117,7 @@ fn classify(registry: &Registry, found: scan::Found) -> Result<Extract, Result<R
         m,
         coverage: Coverage::default(),
         lsoas: BTreeMap::new(),
+        points: Vec::new(),
         found,
     })
 }
@@ -126,28 +130,42 @@ fn month_header(h: &str) -> Option<chrono::NaiveDate> {
     shaped.then(|| parse_month(t).ok()).flatten()
 }
 
-/// The event dates of one extract (its dictionary's `event_time` field, read as ingest reads it), and its
-/// rows per LSOA code.
-fn read_dates(dict: &Dictionary, e: &Extract) -> (Coverage, BTreeMap<String, u64>) {
-    let mut cov = Coverage::default();
-    let mut lsoas = BTreeMap::new();
+/// Points kept per extract for telling where the data are: plenty for shares of a few per cent.
+const MAX_POINTS: usize = 20_000;
+
+/// What one pass over an extract gives.
+#[derive(Default)]
+struct Read {
+    coverage: Coverage,
+    lsoas: BTreeMap<String, u64>,
+    points: Vec<(f64, f64)>,
+}
+
+/// The event dates of one extract (its dictionary's `event_time` field, read as ingest reads it), its rows
+/// per LSOA code and a sample of its points.
+fn read_dates(dict: &Dictionary, e: &Extract) -> Read {
+    let mut out = Read::default();
     let event = dict.file.source.event_time.as_deref().and_then(|n| Some((n, dict.field_index(n)?)));
     // A month-per-column file: its months are its headers.
     if event.is_some_and(|(n, _)| dict.file.reshape.as_ref().is_some_and(|r| r.month_field == n)) {
         for d in e.headers.iter().filter_map(|h| month_header(h)) {
-            cov.add(d, true);
+            out.coverage.add(d, true);
         }
-        return (cov, lsoas);
+        return out;
     }
-    let lsoa_field = dict.file.location.as_ref().and_then(|l| l.lsoa.clone());
+    let loc = dict.file.location.clone().unwrap_or_default();
+    let header_of = |f: &Option<String>| f.as_ref().and_then(|n| e.m.columns.get(n));
     let event_header = event.and_then(|(n, _)| e.m.columns.get(n));
-    let lsoa_header = lsoa_field.as_ref().and_then(|n| e.m.columns.get(n));
-    if event_header.is_none() && lsoa_header.is_none() {
-        return (cov, lsoas);
-    }
-    let Ok(table) = open_table(&e.found.path, e.sheet_read.as_deref()) else { return (cov, lsoas) };
+    let lsoa_header = header_of(&loc.lsoa);
+    let Ok(table) = open_table(&e.found.path, e.sheet_read.as_deref()) else { return out };
     let position = |h: Option<&String>| h.and_then(|h| table.headers.iter().position(|x| fold(x) == fold(h)));
     let (ei, li) = (position(event_header), position(lsoa_header));
+    let grid = position(header_of(&loc.easting)).zip(position(header_of(&loc.northing)));
+    let lonlat = position(header_of(&loc.longitude)).zip(position(header_of(&loc.latitude)));
+    if ei.is_none() && li.is_none() && grid.is_none() && lonlat.is_none() {
+        return out;
+    }
+    let number = |r: &crate::ingest::reader::RawRow, i: usize| crate::dictionary::values::parse_float(r.cells.get(i).unwrap_or("")).ok();
     let opts = ParseOptions { excel_serials: table.format.kind == "xlsx" };
     for item in table.rows {
         let RowItem::Row(r) = item else { continue };
@@ -156,17 +174,23 @@ fn read_dates(dict: &Dictionary, e: &Extract) -> (Coverage, BTreeMap<String, u64
             let raw = r.cells.get(ci).unwrap_or("");
             if let Ok(cell) = crate::ingest::row::parse_cell(r.line, field, raw, None, opts) {
                 match cell.value {
-                    Some(Value::DateTime(at)) => cov.add(at.date(), false),
-                    Some(Value::Date(d)) => cov.add(d, field.spec.kind == crate::dictionary::model::FieldType::Month),
+                    Some(Value::DateTime(at)) => out.coverage.add(at.date(), false),
+                    Some(Value::Date(d)) => out.coverage.add(d, field.spec.kind == crate::dictionary::model::FieldType::Month),
                     _ => {}
                 }
             }
         }
         if let Some(code) = li.and_then(|ci| r.cells.get(ci)).map(str::trim).filter(|c| !c.is_empty()) {
-            *lsoas.entry(code.to_uppercase()).or_default() += 1;
+            *out.lsoas.entry(code.to_uppercase()).or_default() += 1;
+        }
+        if out.points.len() < MAX_POINTS {
+            let bng = grid.and_then(|(x, y)| number(&r, x).zip(number(&r, y))).or_else(|| {
+                lonlat.and_then(|(x, y)| number(&r, x).zip(number(&r, y))).and_then(|(lon, lat)| crate::geo::crs::wgs84_to_bng(lon, lat).ok())
+            });
+            out.points.extend(bng.filter(|(x, y)| x.is_finite() && y.is_finite()));
         }
     }
-    (cov, lsoas)
+    out
 }
 
 /// Look at everything below `folder`.
@@ -190,7 +214,8 @@ pub(crate) fn survey(registry: &Registry, root: &Path) -> Result<Findings, SnaEr
     }
     for e in &mut f.extracts {
         if let Ok(dict) = registry.get(&e.m.source) {
-            (e.coverage, e.lsoas) = read_dates(dict, e);
+            let r = read_dates(dict, e);
+            (e.coverage, e.lsoas, e.points) = (r.coverage, r.lsoas, r.points);
         }
     }
     Ok(f)
@@ -237,4 +262,93 @@ pub(crate) fn by_source(f: &Findings) -> BTreeMap<String, Vec<&Extract>> {
         m.entry(e.m.source.clone()).or_default().push(e);
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dictionary::mapping::MappedColumn;
+    use crate::pipeline::config::Pipeline;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+
+    const WARD: &str = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"WD24CD":"E05000001","WD24NM":"One"},"geometry":null}]}"#;
+
+    /// Survey `root` and parse the pipeline written from it.
+    fn pipeline(root: &Path) -> (String, Pipeline) {
+        let registry = Registry::embedded().expect("registry");
+        let root = root.canonicalize().expect("canon");
+        let f = survey(&registry, &root).expect("survey");
+        let text = render::pipeline_text(&registry, &f, &root, &root);
+        let p = Pipeline::from_str(&text, "p.toml", &root).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        (text, p)
+    }
+
+    #[test]
+    fn files_that_read_alike_share_a_table_and_other_layouts_get_their_own() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        write(root, "wards.geojson", WARD);
+        // Two header layouts the aliases read (one table), two files of one renamed layout (one layout),
+        // and one of another.
+        write(root, "off/cris_a.csv", "CRIS No,Committed From,HO Code\nC1,01/04/2024,8N\n");
+        write(root, "off/cris_b.csv", "URN,Date From,Home Office Code,Easting\nC2,01/05/2024,8N,530000\n");
+        write(root, "off/niche_1.csv", "Occurrence Number,Offence Start Date,Offence Start Time,HOC\nN1,01/04/2025,10:00,8N\n");
+        write(root, "off/niche_2.csv", "Occurrence Number,Offence Start Date,Offence Start Time,HOC\nN2,02/04/2025,11:00,8N\n");
+        write(root, "off/other.csv", "Occurrence Number,Committed From,HOC\nO1,03/04/2025,8N\n");
+        let (text, p) = pipeline(root);
+        assert_eq!(text.matches("[[sources.police_offences.layouts]]").count(), 2, "{text}");
+        assert!(text.contains("files = [\"off/cris_*.csv\"]"), "{text}");
+        assert!(text.contains("files = [\"off/niche_*.csv\"]"), "{text}");
+        let files = &p.source("police_offences").expect("offences").files;
+        let mapping = |n: &str| files.iter().find(|f| f.path.ends_with(n)).map(|f| f.mapping.columns.clone()).unwrap_or_else(|| panic!("{n}"));
+        assert!(mapping("cris_a.csv").is_empty() && mapping("cris_b.csv").is_empty());
+        assert_eq!(mapping("niche_1.csv"), mapping("niche_2.csv"));
+        assert_eq!(mapping("niche_1.csv")["committed_from"], MappedColumn::DateAndTime { date: "Offence Start Date".into(), time: "Offence Start Time".into() });
+        assert_eq!(mapping("other.csv").len(), 1);
+        assert_eq!(mapping("other.csv")["ho_code"], MappedColumn::Header("HOC".into()));
+    }
+
+    #[test]
+    fn a_table_whose_columns_a_layout_cannot_override_holds_no_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        write(root, "wards.geojson", WARD);
+        // Each layout maps a field the other does not: neither can be the table the other inherits from.
+        write(root, "a.csv", "CRIS No,Committed From,HOC\nA1,01/04/2024,8N\n");
+        write(root, "b.csv", "CRIS No,Commited From,HO Code\nB1,01/04/2024,8N\n");
+        let (text, p) = pipeline(root);
+        assert!(text.contains("[sources.police_offences]\nfiles = []"), "{text}");
+        let files = &p.source("police_offences").expect("offences").files;
+        assert_eq!(files.len(), 2);
+        assert!(files.iter().all(|f| f.mapping.columns.len() == 1), "no mapping inherited from the other layout");
+    }
+
+    #[test]
+    fn the_best_matching_sheet_of_a_workbook_is_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        write(root, "wards.geojson", WARD);
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let notes = wb.add_worksheet();
+        notes.set_name("Notes").expect("name");
+        notes.write_string(0, 0, "About this extract").expect("write");
+        let data = wb.add_worksheet();
+        data.set_name("LAS data").expect("name");
+        for (c, h) in ["Incident Number", "Call Date/Time", "Incident Category"].iter().enumerate() {
+            data.write_string(0, c as u16, *h).expect("write");
+        }
+        for (c, v) in ["INC1", "01/04/2025 10:00", "Assault"].iter().enumerate() {
+            data.write_string(1, c as u16, *v).expect("write");
+        }
+        wb.save(root.join("las.xlsx")).expect("save");
+        let (text, p) = pipeline(root);
+        assert!(text.contains("sheet = \"LAS data\""), "{text}");
+        let files = &p.source("las").expect("las").files;
+        assert_eq!(files[0].sheet.as_deref(), Some("LAS data"));
+    }
 }

@@ -267,6 +267,8 @@ pub fn propose(dict: &Dictionary, headers: &[String], mut free: Vec<bool>, field
         };
         out.proposals.push(Proposal { field: spec.name.clone(), column, reason });
     }
+    // Written in dictionary order, like the dictionary reads.
+    out.proposals.sort_by_key(|p| dict.field_index(&p.field));
     for &fi in fields {
         let spec = &dict.fields[fi].spec;
         if spec.required && !out.proposals.iter().any(|p| p.field == spec.name) {

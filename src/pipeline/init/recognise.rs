@@ -165,10 +165,17 @@ pub fn assess(dict: &Dictionary, path: &Path, headers: &[String]) -> SourceMatch
     m
 }
 
-/// Every source's match for `headers`, best first (score, then fields placed, then name).
+/// Every source's match for `headers`, best first: recognised ones before the rest (a source with one
+/// required field scores high on a single match), then by score, fields placed and name.
 pub fn rank(registry: &Registry, path: &Path, headers: &[String]) -> Vec<SourceMatch> {
     let mut all: Vec<SourceMatch> = registry.dictionaries.values().map(|d| assess(d, path, headers)).collect();
-    all.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| b.placed().cmp(&a.placed())).then_with(|| a.source.cmp(&b.source)));
+    all.sort_by(|a, b| {
+        b.recognised()
+            .cmp(&a.recognised())
+            .then_with(|| b.score.total_cmp(&a.score))
+            .then_with(|| b.placed().cmp(&a.placed()))
+            .then_with(|| a.source.cmp(&b.source))
+    });
     all
 }
 
@@ -192,6 +199,9 @@ mod tests {
         assert_eq!(v.describe(), "police_victims: 7 of 8 fields, the required one");
         let s = best(&["CRIS No", "Suspect ID", "Age", "Sex", "Ethnic Appearance", "Status"]);
         assert_eq!(s.source, "police_suspects");
+        // Only the required fields: the offences, though suspects scores higher on its one required field.
+        let o = best(&["CRIS No", "Committed From", "HO Code"]);
+        assert_eq!((o.source.as_str(), o.required_placed(), o.placed()), ("police_offences", 3, 3));
         let o = best(&["CRIS No", "Committed From", "HO Code", "Easting", "Northing"]);
         assert_eq!((o.source.as_str(), o.required_placed(), o.placed()), ("police_offences", 3, 5));
         assert!(o.recognised());

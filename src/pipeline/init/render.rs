@@ -2,6 +2,7 @@
 //! string rendering (headers hold quotes, `#`, non-ASCII), and every TODO that would stop a run is a
 //! comment, so the file parses as TOML and, once the required things are found, as a pipeline.
 
+use super::area;
 use super::period::{self, Coverage, GuessKind};
 use super::propose::Proposal;
 use super::reference::{Boundaries, Reference};
@@ -16,9 +17,6 @@ use std::path::{Component, Path, PathBuf};
 /// Sources in the order analysts think of them; any others follow by name.
 const SOURCE_ORDER: [&str; 10] =
     ["police_offences", "police_victims", "police_suspects", "las", "ae", "yot", "marac", "exclusions", "police_uk", "mps_ward"];
-
-/// A local authority holding at least this share of an extract's LSOA-located rows is proposed as the area.
-const AREA_SHARE: f64 = 0.05;
 
 /// A string as a one-line TOML string. The `toml` crate picks the quoting; where it picks a multi-line
 /// form (a header holding a line break, or both kinds of quote) the string is written with escapes
@@ -270,9 +268,21 @@ fn coverage_text(c: &Coverage) -> Option<String> {
 fn source_section(o: &mut String, registry: &Registry, base: &Path, source: &str, files: &[&Extract]) {
     let title = registry.get(source).map(|d| d.file.source.title.clone()).unwrap_or_default();
     let _ = writeln!(o, "\n# ---- {source}: {title}");
-    for e in files {
-        let sheet = e.sheet.as_ref().map(|s| format!(" (sheet {})", toml_string(s))).unwrap_or_default();
-        let _ = writeln!(o, "#   {}{sheet}: {}", toml_string(&e.found.display), e.m.counts());
+    // Runs of files that match alike (a month per file) are one line.
+    let mut i = 0;
+    while i < files.len() {
+        let e = files[i];
+        let sheet = |e: &Extract| e.sheet.as_ref().map(|s| format!(" (sheet {})", toml_string(s))).unwrap_or_default();
+        let run = files[i..].iter().take_while(|x| x.m.counts() == e.m.counts() && x.sheet == e.sheet).count();
+        if run >= 4 {
+            let last = files[i + run - 1];
+            let _ = writeln!(o, "#   {run} files, {} to {}{}: {}", toml_string(&e.found.display), toml_string(&last.found.display), sheet(e), e.m.counts());
+        } else {
+            for x in &files[i..i + run] {
+                let _ = writeln!(o, "#   {}{}: {}", toml_string(&x.found.display), sheet(x), x.m.counts());
+            }
+        }
+        i += run;
     }
     let mut cov = Coverage::default();
     for e in files {
@@ -315,50 +325,6 @@ fn refs<'a>(f: &'a Findings, pred: impl Fn(&Reference) -> bool) -> Vec<&'a Refer
     f.references.iter().filter(|r| pred(&r.reference)).collect()
 }
 
-/// Local authorities of an ONS lookup: code -> (name, LSOAs), and each LSOA's local authority.
-struct LookupLads {
-    lads: BTreeMap<String, (String, usize)>,
-    lad_of_lsoa: BTreeMap<String, String>,
-}
-
-fn lookup_lads(path: &Path) -> Option<LookupLads> {
-    let t = crate::ingest::reader::open_table(path, None).ok()?;
-    let find = |prefix: &str, suffix: &str| t.headers.iter().position(|h| super::reference::vintage(h, prefix, suffix));
-    let (lsoa, lad) = (find("LSOA", "CD")?, find("LAD", "CD")?);
-    let lad_nm = find("LAD", "NM");
-    let mut out = LookupLads { lads: BTreeMap::new(), lad_of_lsoa: BTreeMap::new() };
-    for item in t.rows {
-        let crate::ingest::reader::RowItem::Row(r) = item else { continue };
-        let code = r.cells.get(lad).unwrap_or("").trim().to_string();
-        if code.is_empty() {
-            continue;
-        }
-        let name = lad_nm.and_then(|i| r.cells.get(i)).unwrap_or("").trim().to_string();
-        out.lads.entry(code.clone()).or_insert((name, 0)).1 += 1;
-        out.lad_of_lsoa.insert(r.cells.get(lsoa).unwrap_or("").trim().to_uppercase(), code);
-    }
-    Some(out)
-}
-
-/// Local authorities holding at least [`AREA_SHARE`] of the extracts' LSOA-located rows, most first:
-/// (code, share).
-fn data_lads(f: &Findings, lookup: &LookupLads) -> Vec<(String, f64)> {
-    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut total = 0u64;
-    for e in &f.extracts {
-        for (lsoa, n) in &e.lsoas {
-            if let Some(lad) = lookup.lad_of_lsoa.get(lsoa) {
-                *counts.entry(lad).or_default() += n;
-                total += n;
-            }
-        }
-    }
-    let mut v: Vec<(String, f64)> =
-        counts.into_iter().map(|(k, n)| (k.to_string(), n as f64 / total.max(1) as f64)).filter(|(_, s)| *s >= AREA_SHARE).collect();
-    v.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    v
-}
-
 struct Geography {
     text: String,
     /// The area's name when the geography names one local authority.
@@ -368,6 +334,7 @@ struct Geography {
 
 fn lad_lines(o: &mut String, lads: &[(String, String, usize)], unit: &str) {
     const SHOWN: usize = 40;
+    o.push_str("# local authorities in this file:\n");
     for (code, name, n) in lads.iter().take(SHOWN) {
         let _ = writeln!(o, "#   {code} {} ({n} {unit})", toml_string(name));
     }
@@ -380,8 +347,15 @@ fn geography(f: &Findings, base: &Path) -> Geography {
     let mut o = String::from("\n[geography]\n");
     let wards = refs(f, |r| matches!(r, Reference::Wards(_)));
     let lookups = refs(f, |r| matches!(r, Reference::LsoaLookup));
-    let lookup = lookups.first().map(|r| (r, lookup_lads(&r.found.path)));
-    let guessed: Vec<(String, f64)> = lookup.as_ref().and_then(|(_, l)| l.as_ref()).map(|l| data_lads(f, l)).unwrap_or_default();
+    let lookup = lookups.first().map(|r| (r, area::lookup_lads(&r.found.path)));
+    let mut guessed: Vec<(String, f64)> = lookup.as_ref().and_then(|(_, l)| l.as_ref()).map(|l| area::lads_of_lsoas(f, l)).unwrap_or_default();
+    if guessed.is_empty() {
+        if let Some(ReferenceFile { found, reference: Reference::Wards(b), .. }) = wards.first().copied() {
+            if b.lads.len() > 1 {
+                guessed = area::lads_of_points(f, &found.path, b);
+            }
+        }
+    }
     let mut area = None;
     match wards.first().map(|r| (r, &r.reference)) {
         Some((r, Reference::Wards(b))) => {
@@ -416,11 +390,8 @@ fn geography(f: &Findings, base: &Path) -> Geography {
                     area = Some((name, format!("the only local authority in {}", toml_string(&r.found.display))));
                 } else if !guessed.is_empty() {
                     let codes: Vec<String> = guessed.iter().map(|(c, _)| c.clone()).collect();
-                    let shares: Vec<String> = guessed
-                        .iter()
-                        .map(|(c, s)| format!("{c} {} {:.0}%", lads.get(c).map(|v| v.0.as_str()).unwrap_or(""), s * 100.0))
-                        .collect();
-                    let _ = writeln!(o, "local_authorities = {}   # TODO: check: where the data's LSOAs fall ({})", string_list(&codes), shares.join(", "));
+                    let shares = area::shares(&guessed, |c| lads.get(c).map(|v| v.0.clone()).unwrap_or_default());
+                    let _ = writeln!(o, "local_authorities = {}   # TODO: check: where the data's LSOAs fall ({shares})", string_list(&codes));
                 } else {
                     let _ = writeln!(o, "# TODO: local_authorities = [\"<LAD code>\", ...]   (the lookup covers {} local authorities)", lads.len());
                 }
@@ -477,14 +448,15 @@ fn wards_area(o: &mut String, b: &Boundaries, guessed: &[(String, f64)]) -> Opti
     } else {
         let _ = writeln!(
             o,
-            "area_filter = {{ property = {}, equals = {} }}   # TODO: check: where the data's LSOAs fall",
+            "area_filter = {{ property = {}, equals = {} }}   # TODO: check: where the data are ({})",
             toml_string(lp),
-            string_list(&known)
+            string_list(&known),
+            area::shares(guessed, |c| b.lads.iter().find(|(x, _, _)| x == c).map(|(_, n, _)| n.clone()).unwrap_or_default())
         );
     }
     lad_lines(o, &b.lads, "wards");
     match known.as_slice() {
-        [one] => b.lads.iter().find(|(c, n, _)| c == one && !n.is_empty()).map(|(_, n, _)| (n.clone(), "where the data's LSOAs fall".to_string())),
+        [one] => b.lads.iter().find(|(c, n, _)| c == one && !n.is_empty()).map(|(_, n, _)| (n.clone(), "where the data are".to_string())),
         _ => None,
     }
 }
@@ -643,7 +615,10 @@ pub fn pipeline_text(registry: &Registry, f: &Findings, base: &Path, folder: &Pa
     }
     let missing: Vec<&str> = SOURCE_ORDER.iter().copied().filter(|s| !f.extracts.iter().any(|e| e.m.source == *s)).collect();
     if !missing.is_empty() {
-        let _ = writeln!(o, "\n# No files found for: {} (`sna dictionary NAME` shows the headers each expects).", missing.join(", "));
+        let names: Vec<String> = missing.iter().map(|s| s.to_string()).collect();
+        o.push('\n');
+        wrapped(&mut o, "# No files found for:", &names);
+        o.push_str("# (`sna dictionary NAME` shows the headers each source expects)\n");
     }
     o.push_str(&unrecognised(f));
     o.push_str("\n[privacy]\n");
