@@ -28,8 +28,8 @@ pub struct SourceMatch {
     pub by_alias: Vec<String>,
     /// `columns` entries to write, and required fields still without a column.
     pub proposals: Proposals,
-    /// Two headers matched one field's aliases: (field, first, other). Ingest reads the first.
-    pub ambiguous: Vec<(String, String, String)>,
+    /// Two headers matched one field's aliases: (field, first, other, required). Ingest reads the first.
+    pub ambiguous: Vec<(String, String, String, bool)>,
     /// The header each placed field is read from (the date header of a pair), after any reshape.
     pub columns: BTreeMap<String, String>,
     pub score: f64,
@@ -156,7 +156,11 @@ pub fn assess(dict: &Dictionary, path: &Path, headers: &[String]) -> SourceMatch
         required,
         by_alias,
         proposals,
-        ambiguous: map.ambiguous.clone(),
+        ambiguous: map
+            .ambiguous
+            .iter()
+            .map(|(f, a, b)| (f.clone(), a.clone(), b.clone(), dict.field_index(f).is_some_and(|i| specs[i].required)))
+            .collect(),
         columns,
         score: 0.0,
     };
@@ -244,6 +248,13 @@ mod tests {
             MappedColumn::DateAndTime { date: "Offence Start Date".into(), time: "Offence Start Time".into() }
         )));
         assert!(cols.contains(&("outcome_code".into(), MappedColumn::Header("Outcome Text".into()))));
+    }
+
+    #[test]
+    fn two_alias_matches_for_one_field_are_reported() {
+        let m = best(&["CRIS No", "Crime Reference", "Committed From", "HO Code", "DA Flag"]);
+        assert_eq!(m.source, "police_offences");
+        assert_eq!(m.ambiguous, vec![("crime_ref".to_string(), "CRIS No".to_string(), "Crime Reference".to_string(), true)]);
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub fn vintage(h: &str, prefix: &str, suffix: &str) -> bool {
     t.len() == prefix.len() + 2 + suffix.len()
         && t.starts_with(prefix)
         && t.ends_with(suffix)
-        && t[prefix.len()..prefix.len() + 2].bytes().all(|b| b.is_ascii_digit())
+        && t.get(prefix.len()..prefix.len() + 2).is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A reference table told by its header row.
@@ -236,6 +236,7 @@ mod tests {
             Some(Reference::Deprivation)
         );
         assert_eq!(t(&["CRIS No", "Committed From", "LSOA21CD"]), None);
+        assert!(!vintage("WDé1CD", "WD", "CD") && !vintage("LSOA€CD", "LSOA", "CD"));
     }
 
     #[test]

@@ -205,8 +205,17 @@ fn group_body(o: &mut String, base: &Path, g: &Group) {
     if !first.m.by_alias.is_empty() {
         wrapped(o, "# read by the dictionary's aliases, no entry needed:", &first.m.by_alias);
     }
-    for (field, a, b) in &first.m.ambiguous {
-        let _ = writeln!(o, "# note: {} and {} both match {field}; ingest reads {}", toml_string(a), toml_string(b), toml_string(a));
+    for (field, a, b, required) in &first.m.ambiguous {
+        let lead = if *required { "# TODO: check:" } else { "# note:" };
+        let _ = writeln!(
+            o,
+            "{lead} {} and {} both match {field}; ingest reads {} (to read the other: columns.{} = {})",
+            toml_string(a),
+            toml_string(b),
+            toml_string(a),
+            toml_key(field),
+            toml_string(b)
+        );
     }
     for p in &first.m.proposals.proposals {
         o.push_str(&proposal_line(p));

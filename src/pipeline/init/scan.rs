@@ -47,7 +47,8 @@ fn visit(dir: &Path, prefix: &str, seen: &mut std::collections::BTreeSet<PathBuf
     let mut entries: Vec<(String, PathBuf)> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok())
         .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
-        .filter(|(name, _)| !name.starts_with('.'))
+        // Hidden files, and the lock files Excel leaves beside an open workbook (`~$offences.xlsx`).
+        .filter(|(name, _)| !name.starts_with('.') && !name.starts_with("~$"))
         .collect();
     entries.sort();
     for (name, path) in entries {
@@ -104,7 +105,7 @@ mod tests {
     fn walk_is_sorted_and_skips_hidden_and_output_folders() {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path();
-        for p in ["b/x.csv", "a.CSV", ".hidden/y.csv", "c/.z.csv", "out/manifest.json", "out/tables/t.csv", "w.geojson", "notes.txt", "b/a.xlsx"] {
+        for p in ["b/x.csv", "a.CSV", ".hidden/y.csv", "c/.z.csv", "out/manifest.json", "out/tables/t.csv", "w.geojson", "notes.txt", "b/a.xlsx", "b/~$a.xlsx"] {
             let full = root.join(p);
             std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
             std::fs::write(full, "h\n").expect("write");
