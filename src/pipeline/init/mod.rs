@@ -10,6 +10,7 @@ mod recognise;
 mod reference;
 mod render;
 mod scan;
+mod sections;
 
 use crate::dictionary::header_match::fold;
 use crate::dictionary::values::{parse_month, ParseOptions, Value};
@@ -85,15 +86,22 @@ pub(crate) struct Findings {
     pub unrecognised: Vec<Unrecognised>,
 }
 
+/// What one table file is.
+enum Classified {
+    Extract(Box<Extract>),
+    Reference(ReferenceFile),
+    Unrecognised(Unrecognised),
+}
+
 /// Which source (or reference) one table file is.
-fn classify(registry: &Registry, found: scan::Found) -> Result<Extract, Result<ReferenceFile, Unrecognised>> {
+fn classify(registry: &Registry, found: scan::Found) -> Classified {
     let sheets = match scan::sheets(&found.path) {
         Ok(s) => s,
-        Err(e) => return Err(Err(Unrecognised { found, why: format!("cannot be read: {e}"), headers: vec![] })),
+        Err(e) => return Classified::Unrecognised(Unrecognised { found, why: format!("cannot be read: {e}"), headers: vec![] }),
     };
     if let Some((s, r)) = sheets.iter().find_map(|s| reference::table_reference(&s.headers).map(|r| (s, r))) {
         let sheet = if s.first { None } else { s.name.clone() };
-        return Err(Ok(ReferenceFile { found, sheet, reference: r }));
+        return Classified::Reference(ReferenceFile { found, sheet, reference: r });
     }
     // The sheet whose best source scores highest; the first sheet on a tie.
     let mut best: Option<(&scan::Sheet, SourceMatch)> = None;
@@ -104,13 +112,13 @@ fn classify(registry: &Registry, found: scan::Found) -> Result<Extract, Result<R
         }
     }
     let Some((sheet, m)) = best else {
-        return Err(Err(Unrecognised { found, why: "no header row".into(), headers: vec![] }));
+        return Classified::Unrecognised(Unrecognised { found, why: "no header row".into(), headers: vec![] });
     };
     if !m.recognised() {
         let why = if m.placed() == 0 { "not recognised (no header matches a source)".to_string() } else { format!("not recognised (closest: {})", m.describe()) };
-        return Err(Err(Unrecognised { found, why, headers: sheet.headers.clone() }));
+        return Classified::Unrecognised(Unrecognised { found, why, headers: sheet.headers.clone() });
     }
-    Ok(Extract {
+    Classified::Extract(Box::new(Extract {
         sheet: if sheet.first { None } else { sheet.name.clone() },
         sheet_read: sheet.name.clone(),
         headers: sheet.headers.clone(),
@@ -119,7 +127,7 @@ fn classify(registry: &Registry, found: scan::Found) -> Result<Extract, Result<R
         lsoas: BTreeMap::new(),
         points: Vec::new(),
         found,
-    })
+    }))
 }
 
 /// `YYYYMM` or `YYYY-MM`, as the month-per-column reshape reads headers.
@@ -206,9 +214,9 @@ pub(crate) fn survey(registry: &Registry, root: &Path) -> Result<Findings, SnaEr
                 Err(e) => f.unrecognised.push(Unrecognised { found, why: e, headers: vec![] }),
             },
             scan::Kind::Table => match classify(registry, found) {
-                Ok(e) => f.extracts.push(e),
-                Err(Ok(r)) => f.references.push(r),
-                Err(Err(u)) => f.unrecognised.push(u),
+                Classified::Extract(e) => f.extracts.push(*e),
+                Classified::Reference(r) => f.references.push(r),
+                Classified::Unrecognised(u) => f.unrecognised.push(u),
             },
         }
     }

@@ -88,17 +88,18 @@ impl Coverage {
     /// The span of months with data (gaps of up to [`MAX_GAP_MONTHS`] bridged) holding the most rows:
     /// (first date, last date, rows).
     pub fn main_run(&self) -> Option<(NaiveDate, NaiveDate, u64)> {
-        let mut best: Option<((i32, u32), (i32, u32), u64)> = None;
-        let mut cur: Option<((i32, u32), (i32, u32), u64)> = None;
+        // (first month, last month, rows)
+        type Span = ((i32, u32), (i32, u32), u64);
+        let mut best: Option<Span> = None;
+        let mut cur: Option<Span> = None;
         for (&k, s) in &self.months {
-            cur = match cur {
-                Some((a, b, n)) if months_between(b, k) <= MAX_GAP_MONTHS + 1 => Some((a, k, n + s.rows)),
-                _ => Some((k, k, s.rows)),
+            let c = match cur {
+                Some((a, b, n)) if months_between(b, k) <= MAX_GAP_MONTHS + 1 => (a, k, n + s.rows),
+                _ => (k, k, s.rows),
             };
-            if let Some(c) = cur {
-                if best.is_none_or(|b| c.2 > b.2) {
-                    best = Some(c);
-                }
+            cur = Some(c);
+            if best.is_none_or(|b| c.2 > b.2) {
+                best = Some(c);
             }
         }
         let (a, b, n) = best?;

@@ -159,10 +159,8 @@ fn field_resemblance(field_name: &str, aliases: &[String], header: &str) -> Opti
     }
     let mut best: Option<Resemblance> = None;
     for name in aliases.iter().map(String::as_str).chain(std::iter::once(field_name)) {
-        if let Some(r) = resemblance(name, header) {
-            if best.as_ref().is_none_or(|b| r.score > b.score) {
-                best = Some(r);
-            }
+        if let Some(r) = resemblance(name, header).filter(|r| best.as_ref().is_none_or(|b| r.score > b.score)) {
+            best = Some(r);
         }
     }
     best

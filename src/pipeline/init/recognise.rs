@@ -123,19 +123,18 @@ pub fn assess(dict: &Dictionary, path: &Path, headers: &[String]) -> SourceMatch
         };
         let h = headers[ci].clone();
         by_alias.push(f.name.clone());
-        if f.kind == FieldType::Datetime && map.time_column_of(fi).is_none() {
-            if let Some(date) = date_for_time(&h, &headers, &free) {
-                if let Some(di) = headers.iter().position(|x| *x == date) {
-                    free[di] = false;
-                }
-                time_fixes.push(Proposal {
-                    field: f.name.clone(),
-                    column: MappedColumn::DateAndTime { date: date.clone(), time: h.clone() },
-                    reason: format!("the aliases take only the time of day from {}; its date is in {}", quoted(&h), quoted(&date)),
-                });
-                columns.insert(f.name.clone(), date);
-                continue;
+        let time_only = f.kind == FieldType::Datetime && map.time_column_of(fi).is_none();
+        if let Some(date) = time_only.then(|| date_for_time(&h, &headers, &free)).flatten() {
+            if let Some(di) = headers.iter().position(|x| *x == date) {
+                free[di] = false;
             }
+            time_fixes.push(Proposal {
+                field: f.name.clone(),
+                column: MappedColumn::DateAndTime { date: date.clone(), time: h.clone() },
+                reason: format!("the aliases take only the time of day from {}; its date is in {}", quoted(&h), quoted(&date)),
+            });
+            columns.insert(f.name.clone(), date);
+            continue;
         }
         columns.insert(f.name.clone(), h);
     }
