@@ -65,9 +65,16 @@ impl SourceMatch {
             (0, r) => format!("none of {r} required"),
             (p, r) => format!("{p} of {r} required"),
         };
-        let close = self.proposals.proposals.len();
-        let close = if close > 0 { format!(", {close} by close match") } else { String::new() };
-        format!("{} of {} fields, {req}{close}", self.placed(), self.fields)
+        let close = self.proposals.proposals.iter().filter(|p| p.reason.starts_with("close match")).count();
+        let paired = self.proposals.proposals.len() - close;
+        let mut extra = String::new();
+        if close > 0 {
+            extra.push_str(&format!(", {close} by close match"));
+        }
+        if paired > 0 {
+            extra.push_str(&format!(", {paired} time column paired with its date"));
+        }
+        format!("{} of {} fields, {req}{extra}", self.placed(), self.fields)
     }
 
     /// Whether two files read the same way: the same `columns` and the same required fields missing.

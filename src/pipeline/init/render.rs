@@ -205,6 +205,10 @@ fn group_body(o: &mut String, base: &Path, g: &Group) {
     }
     for (field, a, b, required) in &first.m.ambiguous {
         let lead = if *required { "# TODO: check:" } else { "# note:" };
+        if crate::dictionary::header_match::fold(a) == crate::dictionary::header_match::fold(b) {
+            let _ = writeln!(o, "{lead} two columns are named {} ({field}); ingest reads the first", toml_string(a));
+            continue;
+        }
         let _ = writeln!(
             o,
             "{lead} {} and {} both match {field}; ingest reads {} (to read the other: columns.{} = {})",
@@ -269,7 +273,8 @@ pub(super) fn coverage_text(c: &Coverage) -> Option<String> {
     let (a, b, _) = c.main_run()?;
     let stray = c.rows_outside_main_run();
     let stray = if stray > 0 { format!("; {} outside that span", thousands(stray)) } else { String::new() };
-    Some(format!("{} to {} ({} dated rows{stray})", date_label(a), date_label(b), thousands(c.rows)))
+    let rows = if c.rows == 1 { "1 dated row".to_string() } else { format!("{} dated rows", thousands(c.rows)) };
+    Some(format!("{} to {} ({rows}{stray})", date_label(a), date_label(b)))
 }
 
 fn source_section(o: &mut String, registry: &Registry, base: &Path, source: &str, files: &[&Extract]) {
