@@ -21,6 +21,8 @@ pub enum SnaError {
     Report(#[from] crate::report::ReportError),
     #[error(transparent)]
     Synth(#[from] crate::synth::SynthError),
+    #[error(transparent)]
+    Init(#[from] crate::pipeline::init::InitError),
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
     #[error("{0}")]

@@ -16,7 +16,7 @@ use std::process::ExitCode;
     about = "Serious Violence Strategic Needs Assessment pipeline",
     long_about = "Turns a Community Safety Partnership's raw extracts (police, ambulance, A&E, youth justice, MARAC, \
 exclusions) into validated, pseudonymised Parquet, profile tables with confidence intervals, charts and findings.",
-    after_help = "Examples:\n  sna demo --out out/demo\n  sna run pipelines/demo.toml --out out/exampleton\n  sna synth --out data/synthetic --seed 7\n  sna dictionary police_offences\n  sna validate --source police_offences raw/offences.csv"
+    after_help = "Examples:\n  sna demo --out out/demo\n  sna run pipelines/demo.toml --out out/exampleton\n  sna synth --out data/synthetic --seed 7\n  sna init data/2025\n  sna dictionary police_offences\n  sna validate --source police_offences raw/offences.csv"
 )]
 struct Cli {
     /// No progress or stage messages (errors are still printed)
@@ -102,6 +102,24 @@ bad pipeline file (a mapped header the file does not have).\n\nExamples:\n  sna 
         #[arg(required_unless_present = "pipeline")]
         files: Vec<PathBuf>,
     },
+    /// Say which source each extract below a folder is and write a commented pipeline file
+    #[command(
+        after_help = "Looks at every CSV and XLSX file below FOLDER (and GeoJSON ward boundaries), matches its headers \
+against every source's dictionary, and writes a pipeline file with `columns` proposed for renamed headers and TODOs \
+for what it could not find. Exit code 0 when a pipeline was written (even with TODOs), 1 when no file was recognised, \
+2 for bad usage.\n\nExamples:\n  sna init data/2025\n  sna init data/2025 --out pipelines/exampleton-2025.toml\n  \
+sna init data/2025 --force && sna validate --pipeline data/2025/pipeline.toml"
+    )]
+    Init {
+        /// The folder holding the extracts and reference files (searched recursively)
+        folder: PathBuf,
+        /// The pipeline file to write (default FOLDER/pipeline.toml); paths in it are relative to its folder
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Overwrite the pipeline file if it exists
+        #[arg(long)]
+        force: bool,
+    },
     /// Print a source's data dictionary (no name: list the sources)
     #[command(after_help = "Example:\n  sna dictionary police_victims")]
     Dictionary { name: Option<String> },
@@ -143,6 +161,15 @@ fn validate(source: &str, files: &[PathBuf], sheet: Option<&str>, json: bool) ->
     }
 }
 
+fn init(folder: PathBuf, out: Option<PathBuf>, force: bool) -> Result<(), SnaError> {
+    let outcome = sna::pipeline::init::init(&sna::pipeline::init::InitOptions { folder: folder.clone(), out, force })?;
+    print!("{}", outcome.summary);
+    match outcome.written {
+        Some(_) => Ok(()),
+        None => Err(sna::pipeline::init::InitError::NothingRecognised { folder: folder.display().to_string() }.into()),
+    }
+}
+
 fn execute(cli: Cli) -> Result<(), SnaError> {
     let progress = Progress::new(cli.quiet);
     match cli.command {
@@ -169,6 +196,7 @@ fn execute(cli: Cli) -> Result<(), SnaError> {
             sna::pipeline::check::check_pipeline(&p, &dir)
         }
         Command::Validate { source, sheet, json, files, .. } => validate(source.as_deref().unwrap_or_default(), &files, sheet.as_deref(), json),
+        Command::Init { folder, out, force } => init(folder, out, force),
         Command::Dictionary { name } => dictionary(name),
     }
 }

@@ -4,5 +4,6 @@ pub mod analysis_options;
 pub mod check;
 pub mod config;
 pub mod demo;
+pub mod init;
 pub mod manifest;
 pub mod run;

@@ -8,6 +8,7 @@ mod analysis_people;
 mod analysis_place;
 mod cli_errors;
 mod demo_end_to_end;
+mod init;
 mod keys_and_stages;
 mod public_tier;
 mod real_extracts;
