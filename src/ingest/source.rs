@@ -419,6 +419,10 @@ fn ingest_into(
                         for (bi, (_, _, slot)) in schema.slots.iter().enumerate() {
                             let column = &mut b[bi + 2];
                             match slot {
+                                // A field followed by its `_known` column is read again there: copied, not taken.
+                                Slot::Field(fi) if matches!(schema.slots.get(bi + 1), Some((_, _, Slot::Known(k))) if k == fi) => {
+                                    column.push(values.get(*fi).cloned().flatten())
+                                }
                                 Slot::Field(fi) => column.push(values.get_mut(*fi).and_then(Option::take)),
                                 Slot::EthnicGroup(fi) => column.push_str(Some(group_of(*fi).map_or("", |g| g.0))),
                                 Slot::EthnicityScheme(fi) => column.push_str(Some(group_of(*fi).map_or("", |g| g.1))),
