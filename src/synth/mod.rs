@@ -1,7 +1,9 @@
 //! `sna synth`: a seeded, deterministic synthetic borough whose raw extracts look like what a council
 //! analyst really receives (three police financial years in three different export styles, ward boundaries
-//! and a population table), with known patterns planted and recorded in `truth.json`, and bad rows of every
-//! kind listed line by line, so the whole pipeline can be tested end to end.
+//! and a population table), with known patterns planted and recorded in `truth.json`, and planted rows of
+//! every kind listed line by line (`bad_rows`, which ingest must quarantine, and `repaired_rows`, real records
+//! written with one bad value, which ingest must stage with that value repaired), so the whole pipeline can be
+//! tested end to end.
 //!
 //! Layout of `out_dir`:
 //! - `reference/wards.geojson`, `reference/population.csv`, `reference/lsoa21_to_ward.csv` (ONS layout),
@@ -61,7 +63,7 @@ use partners::{PartnerFile, PartnerParams};
 use police::{Extra, OffenceSampler, PoliceData};
 use population::Population;
 use rng::streams;
-use truth::{Area, BadRowTruth, FileTruth, HotWards, LsoaTruth, OutsideTruth, PartnerTruths, WardTruth};
+use truth::{Area, FileTruth, HotWards, LsoaTruth, OutsideTruth, PartnerTruths, PlantedRowTruth, WardTruth};
 use writers::{Cell, CsvFormat, Encoding};
 
 /// Local authority code and name of the synthetic borough.
@@ -120,7 +122,8 @@ const CSV_FROM_XLSX: CsvFormat = CsvFormat { delimiter: b',', encoding: Encoding
 #[derive(Default)]
 struct Ledger {
     files: Vec<FileTruth>,
-    bad_rows: Vec<BadRowTruth>,
+    bad_rows: Vec<PlantedRowTruth>,
+    repaired_rows: Vec<PlantedRowTruth>,
     outside: Vec<OutsideTruth>,
 }
 
@@ -137,7 +140,7 @@ enum Target {
     },
 }
 
-/// One file being written row by row; records each row's bad or out-of-area tag as it goes.
+/// One file being written row by row; records each row's bad, repaired or out-of-area tag as it goes.
 struct FileOut<'l> {
     ledger: &'l mut Ledger,
     rel: String,
@@ -146,28 +149,37 @@ struct FileOut<'l> {
     note: Option<String>,
     rows: usize,
     bad: usize,
+    repaired: usize,
 }
 
 impl FileOut<'_> {
     fn tag(&mut self, tag: RowTag) {
         let line = self.rows + 2; // header is line 1; no field ever holds a line break
-        let (kind, reason, field) = match tag {
-            RowTag::Clean => return,
-            RowTag::Bad(kind) => (kind.name(), kind.reason(), kind.field()),
-            RowTag::Planted(p) => (p.kind, p.reason, p.field),
-            RowTag::Outside { crime_ref } => {
-                self.ledger.outside.push(OutsideTruth { file: self.rel.clone(), line, crime_ref });
-                return;
-            }
-        };
-        self.bad += 1;
-        self.ledger.bad_rows.push(BadRowTruth {
+        let planted = |kind: &str, reason: &str, field: &str| PlantedRowTruth {
             file: self.rel.clone(),
             line,
             kind: kind.into(),
             reason: reason.into(),
             field: field.into(),
-        });
+        };
+        match tag {
+            RowTag::Clean => {}
+            RowTag::Bad(kind) => {
+                self.bad += 1;
+                self.ledger.bad_rows.push(planted(kind.name(), kind.reason(), kind.field()));
+            }
+            RowTag::Planted(p) => {
+                self.bad += 1;
+                self.ledger.bad_rows.push(planted(p.kind, p.reason, p.field));
+            }
+            RowTag::Repaired(p) => {
+                self.repaired += 1;
+                self.ledger.repaired_rows.push(planted(p.kind, p.reason, p.field));
+            }
+            RowTag::Outside { crime_ref } => {
+                self.ledger.outside.push(OutsideTruth { file: self.rel.clone(), line, crime_ref });
+            }
+        }
     }
 
     /// Write one row (cells as rendered) with its tag.
@@ -182,7 +194,7 @@ impl FileOut<'_> {
     }
 
     fn finish(self) -> Result<(), SynthError> {
-        let FileOut { ledger, rel, header, target, note, rows, bad } = self;
+        let FileOut { ledger, rel, header, target, note, rows, bad, repaired } = self;
         let truth = match target {
             Target::Csv { stream, fmt } => {
                 stream.finish()?;
@@ -196,6 +208,7 @@ impl FileOut<'_> {
                     header,
                     rows,
                     bad_rows: bad,
+                    repaired_rows: repaired,
                     note,
                 }
             }
@@ -212,6 +225,7 @@ impl FileOut<'_> {
                     header,
                     rows,
                     bad_rows: bad,
+                    repaired_rows: repaired,
                     note,
                 }
             }
@@ -255,6 +269,7 @@ impl Ledger {
             note,
             rows: 0,
             bad: 0,
+            repaired: 0,
         })
     }
 
@@ -275,8 +290,9 @@ impl Ledger {
     }
 }
 
-/// Write one year's offences file row by row: offences in crime-reference order, bad rows corrupted, and
-/// exact re-exports of some clean rows inserted a little after their originals. Returns the rows written.
+/// Write one year's offences file row by row: offences in crime-reference order, bad rows corrupted (and
+/// unknown-code offences written with their code), and exact re-exports of some clean rows inserted a little
+/// after their originals. Returns the rows written.
 fn write_offences(
     ledger: &mut Ledger,
     out_dir: &Path,
@@ -301,6 +317,7 @@ fn write_offences(
     }
     let n_clean = idx.iter().filter(|&&i| police.offences[i].extra == Extra::Clean).count();
     let n_dup = bad_rows::offence_plan(year, n_clean, data.params.bad_row_share)
+        .bad
         .into_iter()
         .find(|(k, _)| *k == BadKind::Duplicate)
         .map_or(0, |(_, n)| n);
@@ -315,7 +332,7 @@ fn write_offences(
             Some(cells) => cells,
             None => layout::render_offence(o, layout, data)?,
         };
-        f.push(cells, RowTag::of(o.extra, || layout::crime_ref(year, o.seq)))?;
+        f.push(cells, RowTag::of(o.extra, || layout::crime_ref(year, o.seq), ""))?;
         while let Some((_, orig)) = inserts.next_if(|(at, _)| *at == pos) {
             // A clean row renders the same every time: the copy is exact.
             let cells = layout::render_offence(&police.offences[idx[orig]], layout, data)?;
@@ -327,8 +344,8 @@ fn write_offences(
     Ok(written)
 }
 
-fn tag_of(extra: Extra) -> RowTag {
-    RowTag::of(extra, String::new)
+fn tag_of(extra: Extra, age_field: &'static str) -> RowTag {
+    RowTag::of(extra, String::new, age_field)
 }
 
 /// Generate the synthetic borough into `out_dir` and return what `truth.json` records.
@@ -357,6 +374,7 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         header: vec!["WD23CD".into(), "WD23NM".into(), "LAD23CD".into(), "LAD23NM".into()],
         rows: borough.wards.len(),
         bad_rows: 0,
+        repaired_rows: 0,
         note: None,
     });
     let pop_rows: Vec<Row> = pop
@@ -383,7 +401,7 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         let mut f = ledger.open(out_dir, vl.path, vl.header, vl.sink, vidx.len())?;
         for &v in &vidx {
             let row = &police.victims[v];
-            f.push(layout::render_victim(row, vl, &police)?, tag_of(row.extra))?;
+            f.push(layout::render_victim(row, vl, &police)?, tag_of(row.extra, vl.age.field()))?;
         }
         f.finish()?;
         drop(vidx);
@@ -394,7 +412,7 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         let mut f = ledger.open(out_dir, sl.path, sl.header, sl.sink, sidx.len())?;
         for &s in &sidx {
             let row = &police.suspects[s];
-            f.push(layout::render_suspect(row, &police), tag_of(row.extra))?;
+            f.push(layout::render_suspect(row, &police), tag_of(row.extra, sl.age.field()))?;
         }
         f.finish()?;
     }
@@ -490,6 +508,12 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         *bad_row_counts.entry(b.kind.clone()).or_default() += 1;
         *by_file.entry(b.file.clone()).or_default().entry(b.kind.clone()).or_default() += 1;
     }
+    let mut repaired_row_counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut repaired_by_file: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for b in &ledger.repaired_rows {
+        *repaired_row_counts.entry(b.kind.clone()).or_default() += 1;
+        *repaired_by_file.entry(b.file.clone()).or_default().entry(b.kind.clone()).or_default() += 1;
+    }
     let truth = Truth {
         generator: "sna synth".into(),
         seed,
@@ -525,6 +549,9 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         bad_row_counts,
         bad_row_counts_by_file: by_file,
         bad_rows: ledger.bad_rows,
+        repaired_row_counts,
+        repaired_row_counts_by_file: repaired_by_file,
+        repaired_rows: ledger.repaired_rows,
         outside_area: ledger.outside,
         lsoas: LsoaTruth {
             lookup: lsoa::LOOKUP_PATH.into(),
