@@ -171,8 +171,9 @@ pub fn suspect_plan(_year: usize, n_clean: usize, share: f64) -> Vec<(BadKind, u
     plan(n_clean, share, &[(BadKind::Orphan, 0.6), (BadKind::MissingCrimeRef, 0.4)])
 }
 
-/// A date-time that cannot exist (31 February, 31 April, ...), in a month next to the offence's real one.
-fn impossible_datetime(o: &Offence, style: DateStyle, rng: &mut SynthRng) -> String {
+/// A day that cannot exist (31 February, 31 April, ...) in a month next to the offence's real one:
+/// (day, month, year).
+fn impossible_day(o: &Offence, rng: &mut SynthRng) -> (u32, u32, i32) {
     let month = o.from.month();
     let year_of = |m: u32| if m >= 4 { YEARS[o.year].1 } else { YEARS[o.year].1 + 1 };
     let mut options: Vec<(u32, u32)> = vec![(31, 2), (30, 2), (31, 4), (31, 6), (31, 9), (31, 11)];
@@ -187,12 +188,28 @@ fn impossible_datetime(o: &Offence, style: DateStyle, rng: &mut SynthRng) -> Str
     let best = options.iter().map(|&(_, m)| dist(m)).min().unwrap_or(0);
     options.retain(|&(_, m)| dist(m) == best);
     let (d, m) = options[rng.random_range(0..options.len())];
-    let y = year_of(m);
+    (d, m, year_of(m))
+}
+
+/// A date-time that cannot exist, in the layout's style.
+fn impossible_datetime(o: &Offence, style: DateStyle, rng: &mut SynthRng) -> String {
+    let (d, m, y) = impossible_day(o, rng);
     let (hh, mm) = (o.from.hour(), o.from.minute());
     match style {
         DateStyle::Uk => format!("{d:02}/{m:02}/{y:04} {hh:02}:{mm:02}"),
         DateStyle::Iso => format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:00"),
     }
+}
+
+/// A date that cannot exist, `31/02/2024`, for exports that give the time in a column of its own.
+pub fn impossible_date(o: &Offence, rng: &mut SynthRng) -> String {
+    let (d, m, y) = impossible_day(o, rng);
+    format!("{d:02}/{m:02}/{y:04}")
+}
+
+/// A date with a two-digit year, `14/03/24`, as typed by hand.
+pub fn two_digit_date(dt: NaiveDateTime) -> String {
+    format!("{:02}/{:02}/{:02}", dt.day(), dt.month(), dt.year() % 100)
 }
 
 fn two_digit_year(dt: NaiveDateTime) -> String {

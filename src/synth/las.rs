@@ -16,7 +16,7 @@ use super::partners::{
     Bad, Ctx, Layout, PartnerFile, SourceTruth, TextDate, add_duplicates, bad_plan, impossible_text, pick_clean,
     scatter, two_digit_text,
 };
-use super::police::{Extra, PoliceData};
+use super::police::{Extra, Offence, PoliceData};
 use super::rng::{self, SynthRng, Weighted, streams};
 use super::truth::{Measure, measure};
 use super::writers::{Cell, CsvFormat, Encoding};
@@ -141,9 +141,10 @@ fn minutes(t: NaiveDateTime) -> i64 {
 }
 
 impl PoliceIndex {
-    pub fn new(police: &PoliceData, cell_m: f64) -> PoliceIndex {
+    /// From the staged police offences and any `other` offences the export also holds.
+    pub fn new(police: &PoliceData, other: &[Offence], cell_m: f64) -> PoliceIndex {
         let mut cells: HashMap<(i64, i64), Vec<(i64, f64, f64)>> = HashMap::new();
-        for o in police.offences.iter().filter(|o| o.extra.staged()) {
+        for o in police.offences.iter().filter(|o| o.extra.staged()).chain(other) {
             let (e, n) = (o.easting as f64, o.northing as f64);
             let key = ((e / cell_m).floor() as i64, (n / cell_m).floor() as i64);
             cells.entry(key).or_default().push((minutes(o.from), e, n));
@@ -236,7 +237,8 @@ impl Draw<'_> {
     }
 }
 
-pub fn generate(ctx: &Ctx, police: &PoliceData) -> Result<LasOutput, SynthError> {
+/// Call-outs kept clear of `police` offences and of the `other` offences a Niche-style export adds.
+pub fn generate(ctx: &Ctx, police: &PoliceData, other: &[Offence]) -> Result<LasOutput, SynthError> {
     let p = ctx.params;
     let mut r = rng::stream(ctx.seed, streams::LAS);
     let base = HourOfWeek::new(DAY, &ctx.data.hours_general)?;
@@ -246,7 +248,7 @@ pub fn generate(ctx: &Ctx, police: &PoliceData) -> Result<LasOutput, SynthError>
         years: YEARS.iter().map(|&(_, y)| YearDays::new(y)).collect::<Result<_, _>>()?,
         wards: ctx.ward_weights(1.6)?,
     };
-    let index = PoliceIndex::new(police, 1_000.0);
+    let index = PoliceIndex::new(police, other, 1_000.0);
     let clear_radius = p.las_match_radius_m + MARGIN_M;
     let clear_hours = p.las_match_hours + MARGIN_H;
     let attended: Vec<bool> = ctx.data.mix.iter().map(|t| ATTENDED_CODES.contains(&t.ho_code.as_str())).collect();

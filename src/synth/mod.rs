@@ -8,7 +8,9 @@
 //! Layout of `out_dir`:
 //! - `reference/wards.geojson`, `reference/population.csv`, `reference/lsoa21_to_ward.csv` (ONS layout),
 //!   `reference/pupils.csv` (pupils on roll by ethnic group)
-//! - `raw/police/offences_<fy>.csv`, `raw/police/victims_<fy>.csv|.xlsx`, `raw/police/suspects_<fy>.csv`
+//! - `raw/police/offences_<fy>.csv`, `raw/police/victims_<fy>.csv|.xlsx`, `raw/police/suspects_<fy>.csv`; or,
+//!   with [`PoliceStyle::Niche`], `raw/police/niche_{offences,victims,suspects}_all.csv` (the same records,
+//!   plus the other notifiable offences of an all-crime export: see `niche.rs`)
 //! - partner extracts: `raw/las/`, `raw/ae/`, `raw/yot/`, `raw/marac/`, `raw/exclusions/` (each source in
 //!   several export styles, at least one XLSX)
 //! - a workbook layout whose file would hold more than [`XLSX_MAX_ROWS`] rows (large scales only) is written
@@ -36,6 +38,7 @@ mod layout;
 mod lsoa;
 mod marac;
 mod names;
+mod niche;
 mod partners;
 mod police;
 mod population;
@@ -76,17 +79,39 @@ pub const CENTRE_BNG: [f64; 2] = [532_000.0, 181_000.0];
 /// bigger benchmarks while keeping memory (about 25 MB per unit of scale) within a laptop's reach.
 pub const MAX_SCALE: u32 = 200;
 
+/// How the police tables are exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PoliceStyle {
+    /// Three financial years in three export styles (CRIS CSV, CONNECT Excel-to-CSV, a URN-based export),
+    /// offences, victims and suspects in a file each per year.
+    #[default]
+    Default,
+    /// One Niche/CONNECT all-crime export for all years: offences (every notifiable offence, not only the
+    /// default mix), victims and suspects, with the force's own headers and text codes.
+    Niche,
+}
+
+impl PoliceStyle {
+    pub fn name(self) -> &'static str {
+        match self {
+            PoliceStyle::Default => "default",
+            PoliceStyle::Niche => "niche",
+        }
+    }
+}
+
 /// Options for [`generate`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SynthOptions {
     pub seed: u64,
     /// 1 = a borough of 20 wards, ~250,000 residents and ~15,000 offences a year; K multiplies all three.
     pub scale: u32,
+    pub police_style: PoliceStyle,
 }
 
 impl Default for SynthOptions {
     fn default() -> Self {
-        SynthOptions { seed: 42, scale: 1 }
+        SynthOptions { seed: 42, scale: 1, police_style: PoliceStyle::Default }
     }
 }
 
@@ -348,6 +373,43 @@ fn tag_of(extra: Extra, age_field: &'static str) -> RowTag {
     RowTag::of(extra, String::new, age_field)
 }
 
+/// The default style's police files: offences, victims and suspects for each financial year in that year's
+/// export layout. Returns the offence rows written per year.
+fn write_default_police(
+    ledger: &mut Ledger,
+    out_dir: &Path,
+    seed: u64,
+    police: &PoliceData,
+    data: &GenData,
+) -> Result<Vec<usize>, SynthError> {
+    let mut offence_rows_written = Vec::new();
+    for year in 0..calendar::YEARS.len() {
+        offence_rows_written.push(write_offences(ledger, out_dir, seed, year, police, data)?);
+
+        let vl = &layout::VICTIMS[year];
+        let mut vidx: Vec<usize> = (0..police.victims.len()).filter(|&v| police.victims[v].year == year).collect();
+        vidx.sort_by_key(|&v| (police.victims[v].sort_key, v));
+        let mut f = ledger.open(out_dir, vl.path, vl.header, vl.sink, vidx.len())?;
+        for &v in &vidx {
+            let row = &police.victims[v];
+            f.push(layout::render_victim(row, vl, police)?, tag_of(row.extra, vl.age.field()))?;
+        }
+        f.finish()?;
+        drop(vidx);
+
+        let sl = &layout::SUSPECTS[year];
+        let mut sidx: Vec<usize> = (0..police.suspects.len()).filter(|&s| police.suspects[s].year == year).collect();
+        sidx.sort_by_key(|&s| (police.suspects[s].sort_key, s));
+        let mut f = ledger.open(out_dir, sl.path, sl.header, sl.sink, sidx.len())?;
+        for &s in &sidx {
+            let row = &police.suspects[s];
+            f.push(layout::render_suspect(row, police), tag_of(row.extra, sl.age.field()))?;
+        }
+        f.finish()?;
+    }
+    Ok(offence_rows_written)
+}
+
 /// Generate the synthetic borough into `out_dir` and return what `truth.json` records.
 pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError> {
     if opts.scale == 0 || opts.scale > MAX_SCALE {
@@ -390,32 +452,19 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         pop_rows,
     )?;
 
-    // Police extracts.
-    let mut offence_rows_written = Vec::new();
-    for year in 0..calendar::YEARS.len() {
-        offence_rows_written.push(write_offences(&mut ledger, out_dir, seed, year, &police, &data)?);
-
-        let vl = &layout::VICTIMS[year];
-        let mut vidx: Vec<usize> = (0..police.victims.len()).filter(|&v| police.victims[v].year == year).collect();
-        vidx.sort_by_key(|&v| (police.victims[v].sort_key, v));
-        let mut f = ledger.open(out_dir, vl.path, vl.header, vl.sink, vidx.len())?;
-        for &v in &vidx {
-            let row = &police.victims[v];
-            f.push(layout::render_victim(row, vl, &police)?, tag_of(row.extra, vl.age.field()))?;
+    // Police extracts. A Niche-style export also holds the other notifiable offences (drawn on a stream of
+    // their own: the default style's records are untouched).
+    let other = match opts.police_style {
+        PoliceStyle::Default => niche::OtherOffences::none(),
+        PoliceStyle::Niche => niche::OtherOffences::generate(seed, opts.scale, &borough, &pop, &data)?,
+    };
+    let (offence_rows_written, police_export) = match opts.police_style {
+        PoliceStyle::Default => (write_default_police(&mut ledger, out_dir, seed, &police, &data)?, None),
+        PoliceStyle::Niche => {
+            let (rows, export) = niche::write_police(&mut ledger, out_dir, seed, &police, &other, &data)?;
+            (rows, Some(export))
         }
-        f.finish()?;
-        drop(vidx);
-
-        let sl = &layout::SUSPECTS[year];
-        let mut sidx: Vec<usize> = (0..police.suspects.len()).filter(|&s| police.suspects[s].year == year).collect();
-        sidx.sort_by_key(|&s| (police.suspects[s].sort_key, s));
-        let mut f = ledger.open(out_dir, sl.path, sl.header, sl.sink, sidx.len())?;
-        for &s in &sidx {
-            let row = &police.suspects[s];
-            f.push(layout::render_suspect(row, &police), tag_of(row.extra, sl.age.field()))?;
-        }
-        f.finish()?;
-    }
+    };
 
     // Partner sources: LSOAs first (A&E, YOT, MARAC and exclusions locate through them).
     let pp = PartnerParams::load()?;
@@ -448,7 +497,8 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         partner_sources.insert(name.to_string(), source);
         Ok::<(), SynthError>(())
     };
-    let las = las::generate(&ctx, &police)?;
+    let las = las::generate(&ctx, &police, &other.offences)?;
+    drop(other);
     // The police rows are needed no more once measured: free them before the other sources.
     let mut measured = truth::measure_all(&data, &borough, &pop, &police);
     drop(police);
@@ -566,6 +616,7 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         },
         pupils: excl.pupils,
         partner_sources,
+        police_export,
     };
     writers::write_json(&out_dir.join("truth.json"), "truth.json", &truth)?;
     Ok(truth)

@@ -269,7 +269,7 @@ fn police_points(out: &Path, tj: &serde_json::Value) -> Vec<(i64, f64, f64)> {
 fn partner_truths_hold_in_the_files_as_written() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path();
-    generate(out, &SynthOptions { seed: 2024, scale: 1 }).unwrap();
+    generate(out, &SynthOptions { seed: 2024, scale: 1, ..SynthOptions::default() }).unwrap();
     let tj: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("truth.json")).unwrap()).unwrap();
     let reg = Registry::embedded().unwrap();
     let sources: BTreeMap<&str, Source> =
@@ -408,7 +408,7 @@ fn partner_truths_hold_in_the_files_as_written() {
 #[test]
 fn lsoa_lookup_is_an_ons_lookup_covering_every_ward() {
     let dir = tempfile::tempdir().unwrap();
-    let truth = generate(dir.path(), &SynthOptions { seed: 7, scale: 1 }).unwrap();
+    let truth = generate(dir.path(), &SynthOptions { seed: 7, scale: 1, ..SynthOptions::default() }).unwrap();
     let path = dir.path().join(lsoa::LOOKUP_PATH);
     let bytes = std::fs::read(&path).unwrap();
     assert!(bytes.starts_with(

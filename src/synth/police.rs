@@ -294,7 +294,14 @@ impl<'a> OffenceSampler<'a> {
         &self.how_da
     }
 
-    fn pick_ward(&self, hot_share: Option<f64>, rng: &mut SynthRng) -> usize {
+    /// The hour-of-week profile of offences that are neither domestic nor serious violence.
+    pub fn how_general(&self) -> &HourOfWeek {
+        &self.how_general
+    }
+
+    /// A ward: pulled to the hot wards with chance `hot_share`, else among the others (`None`: any ward,
+    /// by the sampler's weights).
+    pub fn pick_ward(&self, hot_share: Option<f64>, rng: &mut SynthRng) -> usize {
         match hot_share {
             Some(p) if rng::chance(rng, p) => self.borough.hot[self.wards_hot.sample(rng)],
             Some(_) => self.cold[self.wards_cold.sample(rng)],

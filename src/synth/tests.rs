@@ -66,8 +66,8 @@ fn seed_data_parses_and_uses_only_known_ho_codes() {
 #[test]
 fn invalid_scale_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(matches!(generate(dir.path(), &SynthOptions { seed: 1, scale: 0 }), Err(SynthError::Options(_))));
-    let too_big = SynthOptions { seed: 1, scale: MAX_SCALE + 1 };
+    assert!(matches!(generate(dir.path(), &SynthOptions { seed: 1, scale: 0, ..SynthOptions::default() }), Err(SynthError::Options(_))));
+    let too_big = SynthOptions { seed: 1, scale: MAX_SCALE + 1, ..SynthOptions::default() };
     assert!(matches!(generate(dir.path(), &too_big), Err(SynthError::Options(_))));
 }
 
@@ -197,7 +197,7 @@ fn population_totals_and_shared_age_structure() {
 #[test]
 fn same_seed_gives_identical_bytes() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let opts = SynthOptions { seed: 314, scale: 1 };
+    let opts = SynthOptions { seed: 314, scale: 1, ..SynthOptions::default() };
     let ta = generate(a.path(), &opts).unwrap();
     let tb = generate(b.path(), &opts).unwrap();
     assert_eq!(ta, tb);
@@ -295,7 +295,7 @@ fn generated_files_hold_the_planted_truths_and_bad_rows_where_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path();
     let t0 = std::time::Instant::now();
-    let truth = generate(out, &SynthOptions { seed: 2024, scale: 1 }).unwrap();
+    let truth = generate(out, &SynthOptions { seed: 2024, scale: 1, ..SynthOptions::default() }).unwrap();
     eprintln!("generate (debug build): {:?}", t0.elapsed());
     let tj: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("truth.json")).unwrap()).unwrap();
     assert_eq!(tj["seed"], 2024);
@@ -906,8 +906,8 @@ fn first_column(out: &Path, f: &truth::FileTruth) -> BTreeMap<usize, String> {
 #[test]
 fn scale_two_doubles_the_borough_with_consistent_references() {
     let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let t1 = generate(d1.path(), &SynthOptions { seed: 5, scale: 1 }).unwrap();
-    let t2 = generate(d2.path(), &SynthOptions { seed: 5, scale: 2 }).unwrap();
+    let t1 = generate(d1.path(), &SynthOptions { seed: 5, scale: 1, ..SynthOptions::default() }).unwrap();
+    let t2 = generate(d2.path(), &SynthOptions { seed: 5, scale: 2, ..SynthOptions::default() }).unwrap();
     assert_eq!(t2.area.ward_count, 2 * t1.area.ward_count);
     let near_double = |a: usize, b: usize, what: &str| {
         let r = b as f64 / a as f64;

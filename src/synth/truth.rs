@@ -46,6 +46,35 @@ pub struct Truth {
     pub pupils: Vec<PupilCount>,
     /// What ingest should stage from each partner source.
     pub partner_sources: BTreeMap<String, SourceTruth>,
+    /// The police export, when it is not the default style (`sna synth --police-style niche`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub police_export: Option<PoliceExportTruth>,
+}
+
+/// A police export in another style: its files and what ingest should stage from them.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PoliceExportTruth {
+    pub style: String,
+    pub files: Vec<String>,
+    /// Offence rows ingest stages, every crime type: `offences_clean + offences_repaired`.
+    pub offences_staged: usize,
+    /// Clean offence rows: the default style's (in the borough and outside it) and the other notifiable
+    /// offences.
+    pub offences_clean: usize,
+    /// Offences under an HO code on no list (staged with `ho_code_known = false`).
+    pub offences_repaired: usize,
+    /// Of `offences_clean`, the other notifiable offences this export adds (no victims or suspects; in no
+    /// truth).
+    pub other_notifiable_offences: usize,
+    pub other_notifiable_by_code: BTreeMap<String, usize>,
+    /// Staged offences exported with a blank start time (ingest marks them `time_unknown`).
+    pub offences_time_unknown: usize,
+    /// Staged offences with no HO outcome yet (blank `HO Outcome`).
+    pub offences_without_outcome: usize,
+    /// Victim and suspect rows ingest stages.
+    pub victims_staged: usize,
+    pub suspects_staged: usize,
+    pub note: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
