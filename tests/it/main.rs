@@ -9,6 +9,7 @@ mod analysis_place;
 mod cli_errors;
 mod demo_end_to_end;
 mod keys_and_stages;
+mod police_export_styles;
 mod public_tier;
 mod real_public_data;
 mod report_charts;
