@@ -26,7 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seed = 42;
 
     let t = Instant::now();
-    generate(&input, &SynthOptions { seed, scale: 1 })?;
+    generate(&input, &SynthOptions { seed, scale: 1, ..SynthOptions::default() })?;
     let extract = input.join("bench").join("offences_big.csv");
     std::fs::create_dir_all(extract.parent().ok_or("no parent")?)?;
     write_offence_extract(&extract, rows, seed)?;

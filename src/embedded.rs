@@ -43,6 +43,10 @@ pub const PUBLIC_TABLES: &str = include_str!("../seeds/public_tables.toml");
 /// The pipeline `sna demo` runs, with paths relative to the synthetic borough's folder.
 pub const DEMO_PIPELINE: &str = include_str!("../pipelines/demo.toml");
 
+/// The same for the synthetic borough with a Niche-style police export (`sna synth --police-style niche`):
+/// its `columns` and `values` map the export's own headers and codes.
+pub const NICHE_PIPELINE: &str = include_str!("../pipelines/demo-niche.toml");
+
 pub fn dictionary_text(name: &str) -> Option<&'static str> {
     DICTIONARIES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
 }

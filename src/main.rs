@@ -69,7 +69,7 @@ enum Command {
         out: Option<PathBuf>,
     },
     /// Write the synthetic borough's raw extracts, reference data, truth.json and pipeline.toml
-    #[command(after_help = "Example:\n  sna synth --out data/synthetic --seed 7 && sna run data/synthetic/pipeline.toml")]
+    #[command(after_help = "Examples:\n  sna synth --out data/synthetic --seed 7 && sna run data/synthetic/pipeline.toml\n  sna synth --police-style niche --out data/niche && sna run data/niche/pipeline.toml")]
     Synth {
         #[arg(long)]
         out: PathBuf,
@@ -78,6 +78,10 @@ enum Command {
         /// Multiply wards, residents and offences by K (1 to 200)
         #[arg(long, default_value_t = 1)]
         scale: u32,
+        /// How the police tables are exported: `default` (three yearly extracts in three styles) or `niche`
+        /// (one Niche/CONNECT all-crime export of offences, victims and suspects, with the force's own headers)
+        #[arg(long, value_enum, default_value_t = PoliceStyleArg::Default)]
+        police_style: PoliceStyleArg,
     },
     /// Check extracts against a source's dictionary, or a whole pipeline's sources, and print what would be staged,
     /// quarantined and repaired; writes nothing
@@ -123,6 +127,21 @@ sna init data/2025 --force && sna validate --pipeline data/2025/pipeline.toml"
     /// Print a source's data dictionary (no name: list the sources)
     #[command(after_help = "Example:\n  sna dictionary police_victims")]
     Dictionary { name: Option<String> },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PoliceStyleArg {
+    Default,
+    Niche,
+}
+
+impl From<PoliceStyleArg> for sna::synth::PoliceStyle {
+    fn from(a: PoliceStyleArg) -> Self {
+        match a {
+            PoliceStyleArg::Default => sna::synth::PoliceStyle::Default,
+            PoliceStyleArg::Niche => sna::synth::PoliceStyle::Niche,
+        }
+    }
 }
 
 fn load(path: &Path, out: &Option<PathBuf>, strict: bool) -> Result<(Pipeline, PathBuf), SnaError> {
@@ -190,7 +209,7 @@ fn execute(cli: Cli) -> Result<(), SnaError> {
             let (p, dir) = load(&pipeline, &out, cli.strict)?;
             run::report(&p, &dir, &progress)
         }
-        Command::Synth { out, seed, scale } => demo::synthesise(&out, seed, scale, &progress),
+        Command::Synth { out, seed, scale, police_style } => demo::synthesise(&out, seed, scale, police_style.into(), &progress),
         Command::Validate { pipeline: Some(path), .. } => {
             let (p, dir) = load(&path, &None, cli.strict)?;
             sna::pipeline::check::check_pipeline(&p, &dir)

@@ -12,7 +12,7 @@ use super::error::SynthError;
 use super::layout::{Row, RowTag, Sink};
 use super::partners::{
     Bad, Ctx, Home, HomeField, Layout, PartnerFile, SourceTruth, TextDate, add_duplicates, age_from, bad_plan,
-    impossible_text, scatter, two_digit_text,
+    impossible_text, pick_clean, scatter, two_digit_text,
 };
 use super::rng::{self, SynthRng, Weighted, streams};
 use super::truth::{Measure, measure};
@@ -268,6 +268,24 @@ pub fn generate(ctx: &Ctx) -> Result<AeOutput, SynthError> {
         ];
         let mut extra = Vec::new();
         for (kind, n) in bad_plan(here.len(), p.partner_bad_row_share, &kinds) {
+            if kind.repaired() {
+                // A real attendance with a method code on no list, or an impossible age.
+                for i in pick_clean(&rows, n, &mut rb) {
+                    let cells = &mut rows[i].cells;
+                    let field = if kind == Bad::UnknownCode {
+                        let s = UNKNOWN_METHODS[rb.random_range(0..UNKNOWN_METHODS.len())];
+                        layout.set(cells, Col::Method, Cell::text(s));
+                        // The description column (where present) would otherwise name a known method.
+                        layout.set(cells, Col::MethodDescription, Cell::text("Not known"));
+                        "assault_method_code"
+                    } else {
+                        layout.set(cells, Col::Age, layout.int(rng::int(&mut rb, 130, 240) as i64));
+                        "patient_age"
+                    };
+                    rows[i].tag = kind.tag(field);
+                }
+                continue;
+            }
             for _ in 0..n {
                 let a = draw.attendance(year, &mut rb)?;
                 let mut cells = render(ctx, &a, layout, year, &next_id(&mut rb));
@@ -281,17 +299,6 @@ pub fn generate(ctx: &Ctx) -> Result<AeOutput, SynthError> {
                         let s = two_digit_text(a.assault.date(), Some(a.assault.time()));
                         layout.set(&mut cells, Col::Assault, Cell::Text(s));
                         "assault_at"
-                    }
-                    Bad::UnknownCode => {
-                        let s = UNKNOWN_METHODS[rb.random_range(0..UNKNOWN_METHODS.len())];
-                        layout.set(&mut cells, Col::Method, Cell::text(s));
-                        // The description column (where present) would otherwise name a known method.
-                        layout.set(&mut cells, Col::MethodDescription, Cell::text("Not known"));
-                        "assault_method_code"
-                    }
-                    Bad::AgeOutOfRange => {
-                        layout.set(&mut cells, Col::Age, layout.int(rng::int(&mut rb, 130, 240) as i64));
-                        "patient_age"
                     }
                     _ => {
                         layout.set(&mut cells, Col::Id, Cell::Empty);

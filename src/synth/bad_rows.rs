@@ -1,6 +1,8 @@
 //! Deliberately bad rows, of the kinds real extracts contain, and the exact record of where they are.
-//! Bad offence rows are extra offences with their own crime refs (so rejecting one never orphans a victim),
-//! except duplicates, which are exact re-exports of an earlier good row of the same file.
+//! Rows ingest must quarantine ([`BadKind`]) are extra offences with their own crime refs (so rejecting one
+//! never orphans a victim), except duplicates, which are exact re-exports of an earlier good row of the same
+//! file. Rows ingest must stage with one value repaired ([`Repair`]) are real records: offences with an HO
+//! code on no list (extra offences, no victims), and existing victims whose age is written impossibly.
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
 use rand::Rng;
@@ -19,10 +21,6 @@ pub enum BadKind {
     ImpossibleDate,
     /// `14/03/24 22:10`
     TwoDigitYear,
-    /// `99Z`
-    UnknownCode,
-    /// victim age 212
-    AgeOutOfRange,
     /// empty crime reference
     MissingCrimeRef,
     /// an exact re-export of an earlier row
@@ -32,22 +30,13 @@ pub enum BadKind {
 }
 
 impl BadKind {
-    pub const ALL: [BadKind; 7] = [
-        BadKind::ImpossibleDate,
-        BadKind::TwoDigitYear,
-        BadKind::UnknownCode,
-        BadKind::AgeOutOfRange,
-        BadKind::MissingCrimeRef,
-        BadKind::Duplicate,
-        BadKind::Orphan,
-    ];
+    pub const ALL: [BadKind; 5] =
+        [BadKind::ImpossibleDate, BadKind::TwoDigitYear, BadKind::MissingCrimeRef, BadKind::Duplicate, BadKind::Orphan];
 
     pub fn name(self) -> &'static str {
         match self {
             BadKind::ImpossibleDate => "impossible_date",
             BadKind::TwoDigitYear => "two_digit_year",
-            BadKind::UnknownCode => "unknown_code",
-            BadKind::AgeOutOfRange => "age_out_of_range",
             BadKind::MissingCrimeRef => "missing_crime_ref",
             BadKind::Duplicate => "duplicate",
             BadKind::Orphan => "orphan_record",
@@ -58,8 +47,6 @@ impl BadKind {
     pub fn reason(self) -> &'static str {
         match self {
             BadKind::ImpossibleDate | BadKind::TwoDigitYear => "bad_date",
-            BadKind::UnknownCode => "unknown_code",
-            BadKind::AgeOutOfRange => "age_out_of_range",
             BadKind::MissingCrimeRef => "missing_required",
             BadKind::Duplicate => "duplicate",
             BadKind::Orphan => "orphan_record",
@@ -70,20 +57,59 @@ impl BadKind {
     pub fn field(self) -> &'static str {
         match self {
             BadKind::ImpossibleDate | BadKind::TwoDigitYear => "committed_from",
-            BadKind::UnknownCode => "ho_code",
-            BadKind::AgeOutOfRange => "age",
             BadKind::MissingCrimeRef | BadKind::Duplicate | BadKind::Orphan => "crime_ref",
         }
     }
 }
 
-/// HO codes that exist in no classification (never in seeds/ho_codes.csv).
-pub const UNKNOWN_CODES: [&str; 5] = ["99Z", "12X", "8Z", "45Q", "0Z"];
+/// A police record written with one bad value that ingest must repair, not quarantine: the record is
+/// staged, the value nulled (or, for an HO code, kept with `ho_code_known = false`) and logged as a field
+/// issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repair {
+    /// An offence whose HO code is `UNKNOWN_CODES[.0]`: staged with that code, in no offence category.
+    UnknownCode(u8),
+    /// A victim whose age is written as 212 (or a date of birth giving it): staged with its age unknown.
+    AgeOutOfRange,
+}
+
+impl Repair {
+    pub fn name(self) -> &'static str {
+        match self {
+            Repair::UnknownCode(_) => "unknown_code",
+            Repair::AgeOutOfRange => "age_out_of_range",
+        }
+    }
+
+    /// The field-issue reason ingest must log.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Repair::UnknownCode(i) => UNKNOWN_CODES[usize::from(i) % UNKNOWN_CODES.len()].1,
+            Repair::AgeOutOfRange => "age_out_of_range",
+        }
+    }
+
+    /// The HO code written for an unknown-code offence.
+    pub fn code(self) -> Option<&'static str> {
+        match self {
+            Repair::UnknownCode(i) => Some(UNKNOWN_CODES[usize::from(i) % UNKNOWN_CODES.len()].0),
+            Repair::AgeOutOfRange => None,
+        }
+    }
+}
+
+/// HO codes that exist in no classification (never in seeds/ho_codes.csv), with the field-issue reason
+/// ingest gives each: a well-formed code is `unknown_code`; `ABH` (an offence typed where its code should
+/// be) has no HO code's shape (`malformed_code`).
+pub const UNKNOWN_CODES: [(&str, &str); 5] =
+    [("99Z", "unknown_code"), ("12X", "unknown_code"), ("8Z", "unknown_code"), ("45Q", "unknown_code"), ("ABH", "malformed_code")];
 
 /// Every kind gets at least this many rows in each file that carries it.
 const MIN_PER_FILE: usize = 3;
 
-fn plan(n_clean: usize, share: f64, weights: &[(BadKind, f64)]) -> Vec<(BadKind, usize)> {
+/// Rows of each weighted kind for a file of `n_clean` clean rows: `share` of them in all, at least
+/// [`MIN_PER_FILE`] per kind.
+fn plan<K: Copy>(n_clean: usize, share: f64, weights: &[(K, f64)]) -> Vec<(K, usize)> {
     let total: f64 = weights.iter().map(|(_, w)| w).sum();
     weights
         .iter()
@@ -91,31 +117,63 @@ fn plan(n_clean: usize, share: f64, weights: &[(BadKind, f64)]) -> Vec<(BadKind,
         .collect()
 }
 
-/// Bad offence rows for one year's file (two-digit years only in the dd/mm/yyyy files).
-pub fn offence_plan(year: usize, n_clean: usize, share: f64) -> Vec<(BadKind, usize)> {
-    let mut w = vec![
-        (BadKind::ImpossibleDate, 0.22),
-        (BadKind::TwoDigitYear, 0.15),
-        (BadKind::UnknownCode, 0.18),
-        (BadKind::MissingCrimeRef, 0.15),
-        (BadKind::Duplicate, 0.30),
-    ];
-    if year == 2 {
-        w.retain(|(k, _)| *k != BadKind::TwoDigitYear);
-    }
-    plan(n_clean, share, &w)
+/// A planted police row: quarantined, or staged with one value repaired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Planted {
+    Bad(BadKind),
+    Repaired,
 }
 
-pub fn victim_plan(_year: usize, n_clean: usize, share: f64) -> Vec<(BadKind, usize)> {
-    plan(n_clean, share, &[(BadKind::AgeOutOfRange, 0.45), (BadKind::Orphan, 0.40), (BadKind::MissingCrimeRef, 0.15)])
+/// What one police file carries: quarantined rows by kind, and how many staged rows carry a repair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilePlan {
+    pub bad: Vec<(BadKind, usize)>,
+    pub repaired: usize,
+}
+
+fn file_plan(n_clean: usize, share: f64, weights: &[(Planted, f64)]) -> FilePlan {
+    let mut out = FilePlan { bad: Vec::new(), repaired: 0 };
+    for (k, n) in plan(n_clean, share, weights) {
+        match k {
+            Planted::Bad(kind) => out.bad.push((kind, n)),
+            Planted::Repaired => out.repaired += n,
+        }
+    }
+    out
+}
+
+/// Planted offence rows for one year's file (two-digit years only in the dd/mm/yyyy files); the repaired
+/// ones are offences with an unknown HO code.
+pub fn offence_plan(year: usize, n_clean: usize, share: f64) -> FilePlan {
+    let mut w = vec![
+        (Planted::Bad(BadKind::ImpossibleDate), 0.22),
+        (Planted::Bad(BadKind::TwoDigitYear), 0.15),
+        (Planted::Repaired, 0.18),
+        (Planted::Bad(BadKind::MissingCrimeRef), 0.15),
+        (Planted::Bad(BadKind::Duplicate), 0.30),
+    ];
+    if year == 2 {
+        w.retain(|(k, _)| *k != Planted::Bad(BadKind::TwoDigitYear));
+    }
+    file_plan(n_clean, share, &w)
+}
+
+/// Planted victim rows for one year's file; the repaired ones are victims whose age is written as 212.
+pub fn victim_plan(_year: usize, n_clean: usize, share: f64) -> FilePlan {
+    file_plan(
+        n_clean,
+        share,
+        &[(Planted::Repaired, 0.45), (Planted::Bad(BadKind::Orphan), 0.40), (Planted::Bad(BadKind::MissingCrimeRef), 0.15)],
+    )
 }
 
 pub fn suspect_plan(_year: usize, n_clean: usize, share: f64) -> Vec<(BadKind, usize)> {
     plan(n_clean, share, &[(BadKind::Orphan, 0.6), (BadKind::MissingCrimeRef, 0.4)])
 }
 
-/// A date-time that cannot exist (31 February, 31 April, ...), in a month next to the offence's real one.
-fn impossible_datetime(o: &Offence, style: DateStyle, rng: &mut SynthRng) -> String {
+/// A day that cannot exist (31 February, 31 April, ...) in a month next to the offence's real one:
+/// (day, month, year).
+fn impossible_day(o: &Offence, rng: &mut SynthRng) -> (u32, u32, i32) {
     let month = o.from.month();
     let year_of = |m: u32| if m >= 4 { YEARS[o.year].1 } else { YEARS[o.year].1 + 1 };
     let mut options: Vec<(u32, u32)> = vec![(31, 2), (30, 2), (31, 4), (31, 6), (31, 9), (31, 11)];
@@ -130,12 +188,28 @@ fn impossible_datetime(o: &Offence, style: DateStyle, rng: &mut SynthRng) -> Str
     let best = options.iter().map(|&(_, m)| dist(m)).min().unwrap_or(0);
     options.retain(|&(_, m)| dist(m) == best);
     let (d, m) = options[rng.random_range(0..options.len())];
-    let y = year_of(m);
+    (d, m, year_of(m))
+}
+
+/// A date-time that cannot exist, in the layout's style.
+fn impossible_datetime(o: &Offence, style: DateStyle, rng: &mut SynthRng) -> String {
+    let (d, m, y) = impossible_day(o, rng);
     let (hh, mm) = (o.from.hour(), o.from.minute());
     match style {
         DateStyle::Uk => format!("{d:02}/{m:02}/{y:04} {hh:02}:{mm:02}"),
         DateStyle::Iso => format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:00"),
     }
+}
+
+/// A date that cannot exist, `31/02/2024`, for exports that give the time in a column of its own.
+pub fn impossible_date(o: &Offence, rng: &mut SynthRng) -> String {
+    let (d, m, y) = impossible_day(o, rng);
+    format!("{d:02}/{m:02}/{y:04}")
+}
+
+/// A date with a two-digit year, `14/03/24`, as typed by hand.
+pub fn two_digit_date(dt: NaiveDateTime) -> String {
+    format!("{:02}/{:02}/{:02}", dt.day(), dt.month(), dt.year() % 100)
 }
 
 fn two_digit_year(dt: NaiveDateTime) -> String {
@@ -147,11 +221,8 @@ pub fn corrupt_offence(cells: &mut [Cell], o: &Offence, kind: BadKind, layout: &
     match kind {
         BadKind::ImpossibleDate => cells[col::FROM] = Cell::Text(impossible_datetime(o, layout.dates, rng)),
         BadKind::TwoDigitYear => cells[col::FROM] = Cell::Text(two_digit_year(o.from)),
-        BadKind::UnknownCode => {
-            cells[col::HO_CODE] = Cell::text(UNKNOWN_CODES[rng.random_range(0..UNKNOWN_CODES.len())]);
-        }
         BadKind::MissingCrimeRef => cells[col::REF] = Cell::Empty,
-        BadKind::AgeOutOfRange | BadKind::Duplicate | BadKind::Orphan => {}
+        BadKind::Duplicate | BadKind::Orphan => {}
     }
 }
 

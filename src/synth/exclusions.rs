@@ -16,7 +16,7 @@ use super::error::SynthError;
 use super::layout::{Row, RowTag, Sink};
 use super::partners::{
     Bad, Ctx, Home, HomeField, Layout, PartnerFile, SourceTruth, TextDate, UpnPool, bad_plan, impossible_text,
-    random_weekday, scatter, two_digit_text,
+    pick_distinct, random_weekday, scatter, two_digit_text,
 };
 use super::rng::{self, SynthRng, Weighted, streams};
 use super::truth::{Measure, measure};
@@ -291,6 +291,16 @@ impl Draw<'_> {
     }
 }
 
+/// Planted row kinds of an exclusions file (two-digit years only where dates are not ISO).
+fn kinds(layout: &Layout<Col>) -> Vec<(Bad, f64)> {
+    let mut kinds =
+        vec![(Bad::ImpossibleDate, 0.2), (Bad::UnknownCode, 0.25), (Bad::AgeOutOfRange, 0.2), (Bad::MissingId, 0.15)];
+    if layout.dates != TextDate::Iso {
+        kinds.push((Bad::TwoDigitYear, 0.15));
+    }
+    kinds
+}
+
 /// Pupils on roll by (year, ethnic group): residents of school age (5-14 and 60% of 15-19) in state schools.
 fn headcounts(ctx: &Ctx) -> Vec<[u64; 5]> {
     let mut base = [0.0f64; 5];
@@ -427,6 +437,79 @@ pub fn generate(ctx: &Ctx, yot: &YotOutput, upns: &mut UpnPool) -> Result<Exclus
     let yot_in_exclusions =
         measure(p.yot_in_exclusions_share, (0..yot.children.len()).map(|c| (yot.first_year[c], linked[c])));
 
+    let pupil_counts = (0..YEARS.len())
+        .flat_map(|y| (0..5).map(move |g| (y, g)))
+        .map(|(y, g)| PupilCount {
+            year: YEARS[y].0.to_string(),
+            ethnic_group: ETHNIC_GROUPS[g].to_string(),
+            headcount: hc[y][g],
+        })
+        .collect();
+
+    let mut rb = rng::keyed(ctx.seed, streams::PARTNER_BAD_ROWS, &[5]);
+    let mut files = Vec::new();
+    let mut status = Vec::new();
+    for (year, layout) in LAYOUTS.iter().enumerate() {
+        let field = if layout.pos(Col::HomeWard).is_some() { HomeField::Ward } else { HomeField::Lsoa };
+        let here: Vec<usize> = (0..events.len()).filter(|&i| events[i].year == year).collect();
+        let plan = bad_plan(here.len(), p.partner_bad_row_share, &kinds(layout));
+        // Real exclusions written with one bad value: an impossible age, or a reason 1 on no list (which the
+        // rate ratio below sees as the file does).
+        let mut written_age: BTreeMap<usize, u32> = BTreeMap::new();
+        let mut repaired: BTreeMap<usize, RowTag> = BTreeMap::new();
+        for &(kind, n) in plan.iter().filter(|(k, _)| k.repaired()) {
+            let free: Vec<usize> = here.iter().copied().filter(|e| !repaired.contains_key(e)).collect();
+            for e in pick_distinct(free, n, &mut rb) {
+                let field = if kind == Bad::AgeOutOfRange {
+                    written_age.insert(e, if rng::chance(&mut rb, 0.5) { 2 } else { 23 });
+                    "age"
+                } else {
+                    events[e].reasons[0] = UNKNOWN_REASONS[rb.random_range(0..UNKNOWN_REASONS.len())];
+                    "reason_1"
+                };
+                repaired.insert(e, kind.tag(field));
+            }
+        }
+        let mut rows = Vec::with_capacity(here.len());
+        for &ei in &here {
+            let e = &events[ei];
+            let cells = render(ctx, &draw, &pupils[e.pupil], e, layout, year, written_age.get(&ei).copied())?;
+            rows.push(Row { cells, tag: repaired.remove(&ei).unwrap_or(RowTag::Clean) });
+            status.push((year, pupils[e.pupil].home.status(field)));
+        }
+        let mut extra = Vec::new();
+        for &(kind, n) in plan.iter().filter(|(k, _)| !k.repaired()) {
+            for _ in 0..n {
+                let start = school_day(year, &mut rb)?;
+                let pupil = draw.pupil(upns, rb.random_range(0..5), start, &mut rb)?;
+                let e = draw.exclusion(0, start, rng::chance(&mut rb, 0.4), &mut rb)?;
+                let mut cells = render(ctx, &draw, &pupil, &e, layout, year, None)?;
+                let field = match kind {
+                    Bad::ImpossibleDate => {
+                        layout.set(
+                            &mut cells,
+                            Col::Start,
+                            Cell::Text(impossible_text(start, None, layout.dates, &mut rb)),
+                        );
+                        "exclusion_start"
+                    }
+                    Bad::TwoDigitYear => {
+                        layout.set(&mut cells, Col::Start, Cell::Text(two_digit_text(start, None)));
+                        "exclusion_start"
+                    }
+                    _ => {
+                        layout.set(&mut cells, Col::Id, Cell::Empty);
+                        "pupil_id"
+                    }
+                };
+                extra.push(Row { cells, tag: kind.tag(field) });
+            }
+        }
+        let rows = scatter(rows, extra, &mut rb);
+        files.push(PartnerFile { path: layout.path, header: layout.header(), sink: layout.sink, rows });
+    }
+    let source = SourceTruth::new(&files, status.into_iter());
+    // Measured on the exclusions as written: a reason 1 on no list is staged, but is no violence-related reason.
     let is_violent = |e: &Exclusion| e.reasons.iter().any(|r| VIOLENT.iter().any(|(v, _)| v == r));
     let group_of = |e: &Exclusion| pupils[e.pupil].ethnicity.chars().next();
     let count = |letter: char, year: Option<usize>| {
@@ -455,78 +538,6 @@ pub fn generate(ctx: &Ctx, yot: &YotOutput, upns: &mut UpnPool) -> Result<Exclus
             })
             .collect(),
     };
-    let pupil_counts = (0..YEARS.len())
-        .flat_map(|y| (0..5).map(move |g| (y, g)))
-        .map(|(y, g)| PupilCount {
-            year: YEARS[y].0.to_string(),
-            ethnic_group: ETHNIC_GROUPS[g].to_string(),
-            headcount: hc[y][g],
-        })
-        .collect();
-
-    let mut rb = rng::keyed(ctx.seed, streams::PARTNER_BAD_ROWS, &[5]);
-    let mut files = Vec::new();
-    let mut status = Vec::new();
-    for (year, layout) in LAYOUTS.iter().enumerate() {
-        let field = if layout.pos(Col::HomeWard).is_some() { HomeField::Ward } else { HomeField::Lsoa };
-        let here: Vec<&Exclusion> = events.iter().filter(|e| e.year == year).collect();
-        let mut rows = Vec::with_capacity(here.len());
-        for e in &here {
-            rows.push(Row { cells: render(ctx, &draw, &pupils[e.pupil], e, layout, year, None)?, tag: RowTag::Clean });
-            status.push((year, pupils[e.pupil].home.status(field)));
-        }
-        let mut kinds = vec![
-            (Bad::ImpossibleDate, 0.2),
-            (Bad::UnknownCode, 0.25),
-            (Bad::AgeOutOfRange, 0.2),
-            (Bad::MissingId, 0.15),
-        ];
-        if layout.dates != TextDate::Iso {
-            kinds.push((Bad::TwoDigitYear, 0.15));
-        }
-        let mut extra = Vec::new();
-        for (kind, n) in bad_plan(here.len(), p.partner_bad_row_share, &kinds) {
-            for _ in 0..n {
-                let start = school_day(year, &mut rb)?;
-                let pupil = draw.pupil(upns, rb.random_range(0..5), start, &mut rb)?;
-                let e = draw.exclusion(0, start, rng::chance(&mut rb, 0.4), &mut rb)?;
-                let age = match kind {
-                    Bad::AgeOutOfRange if rng::chance(&mut rb, 0.5) => Some(2),
-                    Bad::AgeOutOfRange => Some(23),
-                    _ => None,
-                };
-                let mut cells = render(ctx, &draw, &pupil, &e, layout, year, age)?;
-                let field = match kind {
-                    Bad::AgeOutOfRange => "age",
-                    Bad::ImpossibleDate => {
-                        layout.set(
-                            &mut cells,
-                            Col::Start,
-                            Cell::Text(impossible_text(start, None, layout.dates, &mut rb)),
-                        );
-                        "exclusion_start"
-                    }
-                    Bad::TwoDigitYear => {
-                        layout.set(&mut cells, Col::Start, Cell::Text(two_digit_text(start, None)));
-                        "exclusion_start"
-                    }
-                    Bad::UnknownCode => {
-                        let s = UNKNOWN_REASONS[rb.random_range(0..UNKNOWN_REASONS.len())];
-                        layout.set(&mut cells, Col::Reason1, Cell::text(s));
-                        "reason_1"
-                    }
-                    _ => {
-                        layout.set(&mut cells, Col::Id, Cell::Empty);
-                        "pupil_id"
-                    }
-                };
-                extra.push(Row { cells, tag: kind.tag(field) });
-            }
-        }
-        let rows = scatter(rows, extra, &mut rb);
-        files.push(PartnerFile { path: layout.path, header: layout.header(), sink: layout.sink, rows });
-    }
-    let source = SourceTruth::new(&files, status.into_iter());
     Ok(ExclusionsOutput { files, source, rate_ratio, yot_in_exclusions, pupils: pupil_counts })
 }
 

@@ -13,10 +13,10 @@ use super::error::SynthError;
 use super::geometry::Pt;
 use super::layout::{Row, RowTag, Sink};
 use super::partners::{
-    Bad, Ctx, Layout, PartnerFile, SourceTruth, TextDate, add_duplicates, bad_plan, impossible_text, scatter,
-    two_digit_text,
+    Bad, Ctx, Layout, PartnerFile, SourceTruth, TextDate, add_duplicates, bad_plan, impossible_text, pick_clean,
+    scatter, two_digit_text,
 };
-use super::police::{Extra, PoliceData};
+use super::police::{Extra, Offence, PoliceData};
 use super::rng::{self, SynthRng, Weighted, streams};
 use super::truth::{Measure, measure};
 use super::writers::{Cell, CsvFormat, Encoding};
@@ -129,7 +129,8 @@ struct Callout {
     conveyed: bool,
 }
 
-/// Police offences (those ingest stages with a point) by 1 km cell, for "is any offence near here, then?".
+/// Police offences (those ingest stages with a point, whatever their HO code) by 1 km cell, for "is any
+/// offence near here, then?".
 pub struct PoliceIndex {
     cell_m: f64,
     cells: HashMap<(i64, i64), Vec<(i64, f64, f64)>>,
@@ -140,9 +141,10 @@ fn minutes(t: NaiveDateTime) -> i64 {
 }
 
 impl PoliceIndex {
-    pub fn new(police: &PoliceData, cell_m: f64) -> PoliceIndex {
+    /// From the staged police offences and any `other` offences the export also holds.
+    pub fn new(police: &PoliceData, other: &[Offence], cell_m: f64) -> PoliceIndex {
         let mut cells: HashMap<(i64, i64), Vec<(i64, f64, f64)>> = HashMap::new();
-        for o in police.offences.iter().filter(|o| matches!(o.extra, Extra::Clean | Extra::Outside)) {
+        for o in police.offences.iter().filter(|o| o.extra.staged()).chain(other) {
             let (e, n) = (o.easting as f64, o.northing as f64);
             let key = ((e / cell_m).floor() as i64, (n / cell_m).floor() as i64);
             cells.entry(key).or_default().push((minutes(o.from), e, n));
@@ -235,7 +237,8 @@ impl Draw<'_> {
     }
 }
 
-pub fn generate(ctx: &Ctx, police: &PoliceData) -> Result<LasOutput, SynthError> {
+/// Call-outs kept clear of `police` offences and of the `other` offences a Niche-style export adds.
+pub fn generate(ctx: &Ctx, police: &PoliceData, other: &[Offence]) -> Result<LasOutput, SynthError> {
     let p = ctx.params;
     let mut r = rng::stream(ctx.seed, streams::LAS);
     let base = HourOfWeek::new(DAY, &ctx.data.hours_general)?;
@@ -245,7 +248,7 @@ pub fn generate(ctx: &Ctx, police: &PoliceData) -> Result<LasOutput, SynthError>
         years: YEARS.iter().map(|&(_, y)| YearDays::new(y)).collect::<Result<_, _>>()?,
         wards: ctx.ward_weights(1.6)?,
     };
-    let index = PoliceIndex::new(police, 1_000.0);
+    let index = PoliceIndex::new(police, other, 1_000.0);
     let clear_radius = p.las_match_radius_m + MARGIN_M;
     let clear_hours = p.las_match_hours + MARGIN_H;
     let attended: Vec<bool> = ctx.data.mix.iter().map(|t| ATTENDED_CODES.contains(&t.ho_code.as_str())).collect();
@@ -340,6 +343,21 @@ pub fn generate(ctx: &Ctx, police: &PoliceData) -> Result<LasOutput, SynthError>
         }
         let mut extra = Vec::new();
         for (kind, n) in bad_plan(here.len(), p.partner_bad_row_share, &kinds) {
+            if kind.repaired() {
+                // A real call-out coded outside the assault categories, or with an impossible age.
+                for i in pick_clean(&rows, n, &mut rb) {
+                    let field = if kind == Bad::UnknownCode {
+                        let s = UNKNOWN_CATEGORIES[rb.random_range(0..UNKNOWN_CATEGORIES.len())];
+                        layout.set(&mut rows[i].cells, Col::Category, Cell::text(s));
+                        "category"
+                    } else {
+                        layout.set(&mut rows[i].cells, Col::Age, layout.int(rng::int(&mut rb, 130, 199) as i64));
+                        "patient_age"
+                    };
+                    rows[i].tag = kind.tag(field);
+                }
+                continue;
+            }
             for _ in 0..n {
                 let mut c = draw.free(year, &mut rb)?;
                 draw.person(&mut c, &mut rb);
@@ -353,15 +371,6 @@ pub fn generate(ctx: &Ctx, police: &PoliceData) -> Result<LasOutput, SynthError>
                     Bad::TwoDigitYear => {
                         layout.set(&mut cells, Col::At, Cell::Text(two_digit_text(c.at.date(), Some(c.at.time()))));
                         "call_at"
-                    }
-                    Bad::UnknownCode => {
-                        let s = UNKNOWN_CATEGORIES[rb.random_range(0..UNKNOWN_CATEGORIES.len())];
-                        layout.set(&mut cells, Col::Category, Cell::text(s));
-                        "category"
-                    }
-                    Bad::AgeOutOfRange => {
-                        layout.set(&mut cells, Col::Age, layout.int(rng::int(&mut rb, 130, 199) as i64));
-                        "patient_age"
                     }
                     _ => {
                         layout.set(&mut cells, Col::Ref, Cell::Empty);

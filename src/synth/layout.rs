@@ -4,7 +4,7 @@
 
 use chrono::{Datelike, Months, NaiveDate, NaiveDateTime, Timelike};
 
-use super::bad_rows::BadKind;
+use super::bad_rows::{BadKind, Repair};
 use super::calendar;
 use super::data::{GenData, LOCATION_TYPES};
 use super::error::SynthError;
@@ -49,7 +49,6 @@ pub struct OffenceLayout {
 pub mod col {
     pub const REF: usize = 0;
     pub const FROM: usize = 1;
-    pub const HO_CODE: usize = 4;
 }
 
 pub const REF_PREFIX: [&str; 3] = ["CRIS-2324-", "CON-2425-", "URN-2526-"];
@@ -279,7 +278,7 @@ pub fn render_offence(o: &Offence, layout: &OffenceLayout, data: &GenData) -> Re
         Cell::Text(fmt_datetime(o.from, layout.dates)),
         o.to.map_or(Cell::Empty, |t| Cell::Text(fmt_datetime(t, layout.dates))),
         Cell::Text(fmt_datetime(o.reported, layout.dates)),
-        Cell::Text(t.ho_code.clone()),
+        Cell::Text(written_ho_code(o, data).to_string()),
         Cell::Text(t.description.clone()),
         Cell::text(flag(o.domestic, f)),
         Cell::text(flag(o.flags.knife, f)),
@@ -293,6 +292,14 @@ pub fn render_offence(o: &Offence, layout: &OffenceLayout, data: &GenData) -> Re
         if outcome.is_empty() { Cell::Empty } else { Cell::Text(outcome) },
         if outcome_date.is_empty() { Cell::Empty } else { Cell::Text(outcome_date) },
     ])
+}
+
+/// The HO code an offence is written with: its own, or the code on no list it was planted with.
+pub fn written_ho_code<'d>(o: &Offence, data: &'d GenData) -> &'d str {
+    match o.extra {
+        Extra::Repaired(r) => r.code().unwrap_or(data.mix[o.code].ho_code.as_str()),
+        _ => data.mix[o.code].ho_code.as_str(),
+    }
 }
 
 fn link_ref(link: Link, year: usize, police: &PoliceData) -> Cell {
@@ -315,20 +322,25 @@ fn event_date(link: Link, police: &PoliceData) -> Option<NaiveDate> {
     }
 }
 
+/// The date of birth written for a victim: the person's, unless the row's age says otherwise (an impossible
+/// age, or a bad row's template age), when it is the event date that many years back.
+pub fn written_dob(v: &VictimRow, police: &PoliceData) -> Result<NaiveDate, SynthError> {
+    let person = &police.persons[v.person];
+    let age = v.written_age();
+    Ok(match event_date(v.link, police) {
+        Some(date) if calendar::age_on(person.dob, date) != age => date
+            .checked_sub_months(Months::new(12 * age))
+            .ok_or_else(|| SynthError::Calendar(format!("age {age} on {date}")))?,
+        _ => person.dob,
+    })
+}
+
 pub fn render_victim(v: &VictimRow, layout: &PersonLayout, police: &PoliceData) -> Result<Vec<Cell>, SynthError> {
     let person = &police.persons[v.person];
     let age = match (layout.age, layout.sink) {
-        (AgeField::Age, Sink::Xlsx { .. }) => Cell::Number(f64::from(v.age)),
-        (AgeField::Age, Sink::Csv(_)) => Cell::Text(v.age.to_string()),
-        (AgeField::DateOfBirth, _) => {
-            let dob = match event_date(v.link, police) {
-                Some(date) if calendar::age_on(person.dob, date) != v.age => date
-                    .checked_sub_months(Months::new(12 * v.age))
-                    .ok_or_else(|| SynthError::Calendar(format!("age {} on {date}", v.age)))?,
-                _ => person.dob,
-            };
-            Cell::Text(fmt_date(dob, DateStyle::Uk))
-        }
+        (AgeField::Age, Sink::Xlsx { .. }) => Cell::Number(f64::from(v.written_age())),
+        (AgeField::Age, Sink::Csv(_)) => Cell::Text(v.written_age().to_string()),
+        (AgeField::DateOfBirth, _) => Cell::Text(fmt_date(written_dob(v, police)?, DateStyle::Uk)),
     };
     Ok(vec![
         link_ref(v.link, v.year, police),
@@ -364,10 +376,14 @@ pub enum RowTag {
     },
     /// A partner-source row written to be rejected.
     Planted(Planted),
+    /// A real record written with one bad value: ingest stages it, repairs the value and logs a field issue
+    /// with this reason and field.
+    Repaired(Planted),
 }
 
-/// A deliberately bad partner row: its kind, the reject reason ingest must give and the field it must name
-/// (partner sources name their fields differently, so these travel with the row rather than the kind).
+/// A deliberately bad row: its kind, the reason ingest must give (reject reason, or field-issue reason for a
+/// repaired row) and the field it must name (partner sources name their fields differently, and a victim's
+/// impossible age is blamed on the date of birth it came from, so these travel with the row).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Planted {
     pub kind: &'static str,
@@ -376,11 +392,36 @@ pub struct Planted {
 }
 
 impl RowTag {
-    pub fn of(extra: Extra, crime_ref: impl FnOnce() -> String) -> RowTag {
+    /// The tag of a police row; `age_field` is the field an impossible age is read from in this file.
+    pub fn of(extra: Extra, crime_ref: impl FnOnce() -> String, age_field: &'static str) -> RowTag {
         match extra {
             Extra::Clean => RowTag::Clean,
             Extra::Bad(k) => RowTag::Bad(k),
             Extra::Outside => RowTag::Outside { crime_ref: crime_ref() },
+            Extra::Repaired(r) => RowTag::Repaired(Planted { kind: r.name(), reason: r.reason(), field: repaired_field(r, age_field) }),
+        }
+    }
+
+    /// Whether ingest stages the row.
+    pub fn staged(&self) -> bool {
+        !matches!(self, RowTag::Bad(_) | RowTag::Planted(_))
+    }
+}
+
+/// The field a repaired police value is logged under.
+fn repaired_field(r: Repair, age_field: &'static str) -> &'static str {
+    match r {
+        Repair::UnknownCode(_) => "ho_code",
+        Repair::AgeOutOfRange => age_field,
+    }
+}
+
+impl AgeField {
+    /// The canonical field an age is read from in a file of this layout.
+    pub fn field(self) -> &'static str {
+        match self {
+            AgeField::Age => "age",
+            AgeField::DateOfBirth => "date_of_birth",
         }
     }
 }

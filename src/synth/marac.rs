@@ -11,7 +11,7 @@ use super::error::SynthError;
 use super::layout::{Row, RowTag, Sink};
 use super::partners::{
     Bad, Ctx, Home, HomeField, Layout, PartnerFile, SourceTruth, TextDate, add_duplicates, age_from, bad_plan,
-    impossible_text, random_weekday, scatter, two_digit_text,
+    impossible_text, pick_clean, random_weekday, scatter, two_digit_text,
 };
 use super::rng::{self, SynthRng, Weighted, streams};
 use super::truth::{Measure, measure};
@@ -307,19 +307,38 @@ pub fn generate(ctx: &Ctx) -> Result<MaracOutput, SynthError> {
         ];
         let mut extra = Vec::new();
         for (kind, n) in bad_plan(here.len(), p.partner_bad_row_share, &kinds) {
+            if kind.repaired() {
+                // A real referral with an impossible victim age, a DASH score above 27 or an agency on no list.
+                for i in pick_clean(&rows, n, &mut rb) {
+                    let cells = &mut rows[i].cells;
+                    let field = match kind {
+                        Bad::AgeOutOfRange => {
+                            let age = if rng::chance(&mut rb, 0.7) { rng::int(&mut rb, 13, 15) } else { 117 };
+                            layout.set(cells, Col::Age, layout.int(age as i64));
+                            "victim_age"
+                        }
+                        Bad::OutOfRange => {
+                            layout.set(cells, Col::Dash, layout.int(rng::int(&mut rb, 28, 40) as i64));
+                            "dash_score"
+                        }
+                        _ => {
+                            let s = UNKNOWN_AGENCIES[rb.random_range(0..UNKNOWN_AGENCIES.len())];
+                            layout.set(cells, Col::Agency, Cell::text(s));
+                            "referring_agency"
+                        }
+                    };
+                    rows[i].tag = kind.tag(field);
+                }
+                continue;
+            }
             for _ in 0..n {
                 let date = random_weekday(year, &mut rb)?;
                 next_id += rng::int(&mut rb, 1, 9);
-                let age = match kind {
-                    Bad::AgeOutOfRange if rng::chance(&mut rb, 0.7) => rng::int(&mut rb, 13, 15) as u32,
-                    Bad::AgeOutOfRange => 117,
-                    _ => age_from(&VICTIM_AGES, &mut rb),
-                };
-                let v = draw.victim(format!("MV{next_id:06}"), age.min(100), date, &mut rb)?;
+                let age = age_from(&VICTIM_AGES, &mut rb);
+                let v = draw.victim(format!("MV{next_id:06}"), age, date, &mut rb)?;
                 let x = draw.referral(year, date, 0, &mut rb);
                 let mut cells = render(ctx, &v, &x, age, layout, year, &next_case(&mut rb));
                 let field = match kind {
-                    Bad::AgeOutOfRange => "victim_age",
                     Bad::ImpossibleDate => {
                         layout.set(
                             &mut cells,
@@ -331,15 +350,6 @@ pub fn generate(ctx: &Ctx) -> Result<MaracOutput, SynthError> {
                     Bad::TwoDigitYear => {
                         layout.set(&mut cells, Col::Date, Cell::Text(two_digit_text(date, None)));
                         "referral_date"
-                    }
-                    Bad::UnknownCode => {
-                        let s = UNKNOWN_AGENCIES[rb.random_range(0..UNKNOWN_AGENCIES.len())];
-                        layout.set(&mut cells, Col::Agency, Cell::text(s));
-                        "referring_agency"
-                    }
-                    Bad::OutOfRange => {
-                        layout.set(&mut cells, Col::Dash, layout.int(rng::int(&mut rb, 28, 40) as i64));
-                        "dash_score"
                     }
                     _ => {
                         layout.set(&mut cells, Col::Victim, Cell::Empty);

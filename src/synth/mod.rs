@@ -1,12 +1,16 @@
 //! `sna synth`: a seeded, deterministic synthetic borough whose raw extracts look like what a council
 //! analyst really receives (three police financial years in three different export styles, ward boundaries
-//! and a population table), with known patterns planted and recorded in `truth.json`, and bad rows of every
-//! kind listed line by line, so the whole pipeline can be tested end to end.
+//! and a population table), with known patterns planted and recorded in `truth.json`, and planted rows of
+//! every kind listed line by line (`bad_rows`, which ingest must quarantine, and `repaired_rows`, real records
+//! written with one bad value, which ingest must stage with that value repaired), so the whole pipeline can be
+//! tested end to end.
 //!
 //! Layout of `out_dir`:
 //! - `reference/wards.geojson`, `reference/population.csv`, `reference/lsoa21_to_ward.csv` (ONS layout),
 //!   `reference/pupils.csv` (pupils on roll by ethnic group)
-//! - `raw/police/offences_<fy>.csv`, `raw/police/victims_<fy>.csv|.xlsx`, `raw/police/suspects_<fy>.csv`
+//! - `raw/police/offences_<fy>.csv`, `raw/police/victims_<fy>.csv|.xlsx`, `raw/police/suspects_<fy>.csv`; or,
+//!   with [`PoliceStyle::Niche`], `raw/police/niche_{offences,victims,suspects}_all.csv` (the same records,
+//!   plus the other notifiable offences of an all-crime export: see `niche.rs`)
 //! - partner extracts: `raw/las/`, `raw/ae/`, `raw/yot/`, `raw/marac/`, `raw/exclusions/` (each source in
 //!   several export styles, at least one XLSX)
 //! - a workbook layout whose file would hold more than [`XLSX_MAX_ROWS`] rows (large scales only) is written
@@ -34,6 +38,7 @@ mod layout;
 mod lsoa;
 mod marac;
 mod names;
+mod niche;
 mod partners;
 mod police;
 mod population;
@@ -61,7 +66,7 @@ use partners::{PartnerFile, PartnerParams};
 use police::{Extra, OffenceSampler, PoliceData};
 use population::Population;
 use rng::streams;
-use truth::{Area, BadRowTruth, FileTruth, HotWards, LsoaTruth, OutsideTruth, PartnerTruths, WardTruth};
+use truth::{Area, FileTruth, HotWards, LsoaTruth, OutsideTruth, PartnerTruths, PlantedRowTruth, WardTruth};
 use writers::{Cell, CsvFormat, Encoding};
 
 /// Local authority code and name of the synthetic borough.
@@ -74,17 +79,39 @@ pub const CENTRE_BNG: [f64; 2] = [532_000.0, 181_000.0];
 /// bigger benchmarks while keeping memory (about 25 MB per unit of scale) within a laptop's reach.
 pub const MAX_SCALE: u32 = 200;
 
+/// How the police tables are exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PoliceStyle {
+    /// Three financial years in three export styles (CRIS CSV, CONNECT Excel-to-CSV, a URN-based export),
+    /// offences, victims and suspects in a file each per year.
+    #[default]
+    Default,
+    /// One Niche/CONNECT all-crime export for all years: offences (every notifiable offence, not only the
+    /// default mix), victims and suspects, with the force's own headers and text codes.
+    Niche,
+}
+
+impl PoliceStyle {
+    pub fn name(self) -> &'static str {
+        match self {
+            PoliceStyle::Default => "default",
+            PoliceStyle::Niche => "niche",
+        }
+    }
+}
+
 /// Options for [`generate`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SynthOptions {
     pub seed: u64,
     /// 1 = a borough of 20 wards, ~250,000 residents and ~15,000 offences a year; K multiplies all three.
     pub scale: u32,
+    pub police_style: PoliceStyle,
 }
 
 impl Default for SynthOptions {
     fn default() -> Self {
-        SynthOptions { seed: 42, scale: 1 }
+        SynthOptions { seed: 42, scale: 1, police_style: PoliceStyle::Default }
     }
 }
 
@@ -120,7 +147,8 @@ const CSV_FROM_XLSX: CsvFormat = CsvFormat { delimiter: b',', encoding: Encoding
 #[derive(Default)]
 struct Ledger {
     files: Vec<FileTruth>,
-    bad_rows: Vec<BadRowTruth>,
+    bad_rows: Vec<PlantedRowTruth>,
+    repaired_rows: Vec<PlantedRowTruth>,
     outside: Vec<OutsideTruth>,
 }
 
@@ -137,7 +165,7 @@ enum Target {
     },
 }
 
-/// One file being written row by row; records each row's bad or out-of-area tag as it goes.
+/// One file being written row by row; records each row's bad, repaired or out-of-area tag as it goes.
 struct FileOut<'l> {
     ledger: &'l mut Ledger,
     rel: String,
@@ -146,28 +174,37 @@ struct FileOut<'l> {
     note: Option<String>,
     rows: usize,
     bad: usize,
+    repaired: usize,
 }
 
 impl FileOut<'_> {
     fn tag(&mut self, tag: RowTag) {
         let line = self.rows + 2; // header is line 1; no field ever holds a line break
-        let (kind, reason, field) = match tag {
-            RowTag::Clean => return,
-            RowTag::Bad(kind) => (kind.name(), kind.reason(), kind.field()),
-            RowTag::Planted(p) => (p.kind, p.reason, p.field),
-            RowTag::Outside { crime_ref } => {
-                self.ledger.outside.push(OutsideTruth { file: self.rel.clone(), line, crime_ref });
-                return;
-            }
-        };
-        self.bad += 1;
-        self.ledger.bad_rows.push(BadRowTruth {
+        let planted = |kind: &str, reason: &str, field: &str| PlantedRowTruth {
             file: self.rel.clone(),
             line,
             kind: kind.into(),
             reason: reason.into(),
             field: field.into(),
-        });
+        };
+        match tag {
+            RowTag::Clean => {}
+            RowTag::Bad(kind) => {
+                self.bad += 1;
+                self.ledger.bad_rows.push(planted(kind.name(), kind.reason(), kind.field()));
+            }
+            RowTag::Planted(p) => {
+                self.bad += 1;
+                self.ledger.bad_rows.push(planted(p.kind, p.reason, p.field));
+            }
+            RowTag::Repaired(p) => {
+                self.repaired += 1;
+                self.ledger.repaired_rows.push(planted(p.kind, p.reason, p.field));
+            }
+            RowTag::Outside { crime_ref } => {
+                self.ledger.outside.push(OutsideTruth { file: self.rel.clone(), line, crime_ref });
+            }
+        }
     }
 
     /// Write one row (cells as rendered) with its tag.
@@ -182,7 +219,7 @@ impl FileOut<'_> {
     }
 
     fn finish(self) -> Result<(), SynthError> {
-        let FileOut { ledger, rel, header, target, note, rows, bad } = self;
+        let FileOut { ledger, rel, header, target, note, rows, bad, repaired } = self;
         let truth = match target {
             Target::Csv { stream, fmt } => {
                 stream.finish()?;
@@ -196,6 +233,7 @@ impl FileOut<'_> {
                     header,
                     rows,
                     bad_rows: bad,
+                    repaired_rows: repaired,
                     note,
                 }
             }
@@ -212,6 +250,7 @@ impl FileOut<'_> {
                     header,
                     rows,
                     bad_rows: bad,
+                    repaired_rows: repaired,
                     note,
                 }
             }
@@ -255,6 +294,7 @@ impl Ledger {
             note,
             rows: 0,
             bad: 0,
+            repaired: 0,
         })
     }
 
@@ -275,8 +315,9 @@ impl Ledger {
     }
 }
 
-/// Write one year's offences file row by row: offences in crime-reference order, bad rows corrupted, and
-/// exact re-exports of some clean rows inserted a little after their originals. Returns the rows written.
+/// Write one year's offences file row by row: offences in crime-reference order, bad rows corrupted (and
+/// unknown-code offences written with their code), and exact re-exports of some clean rows inserted a little
+/// after their originals. Returns the rows written.
 fn write_offences(
     ledger: &mut Ledger,
     out_dir: &Path,
@@ -301,6 +342,7 @@ fn write_offences(
     }
     let n_clean = idx.iter().filter(|&&i| police.offences[i].extra == Extra::Clean).count();
     let n_dup = bad_rows::offence_plan(year, n_clean, data.params.bad_row_share)
+        .bad
         .into_iter()
         .find(|(k, _)| *k == BadKind::Duplicate)
         .map_or(0, |(_, n)| n);
@@ -315,7 +357,7 @@ fn write_offences(
             Some(cells) => cells,
             None => layout::render_offence(o, layout, data)?,
         };
-        f.push(cells, RowTag::of(o.extra, || layout::crime_ref(year, o.seq)))?;
+        f.push(cells, RowTag::of(o.extra, || layout::crime_ref(year, o.seq), ""))?;
         while let Some((_, orig)) = inserts.next_if(|(at, _)| *at == pos) {
             // A clean row renders the same every time: the copy is exact.
             let cells = layout::render_offence(&police.offences[idx[orig]], layout, data)?;
@@ -327,8 +369,45 @@ fn write_offences(
     Ok(written)
 }
 
-fn tag_of(extra: Extra) -> RowTag {
-    RowTag::of(extra, String::new)
+fn tag_of(extra: Extra, age_field: &'static str) -> RowTag {
+    RowTag::of(extra, String::new, age_field)
+}
+
+/// The default style's police files: offences, victims and suspects for each financial year in that year's
+/// export layout. Returns the offence rows written per year.
+fn write_default_police(
+    ledger: &mut Ledger,
+    out_dir: &Path,
+    seed: u64,
+    police: &PoliceData,
+    data: &GenData,
+) -> Result<Vec<usize>, SynthError> {
+    let mut offence_rows_written = Vec::new();
+    for year in 0..calendar::YEARS.len() {
+        offence_rows_written.push(write_offences(ledger, out_dir, seed, year, police, data)?);
+
+        let vl = &layout::VICTIMS[year];
+        let mut vidx: Vec<usize> = (0..police.victims.len()).filter(|&v| police.victims[v].year == year).collect();
+        vidx.sort_by_key(|&v| (police.victims[v].sort_key, v));
+        let mut f = ledger.open(out_dir, vl.path, vl.header, vl.sink, vidx.len())?;
+        for &v in &vidx {
+            let row = &police.victims[v];
+            f.push(layout::render_victim(row, vl, police)?, tag_of(row.extra, vl.age.field()))?;
+        }
+        f.finish()?;
+        drop(vidx);
+
+        let sl = &layout::SUSPECTS[year];
+        let mut sidx: Vec<usize> = (0..police.suspects.len()).filter(|&s| police.suspects[s].year == year).collect();
+        sidx.sort_by_key(|&s| (police.suspects[s].sort_key, s));
+        let mut f = ledger.open(out_dir, sl.path, sl.header, sl.sink, sidx.len())?;
+        for &s in &sidx {
+            let row = &police.suspects[s];
+            f.push(layout::render_suspect(row, police), tag_of(row.extra, sl.age.field()))?;
+        }
+        f.finish()?;
+    }
+    Ok(offence_rows_written)
 }
 
 /// Generate the synthetic borough into `out_dir` and return what `truth.json` records.
@@ -357,6 +436,7 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         header: vec!["WD23CD".into(), "WD23NM".into(), "LAD23CD".into(), "LAD23NM".into()],
         rows: borough.wards.len(),
         bad_rows: 0,
+        repaired_rows: 0,
         note: None,
     });
     let pop_rows: Vec<Row> = pop
@@ -372,32 +452,19 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         pop_rows,
     )?;
 
-    // Police extracts.
-    let mut offence_rows_written = Vec::new();
-    for year in 0..calendar::YEARS.len() {
-        offence_rows_written.push(write_offences(&mut ledger, out_dir, seed, year, &police, &data)?);
-
-        let vl = &layout::VICTIMS[year];
-        let mut vidx: Vec<usize> = (0..police.victims.len()).filter(|&v| police.victims[v].year == year).collect();
-        vidx.sort_by_key(|&v| (police.victims[v].sort_key, v));
-        let mut f = ledger.open(out_dir, vl.path, vl.header, vl.sink, vidx.len())?;
-        for &v in &vidx {
-            let row = &police.victims[v];
-            f.push(layout::render_victim(row, vl, &police)?, tag_of(row.extra))?;
+    // Police extracts. A Niche-style export also holds the other notifiable offences (drawn on a stream of
+    // their own: the default style's records are untouched).
+    let other = match opts.police_style {
+        PoliceStyle::Default => niche::OtherOffences::none(),
+        PoliceStyle::Niche => niche::OtherOffences::generate(seed, opts.scale, &borough, &pop, &data)?,
+    };
+    let (offence_rows_written, police_export) = match opts.police_style {
+        PoliceStyle::Default => (write_default_police(&mut ledger, out_dir, seed, &police, &data)?, None),
+        PoliceStyle::Niche => {
+            let (rows, export) = niche::write_police(&mut ledger, out_dir, seed, &police, &other, &data)?;
+            (rows, Some(export))
         }
-        f.finish()?;
-        drop(vidx);
-
-        let sl = &layout::SUSPECTS[year];
-        let mut sidx: Vec<usize> = (0..police.suspects.len()).filter(|&s| police.suspects[s].year == year).collect();
-        sidx.sort_by_key(|&s| (police.suspects[s].sort_key, s));
-        let mut f = ledger.open(out_dir, sl.path, sl.header, sl.sink, sidx.len())?;
-        for &s in &sidx {
-            let row = &police.suspects[s];
-            f.push(layout::render_suspect(row, &police), tag_of(row.extra))?;
-        }
-        f.finish()?;
-    }
+    };
 
     // Partner sources: LSOAs first (A&E, YOT, MARAC and exclusions locate through them).
     let pp = PartnerParams::load()?;
@@ -430,7 +497,8 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         partner_sources.insert(name.to_string(), source);
         Ok::<(), SynthError>(())
     };
-    let las = las::generate(&ctx, &police)?;
+    let las = las::generate(&ctx, &police, &other.offences)?;
+    drop(other);
     // The police rows are needed no more once measured: free them before the other sources.
     let mut measured = truth::measure_all(&data, &borough, &pop, &police);
     drop(police);
@@ -490,6 +558,12 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         *bad_row_counts.entry(b.kind.clone()).or_default() += 1;
         *by_file.entry(b.file.clone()).or_default().entry(b.kind.clone()).or_default() += 1;
     }
+    let mut repaired_row_counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut repaired_by_file: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for b in &ledger.repaired_rows {
+        *repaired_row_counts.entry(b.kind.clone()).or_default() += 1;
+        *repaired_by_file.entry(b.file.clone()).or_default().entry(b.kind.clone()).or_default() += 1;
+    }
     let truth = Truth {
         generator: "sna synth".into(),
         seed,
@@ -525,6 +599,9 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         bad_row_counts,
         bad_row_counts_by_file: by_file,
         bad_rows: ledger.bad_rows,
+        repaired_row_counts,
+        repaired_row_counts_by_file: repaired_by_file,
+        repaired_rows: ledger.repaired_rows,
         outside_area: ledger.outside,
         lsoas: LsoaTruth {
             lookup: lsoa::LOOKUP_PATH.into(),
@@ -539,6 +616,7 @@ pub fn generate(out_dir: &Path, opts: &SynthOptions) -> Result<Truth, SynthError
         },
         pupils: excl.pupils,
         partner_sources,
+        police_export,
     };
     writers::write_json(&out_dir.join("truth.json"), "truth.json", &truth)?;
     Ok(truth)

@@ -1,6 +1,7 @@
 //! Tests of the partner sources, re-measured from the files as written: every planted truth within sampling
-//! tolerance and equal to what truth.json says was realised, every bad row where recorded and of its kind,
-//! every clean row valid, and the LSOA lookup readable as an ONS lookup.
+//! tolerance and equal to what truth.json says was realised (measured on the staged rows: clean and repaired),
+//! every bad and repaired row where recorded and of its kind, every clean row valid (and every repaired row
+//! valid but for its one bad value), and the LSOA lookup readable as an ONS lookup.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -86,24 +87,45 @@ fn share(n: usize, d: usize) -> f64 {
     n as f64 / d as f64
 }
 
-/// One partner source read back: clean rows as canonical field -> text, and its bad rows.
+/// A planted row read back: (file, line, kind, field, row as canonical field -> text).
+type PlantedRow = (String, usize, String, String, BTreeMap<String, String>);
+
+/// One partner source read back: clean rows as canonical field -> text, its repaired rows (staged with one
+/// value repaired) and its bad rows (quarantined).
 struct Source {
     clean: Vec<BTreeMap<String, String>>,
-    /// (file, line, kind, field, row as canonical field -> text)
-    bad: Vec<(String, usize, String, String, BTreeMap<String, String>)>,
+    repaired: Vec<PlantedRow>,
+    bad: Vec<PlantedRow>,
+}
+
+impl Source {
+    /// The rows ingest stages: clean and repaired.
+    fn staged(&self) -> Vec<&BTreeMap<String, String>> {
+        self.clean.iter().chain(self.repaired.iter().map(|r| &r.4)).collect()
+    }
+}
+
+/// (file, line) -> (kind, field) of the rows in truth.json's `list`.
+fn planted_at(tj: &serde_json::Value, list: &str) -> HashMap<(String, usize), (String, String)> {
+    tj[list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                (b["file"].as_str().unwrap().to_string(), b["line"].as_u64().unwrap() as usize),
+                (b["kind"].as_str().unwrap().to_string(), b["field"].as_str().unwrap().to_string()),
+            )
+        })
+        .collect()
 }
 
 fn read_source(out: &Path, tj: &serde_json::Value, reg: &Registry, name: &str) -> Source {
     let dict = reg.get(name).unwrap();
     let specs: Vec<_> = dict.fields.iter().map(|f| f.spec.clone()).collect();
-    let mut bad_at: HashMap<(String, usize), (String, String)> = HashMap::new();
-    for b in tj["bad_rows"].as_array().unwrap() {
-        bad_at.insert(
-            (b["file"].as_str().unwrap().to_string(), b["line"].as_u64().unwrap() as usize),
-            (b["kind"].as_str().unwrap().to_string(), b["field"].as_str().unwrap().to_string()),
-        );
-    }
-    let mut src = Source { clean: Vec::new(), bad: Vec::new() };
+    let bad_at = planted_at(tj, "bad_rows");
+    let repaired_at = planted_at(tj, "repaired_rows");
+    let mut src = Source { clean: Vec::new(), repaired: Vec::new(), bad: Vec::new() };
     for f in tj["partner_sources"][name]["files"].as_array().unwrap() {
         let file = f.as_str().unwrap();
         let t = read_table(&out.join(file));
@@ -113,14 +135,20 @@ fn read_source(out: &Path, tj: &serde_json::Value, reg: &Registry, name: &str) -
             assert_eq!(cells.len(), t.header.len(), "{file}:{line}");
             let row: BTreeMap<String, String> =
                 m.columns.iter().map(|(&fi, &ci)| (specs[fi].name.clone(), cells[ci].trim().to_string())).collect();
-            match bad_at.get(&(file.to_string(), line)) {
-                Some((kind, field)) => src.bad.push((file.to_string(), line, kind.clone(), field.clone(), row)),
-                None => src.clean.push(row),
+            let at = (file.to_string(), line);
+            match (bad_at.get(&at), repaired_at.get(&at)) {
+                (Some(_), Some(_)) => panic!("{file}:{line} is both a bad and a repaired row"),
+                (Some((kind, field)), None) => src.bad.push((file.to_string(), line, kind.clone(), field.clone(), row)),
+                (None, Some((kind, field))) => {
+                    src.repaired.push((file.to_string(), line, kind.clone(), field.clone(), row))
+                }
+                (None, None) => src.clean.push(row),
             }
         }
     }
     let st = &tj["partner_sources"][name];
-    assert_eq!(src.clean.len() as u64, st["clean_rows"].as_u64().unwrap(), "{name}");
+    assert_eq!(src.staged().len() as u64, st["staged_rows"].as_u64().unwrap(), "{name}");
+    assert_eq!(src.repaired.len() as u64, st["repaired_rows"].as_u64().unwrap(), "{name}");
     assert_eq!(src.bad.len() as u64, st["bad_rows"].as_u64().unwrap(), "{name}");
     src
 }
@@ -129,7 +157,8 @@ fn get<'a>(row: &'a BTreeMap<String, String>, field: &str) -> &'a str {
     row.get(field).map_or("", String::as_str)
 }
 
-/// Every clean row is valid for the dictionary; every bad row is bad in the way recorded.
+/// Every clean row is valid for the dictionary; every repaired row too but for the one value recorded, which
+/// is bad in the way recorded; every bad row is bad in the way recorded.
 fn check_rows(name: &str, src: &Source, reg: &Registry) {
     let dict = reg.get(name).unwrap();
     let key = dict.file.source.unique_key.clone();
@@ -140,9 +169,14 @@ fn check_rows(name: &str, src: &Source, reg: &Registry) {
     };
     let mut keys = BTreeSet::new();
     let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for row in &src.clean {
+    let staged = src.clean.iter().map(|r| (r, "")).chain(src.repaired.iter().map(|r| (&r.4, r.3.as_str())));
+    for (row, repaired_field) in staged {
         assert!(parse_when(get(row, &event)).is_some(), "{name}: clean {event} {row:?}");
         for f in &dict.fields {
+            // A repaired row's one bad value is checked below.
+            if f.spec.name == repaired_field {
+                continue;
+            }
             let v = get(row, &f.spec.name);
             if f.spec.required {
                 assert!(!v.is_empty(), "{name}: clean row lacks {} {row:?}", f.spec.name);
@@ -162,7 +196,7 @@ fn check_rows(name: &str, src: &Source, reg: &Registry) {
         }
     }
     let mut kinds = BTreeSet::new();
-    for (file, line, kind, field, row) in &src.bad {
+    for (file, line, kind, field, row) in src.bad.iter().chain(&src.repaired) {
         let v = get(row, field);
         let at = format!("{file}:{line} {kind} {field}={v:?}");
         match kind.as_str() {
@@ -204,7 +238,8 @@ fn yes(v: &str) -> bool {
     matches!(v.to_ascii_lowercase().as_str(), "y" | "yes" | "1" | "true")
 }
 
-/// Located police offences as written (clean and outside-area rows), as (minutes, easting, northing).
+/// Located police offences as written (every staged row: clean, unknown-code and outside-area), as (minutes,
+/// easting, northing).
 fn police_points(out: &Path, tj: &serde_json::Value) -> Vec<(i64, f64, f64)> {
     let bad: BTreeSet<(String, usize)> = tj["bad_rows"]
         .as_array()
@@ -234,7 +269,7 @@ fn police_points(out: &Path, tj: &serde_json::Value) -> Vec<(i64, f64, f64)> {
 fn partner_truths_hold_in_the_files_as_written() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path();
-    generate(out, &SynthOptions { seed: 2024, scale: 1 }).unwrap();
+    generate(out, &SynthOptions { seed: 2024, scale: 1, ..SynthOptions::default() }).unwrap();
     let tj: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("truth.json")).unwrap()).unwrap();
     let reg = Registry::embedded().unwrap();
     let sources: BTreeMap<&str, Source> =
@@ -249,7 +284,7 @@ fn partner_truths_hold_in_the_files_as_written() {
         grid.entry(((p.1 / 1000.0).floor() as i64, (p.2 / 1000.0).floor() as i64)).or_default().push(p);
     }
     let mut unmatched = 0;
-    let las = &sources["las"].clean;
+    let las = &sources["las"].staged();
     for row in las {
         let t = parse_when(get(row, "call_at")).unwrap().and_utc().timestamp() / 60;
         let (e, n) = match (get(row, "easting").parse::<f64>(), get(row, "northing").parse::<f64>()) {
@@ -274,7 +309,7 @@ fn partner_truths_hold_in_the_files_as_written() {
     assert_eq!((unmatched as u64, las.len() as u64), (num, den), "truth.json realised {realised}");
 
     // --- A&E: Friday and Saturday nights are the peak ---
-    let ae = &sources["ae"].clean;
+    let ae = &sources["ae"].staged();
     let times: Vec<NaiveDateTime> = ae.iter().map(|r| parse_when(get(r, "assault_at")).unwrap()).collect();
     let weekend = times.iter().filter(|t| calendar::is_weekend_night(**t)).count();
     let (target, _, num, _) = truth_share(&tj, "ae_weekend_night_share");
@@ -294,9 +329,7 @@ fn partner_truths_hold_in_the_files_as_written() {
     assert!(ae.iter().all(|r| !get(r, "assault_location_description").is_empty()));
 
     // --- YOT: ~45% SLCN; ~30% also in the exclusions data under the same UPN ---
-    let yot = &sources["yot"].clean;
-    let mut slcn: BTreeMap<&str, bool> = BTreeMap::new();
-    for r in yot {
+    for r in &sources["yot"].clean {
         let dob = get(r, "date_of_birth");
         let age = if dob.is_empty() {
             get(r, "age_at_offence").parse::<u32>().unwrap()
@@ -304,6 +337,10 @@ fn partner_truths_hold_in_the_files_as_written() {
             calendar::age_on(parse_when(dob).unwrap().date(), parse_when(get(r, "offence_date")).unwrap().date())
         };
         assert!((10..=17).contains(&age), "{r:?}");
+    }
+    let yot = &sources["yot"].staged();
+    let mut slcn: BTreeMap<&str, bool> = BTreeMap::new();
+    for r in yot {
         let prev = slcn.insert(get(r, "child_id"), yes(get(r, "slcn_concern")));
         assert!(prev.is_none_or(|p| p == yes(get(r, "slcn_concern"))), "SLCN is a fixed attribute of the child");
     }
@@ -311,14 +348,14 @@ fn partner_truths_hold_in_the_files_as_written() {
     let got = share(slcn.values().filter(|v| **v).count(), slcn.len());
     assert!((got - target).abs() < 0.07, "YOT SLCN {got}");
     assert_eq!((slcn.values().filter(|v| **v).count() as u64, slcn.len() as u64), (num, den));
-    let excluded: BTreeSet<&str> = sources["exclusions"].clean.iter().map(|r| get(r, "pupil_id")).collect();
+    let excluded: BTreeSet<&str> = sources["exclusions"].staged().into_iter().map(|r| get(r, "pupil_id")).collect();
     let both = slcn.keys().filter(|k| excluded.contains(*k)).count();
     let (target, _, num, _) = truth_share(&tj, "yot_in_exclusions_share");
     assert!((share(both, slcn.len()) - target).abs() < 0.05, "YOT in exclusions {}", share(both, slcn.len()));
     assert_eq!(both as u64, num);
 
     // --- MARAC: ~91% female, ~17% disabled, ~30% repeats within 12 months ---
-    let marac = &sources["marac"].clean;
+    let marac = &sources["marac"].staged();
     let female = marac.iter().filter(|r| matches!(get(r, "victim_sex"), "F" | "Female")).count();
     let disabled = marac.iter().filter(|r| yes(get(r, "victim_disability"))).count();
     let mut dated: Vec<(NaiveDate, &str)> =
@@ -351,8 +388,8 @@ fn partner_truths_hold_in_the_files_as_written() {
     assert_eq!(violent, ["BW", "OW", "PA", "PP", "SB", "SM", "VA", "VP"].into_iter().map(String::from).collect());
     let count = |letter: char| {
         sources["exclusions"]
-            .clean
-            .iter()
+            .staged()
+            .into_iter()
             .filter(|r| get(r, "ethnicity_code").starts_with(letter))
             .filter(|r| ["reason_1", "reason_2", "reason_3"].iter().any(|f| violent.contains(get(r, f))))
             .count()
@@ -371,7 +408,7 @@ fn partner_truths_hold_in_the_files_as_written() {
 #[test]
 fn lsoa_lookup_is_an_ons_lookup_covering_every_ward() {
     let dir = tempfile::tempdir().unwrap();
-    let truth = generate(dir.path(), &SynthOptions { seed: 7, scale: 1 }).unwrap();
+    let truth = generate(dir.path(), &SynthOptions { seed: 7, scale: 1, ..SynthOptions::default() }).unwrap();
     let path = dir.path().join(lsoa::LOOKUP_PATH);
     let bytes = std::fs::read(&path).unwrap();
     assert!(bytes.starts_with(

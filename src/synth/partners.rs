@@ -1,7 +1,9 @@
 //! What the five partner sources (ambulance, A&E, youth justice, MARAC, school exclusions) share: their
 //! parameters (`seeds/synth/partner_params.csv`), file layouts as lists of (header, column), UK-style date text,
 //! home locations coded to LSOAs or wards, UPN-style child identifiers common to the youth justice and
-//! exclusions extracts, and planted bad rows with the reject reason and field each must produce.
+//! exclusions extracts, and planted rows with the reason and field each must produce: bad rows (extra rows
+//! ingest must quarantine) and repaired rows (real records written with one bad value, which ingest must
+//! stage with that value repaired and logged as a field issue).
 
 use std::collections::BTreeMap;
 
@@ -277,7 +279,9 @@ pub fn two_digit_text(d: NaiveDate, time: Option<NaiveTime>) -> String {
     }
 }
 
-/// The kinds of bad row a partner extract invites.
+/// The kinds of bad row a partner extract invites. A bad required value (an impossible or two-digit date,
+/// a missing identifier) or a duplicate quarantines the row; a bad optional value or an unknown code does
+/// not (see [`Bad::repaired`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bad {
     ImpossibleDate,
@@ -314,9 +318,33 @@ impl Bad {
         }
     }
 
-    pub fn tag(self, field: &'static str) -> RowTag {
-        RowTag::Planted(Planted { kind: self.name(), reason: self.reason(), field })
+    /// Whether ingest stages the row with the value repaired (logged as a field issue) rather than
+    /// quarantining it: out-of-range values and unknown codes. Such a row is a real record.
+    pub fn repaired(self) -> bool {
+        matches!(self, Bad::UnknownCode | Bad::AgeOutOfRange | Bad::OutOfRange)
     }
+
+    pub fn tag(self, field: &'static str) -> RowTag {
+        let planted = Planted { kind: self.name(), reason: self.reason(), field };
+        if self.repaired() { RowTag::Repaired(planted) } else { RowTag::Planted(planted) }
+    }
+}
+
+/// `n` distinct clean rows of `rows` (positions, in the order drawn) to be written with one bad value each:
+/// repaired rows are real records, so they are corrupted copies of the source's own records, never extras.
+pub fn pick_clean(rows: &[Row], n: usize, rng: &mut SynthRng) -> Vec<usize> {
+    pick_distinct((0..rows.len()).filter(|&i| rows[i].tag == RowTag::Clean).collect(), n, rng)
+}
+
+/// `n` distinct items of `from` (all of them if it holds fewer), in the order drawn.
+pub fn pick_distinct(mut from: Vec<usize>, n: usize, rng: &mut SynthRng) -> Vec<usize> {
+    let n = n.min(from.len());
+    for k in 0..n {
+        let j = rng.random_range(k..from.len());
+        from.swap(k, j);
+    }
+    from.truncate(n);
+    from
 }
 
 /// Bad rows of each kind for a file of `n_clean` rows: about `share` of them in all, at least two per kind.
@@ -459,32 +487,39 @@ pub struct SourceTruth {
     pub files: Vec<String>,
     /// Rows written (header excluded), bad rows included.
     pub rows_written: usize,
-    /// Rows ingest should stage.
-    pub clean_rows: usize,
+    /// Rows ingest should stage: clean rows and repaired rows (`rows_written - bad_rows`).
+    pub staged_rows: usize,
+    /// Of `staged_rows`, those written with one bad value that ingest repairs (see `repaired_rows` at the
+    /// top of truth.json).
+    pub repaired_rows: usize,
+    /// Rows ingest should quarantine.
     pub bad_rows: usize,
-    /// Clean rows by financial year of the event.
-    pub clean_by_year: BTreeMap<String, usize>,
-    /// Expected `location_status` of the clean rows.
+    /// Staged rows by financial year of the event.
+    pub staged_by_year: BTreeMap<String, usize>,
+    /// Expected `location_status` of the staged rows.
     pub location_status: BTreeMap<String, usize>,
 }
 
 impl SourceTruth {
-    /// From the written files and the (financial year, location status) of every clean record.
-    pub fn new(files: &[PartnerFile], clean: impl Iterator<Item = (usize, &'static str)>) -> SourceTruth {
-        let rows_written = files.iter().map(|f| f.rows.len()).sum();
-        let bad_rows = files.iter().flat_map(|f| f.rows.iter()).filter(|r| r.tag != RowTag::Clean).count();
-        let mut clean_by_year: BTreeMap<String, usize> = YEARS.iter().map(|(y, _)| (y.to_string(), 0)).collect();
+    /// From the written files and the (financial year, location status) of every staged record.
+    pub fn new(files: &[PartnerFile], staged: impl Iterator<Item = (usize, &'static str)>) -> SourceTruth {
+        let rows = || files.iter().flat_map(|f| f.rows.iter());
+        let rows_written = rows().count();
+        let bad_rows = rows().filter(|r| !r.tag.staged()).count();
+        let repaired_rows = rows().filter(|r| matches!(r.tag, RowTag::Repaired(_))).count();
+        let mut staged_by_year: BTreeMap<String, usize> = YEARS.iter().map(|(y, _)| (y.to_string(), 0)).collect();
         let mut location_status = BTreeMap::new();
-        for (year, status) in clean {
-            *clean_by_year.entry(YEARS[year.min(YEARS.len() - 1)].0.to_string()).or_default() += 1;
+        for (year, status) in staged {
+            *staged_by_year.entry(YEARS[year.min(YEARS.len() - 1)].0.to_string()).or_default() += 1;
             *location_status.entry(status.to_string()).or_default() += 1;
         }
         SourceTruth {
             files: files.iter().map(|f| f.path.to_string()).collect(),
             rows_written,
-            clean_rows: rows_written - bad_rows,
+            staged_rows: rows_written - bad_rows,
+            repaired_rows,
             bad_rows,
-            clean_by_year,
+            staged_by_year,
             location_status,
         }
     }

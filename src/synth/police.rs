@@ -1,7 +1,8 @@
 //! Police offences, victims and suspects for three financial years. Offences are drawn per year (code,
 //! DA flag, time of week, place), then victims and suspects are attached in one chronological pass so that
 //! people recur: repeat DA victims, people who are victims in several years, victims who are later suspects.
-//! Extra offence rows destined to be bad or out-of-area rows are drawn the same way and flagged.
+//! Extra offence rows destined to be bad, out-of-area or unknown-code rows are drawn the same way and flagged;
+//! victims whose age is to be written impossibly are existing victims, flagged.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use chrono::{Duration, NaiveDate, NaiveDateTime, Timelike};
 use rand::Rng;
 
-use super::bad_rows::{self, BadKind};
+use super::bad_rows::{self, BadKind, Repair};
 use super::calendar::{self, HourOfWeek, WEEKEND_NIGHT_HOURS, YEARS, YearDays};
 use super::data::{BLACK, GenData, Injury, LOCATION_TYPES, OffenceType, RiskGroup};
 use super::error::SynthError;
@@ -24,6 +25,9 @@ pub enum Extra {
     Clean,
     /// A row written to be rejected by ingest.
     Bad(BadKind),
+    /// A real record written with one bad value: staged by ingest with that value repaired, and measured
+    /// for the planted truths with it unknown.
+    Repaired(Repair),
     /// An offence located 1-5 km outside the borough (staged, not rejected).
     Outside,
 }
@@ -61,6 +65,13 @@ pub struct Offence {
     pub victims: Ids,
     /// Indices of the offence's suspect rows (consecutive too).
     pub suspects: Ids,
+}
+
+impl Extra {
+    /// Whether ingest stages the row (clean, repaired and out-of-area rows; not bad ones).
+    pub fn staged(self) -> bool {
+        !matches!(self, Extra::Bad(_))
+    }
 }
 
 /// A short run of consecutive row indices (an offence's victims or suspects), kept in 8 bytes rather than
@@ -133,6 +144,24 @@ pub struct VictimRow {
     pub extra: Extra,
     /// Position in its file: (crime ref number, order within the crime).
     pub sort_key: (u64, u32),
+}
+
+impl VictimRow {
+    /// The age written to the extract (212 for a victim planted with an impossible age).
+    pub fn written_age(&self) -> u32 {
+        match self.extra {
+            Extra::Repaired(Repair::AgeOutOfRange) => 212,
+            _ => self.age,
+        }
+    }
+
+    /// The age ingest stages: unknown for a victim written with an impossible age.
+    pub fn staged_age(&self) -> Option<u32> {
+        match self.extra {
+            Extra::Repaired(Repair::AgeOutOfRange) => None,
+            _ => Some(self.age),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -265,7 +294,14 @@ impl<'a> OffenceSampler<'a> {
         &self.how_da
     }
 
-    fn pick_ward(&self, hot_share: Option<f64>, rng: &mut SynthRng) -> usize {
+    /// The hour-of-week profile of offences that are neither domestic nor serious violence.
+    pub fn how_general(&self) -> &HourOfWeek {
+        &self.how_general
+    }
+
+    /// A ward: pulled to the hot wards with chance `hot_share`, else among the others (`None`: any ward,
+    /// by the sampler's weights).
+    pub fn pick_ward(&self, hot_share: Option<f64>, rng: &mut SynthRng) -> usize {
         match hot_share {
             Some(p) if rng::chance(rng, p) => self.borough.hot[self.wards_hot.sample(rng)],
             Some(_) => self.cold[self.wards_cold.sample(rng)],
@@ -603,7 +639,8 @@ fn draw_offences(
             o.extra = Extra::Outside;
             offences.push(o);
         }
-        for (kind, n) in bad_rows::offence_plan(year, n_clean, p.bad_row_share) {
+        let plan = bad_rows::offence_plan(year, n_clean, p.bad_row_share);
+        for &(kind, n) in &plan.bad {
             if kind == BadKind::Duplicate {
                 continue; // duplicates are copies of clean rows, added when the file is written
             }
@@ -612,6 +649,13 @@ fn draw_offences(
                 o.extra = Extra::Bad(kind);
                 offences.push(o);
             }
+        }
+        // Offences recorded under a code on no list: real (staged) offences with no victims or suspects.
+        for _ in 0..plan.repaired {
+            let mut o = sampler.sample(year, false, &mut rb)?;
+            let code = rb.random_range(0..bad_rows::UNKNOWN_CODES.len()) as u8;
+            o.extra = Extra::Repaired(Repair::UnknownCode(code));
+            offences.push(o);
         }
     }
 
@@ -860,7 +904,8 @@ fn assign_refs(
     used
 }
 
-/// Bad victim and suspect rows: extra rows with impossible ages, orphaned or missing crime refs.
+/// Planted victim and suspect rows: extra rows with orphaned or missing crime refs, and existing victims
+/// flagged to have their age written impossibly.
 struct BadPersonRows<'a> {
     seed: u64,
     data: &'a GenData,
@@ -897,7 +942,7 @@ impl BadPersonRows<'_> {
             let victim_plan = bad_rows::victim_plan(year, n_victims, p.bad_row_share);
             let suspect_plan = bad_rows::suspect_plan(year, n_suspects, p.bad_row_share);
             let mut orphan_seqs: Vec<u64> = Vec::new();
-            for &(kind, n) in victim_plan.iter().chain(suspect_plan.iter()) {
+            for &(kind, n) in victim_plan.bad.iter().chain(suspect_plan.iter()) {
                 if kind == BadKind::Orphan {
                     for _ in 0..n {
                         orphan_seqs.push(next_gap());
@@ -910,7 +955,15 @@ impl BadPersonRows<'_> {
             if with_victims.is_empty() {
                 continue;
             }
-            for (kind, n) in victim_plan {
+            // Victims whose age is written impossibly: existing victims of the year, flagged.
+            let mut candidates: Vec<usize> =
+                (0..clean_victims).filter(|&v| victims[v].year == year && victims[v].extra == Extra::Clean).collect();
+            for k in 0..victim_plan.repaired.min(candidates.len()) {
+                let j = rp.random_range(k..candidates.len());
+                candidates.swap(k, j);
+                victims[candidates[k]].extra = Extra::Repaired(Repair::AgeOutOfRange);
+            }
+            for (kind, n) in victim_plan.bad {
                 for _ in 0..n {
                     let host = pick_offence(&mut rp);
                     // `with_victims` holds only offences with victims.
@@ -922,10 +975,9 @@ impl BadPersonRows<'_> {
                             let s = orphan_seqs.pop().unwrap_or(hi + 20_000);
                             (Link::Orphan(s), s)
                         }
-                        BadKind::MissingCrimeRef => (Link::Missing, rng::int(&mut rp, lo, hi)),
-                        _ => (Link::Offence(host), offences[host].seq),
+                        _ => (Link::Missing, rng::int(&mut rp, lo, hi)),
                     };
-                    let age = if kind == BadKind::AgeOutOfRange { 212 } else { template.age };
+                    let age = template.age;
                     let person = {
                         let eth = rp.random_range(0..N_ETH);
                         let sex = rp.random_range(0..2);

@@ -26,6 +26,10 @@ pub mod streams {
     pub const MARAC: u64 = 0x4D41_5241_0000_000F;
     pub const EXCLUSIONS: u64 = 0x4558_434C_0000_0010;
     pub const PARTNER_BAD_ROWS: u64 = 0x5042_4144_0000_0011;
+    /// The other notifiable offences of a Niche-style export.
+    pub const OTHER_OFFENCES: u64 = 0x4F54_4852_0000_0012;
+    /// Occurrence numbers of a Niche-style export.
+    pub const NICHE: u64 = 0x4E49_4348_0000_0013;
 }
 
 /// SplitMix64 finaliser: a cheap, well-mixed bijection on u64.

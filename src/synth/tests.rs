@@ -45,7 +45,7 @@ fn seed_data_parses_and_uses_only_known_ho_codes() {
     for t in &data.mix {
         assert!(known.contains(&t.ho_code), "{} is not in seeds/ho_codes.csv", t.ho_code);
     }
-    for c in bad_rows::UNKNOWN_CODES {
+    for (c, _) in bad_rows::UNKNOWN_CODES {
         assert!(!known.contains(c), "{c} must be unknown");
     }
     let sv: BTreeSet<&str> = data.mix.iter().filter(|t| t.serious_violence).map(|t| t.ho_code.as_str()).collect();
@@ -66,8 +66,8 @@ fn seed_data_parses_and_uses_only_known_ho_codes() {
 #[test]
 fn invalid_scale_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(matches!(generate(dir.path(), &SynthOptions { seed: 1, scale: 0 }), Err(SynthError::Options(_))));
-    let too_big = SynthOptions { seed: 1, scale: MAX_SCALE + 1 };
+    assert!(matches!(generate(dir.path(), &SynthOptions { seed: 1, scale: 0, ..SynthOptions::default() }), Err(SynthError::Options(_))));
+    let too_big = SynthOptions { seed: 1, scale: MAX_SCALE + 1, ..SynthOptions::default() };
     assert!(matches!(generate(dir.path(), &too_big), Err(SynthError::Options(_))));
 }
 
@@ -197,7 +197,7 @@ fn population_totals_and_shared_age_structure() {
 #[test]
 fn same_seed_gives_identical_bytes() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let opts = SynthOptions { seed: 314, scale: 1 };
+    let opts = SynthOptions { seed: 314, scale: 1, ..SynthOptions::default() };
     let ta = generate(a.path(), &opts).unwrap();
     let tb = generate(b.path(), &opts).unwrap();
     assert_eq!(ta, tb);
@@ -271,8 +271,9 @@ struct ReadOffence {
     outcome: Option<u8>,
 }
 
-fn truth_lines(truth: &serde_json::Value, file: &str) -> BTreeMap<usize, String> {
-    truth["bad_rows"]
+/// Line -> kind of the planted rows of `file` in `list` (`bad_rows` or `repaired_rows`).
+fn planted_lines(truth: &serde_json::Value, list: &str, file: &str) -> BTreeMap<usize, String> {
+    truth[list]
         .as_array()
         .unwrap()
         .iter()
@@ -281,12 +282,20 @@ fn truth_lines(truth: &serde_json::Value, file: &str) -> BTreeMap<usize, String>
         .collect()
 }
 
+fn truth_lines(truth: &serde_json::Value, file: &str) -> BTreeMap<usize, String> {
+    planted_lines(truth, "bad_rows", file)
+}
+
+fn repaired_lines(truth: &serde_json::Value, file: &str) -> BTreeMap<usize, String> {
+    planted_lines(truth, "repaired_rows", file)
+}
+
 #[test]
 fn generated_files_hold_the_planted_truths_and_bad_rows_where_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path();
     let t0 = std::time::Instant::now();
-    let truth = generate(out, &SynthOptions { seed: 2024, scale: 1 }).unwrap();
+    let truth = generate(out, &SynthOptions { seed: 2024, scale: 1, ..SynthOptions::default() }).unwrap();
     eprintln!("generate (debug build): {:?}", t0.elapsed());
     let tj: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("truth.json")).unwrap()).unwrap();
     assert_eq!(tj["seed"], 2024);
@@ -415,6 +424,8 @@ fn generated_files_hold_the_planted_truths_and_bad_rows_where_recorded() {
     for (year, &(file, delim, crlf, cp1252)) in specs.iter().enumerate() {
         let f = read_csv(&out.join(file), delim, crlf, cp1252);
         let bad = truth_lines(&tj, file);
+        let repaired = repaired_lines(&tj, file);
+        assert!(repaired.len() >= 3 && repaired.values().all(|k| k == "unknown_code"), "{file}: {repaired:?}");
         let flags: [&str; 2] = [["Y", "Yes", "TRUE"][year], ["N", "No", "FALSE"][year]];
         let mut seen_lines: BTreeMap<String, usize> = BTreeMap::new();
         let mut kinds_here = BTreeSet::new();
@@ -445,7 +456,6 @@ fn generated_files_hold_the_planted_truths_and_bad_rows_where_recorded() {
                                 row[1]
                             );
                         }
-                        "unknown_code" => assert!(!known.contains(&row[4]), "{file}:{line} {}", row[4]),
                         "missing_crime_ref" => assert!(row[0].is_empty(), "{file}:{line}"),
                         "duplicate" => {
                             let first = seen_lines.get(raw_line).copied();
@@ -462,7 +472,10 @@ fn generated_files_hold_the_planted_truths_and_bad_rows_where_recorded() {
                 }
                 None => {
                     let from = from.unwrap_or_else(|| panic!("{file}:{line}: bad committed_from {}", row[1]));
-                    assert!(!row[0].is_empty() && known.contains(&row[4]), "{file}:{line}");
+                    // A staged offence: its code is on the list, unless it was planted under a code on no list.
+                    let unknown = repaired.contains_key(&line);
+                    assert!(!row[0].is_empty() && known.contains(&row[4]) != unknown, "{file}:{line} {}", row[4]);
+                    assert!(!unknown || bad_rows::UNKNOWN_CODES.iter().any(|(c, _)| *c == row[4]), "{file}:{line}");
                     assert!(all_refs.insert(row[0].clone()), "{file}:{line}: {} repeated", row[0]);
                     assert!(row[0].starts_with(layout::REF_PREFIX[year]));
                     for v in &row[6..12] {
@@ -522,11 +535,9 @@ fn generated_files_hold_the_planted_truths_and_bad_rows_where_recorded() {
         // Every bad line recorded exists.
         assert!(bad.keys().all(|&l| l >= 2 && l <= f.rows.len()), "{file}");
         let expect: BTreeSet<String> = if year == 2 {
-            ["impossible_date", "unknown_code", "missing_crime_ref", "duplicate"].map(String::from).into()
+            ["impossible_date", "missing_crime_ref", "duplicate"].map(String::from).into()
         } else {
-            ["impossible_date", "two_digit_year", "unknown_code", "missing_crime_ref", "duplicate"]
-                .map(String::from)
-                .into()
+            ["impossible_date", "two_digit_year", "missing_crime_ref", "duplicate"].map(String::from).into()
         };
         assert_eq!(kinds_here, expect, "{file}");
     }
@@ -541,6 +552,8 @@ fn generated_files_hold_the_planted_truths_and_bad_rows_where_recorded() {
         assert_eq!(n, truth.years[year].offences);
         assert!((14_000..=16_500).contains(&n), "{n} offences in year {year}");
         assert_eq!(offences.iter().filter(|o| o.year == year && o.da).count(), truth.years[year].da_offences);
+        let unknown = offences.iter().filter(|o| o.year == year && !known.contains(&o.code)).count();
+        assert_eq!(unknown, truth.years[year].unknown_code_offences);
     }
 
     // --- planted truths, re-measured from the files ---
@@ -588,6 +601,8 @@ fn generated_files_hold_the_planted_truths_and_bad_rows_where_recorded() {
         };
         assert_eq!(f.lines[0], expect_header);
         let bad = truth_lines(&tj, file);
+        let repaired = repaired_lines(&tj, file);
+        assert!(repaired.len() >= 3 && repaired.values().all(|k| k == "age_out_of_range"), "{file}");
         let mut kinds_here = BTreeSet::new();
         for line in 2..=f.rows.len() {
             total_rows += 1;
@@ -606,10 +621,6 @@ fn generated_files_hold_the_planted_truths_and_bad_rows_where_recorded() {
                 Some(kind) => {
                     kinds_here.insert(kind.to_string());
                     match kind {
-                        "age_out_of_range" => {
-                            assert!(clean_refs[year].contains_key(&row[0]), "{file}:{line}");
-                            assert_eq!(age(from_of.get(row[0].as_str()).copied()), 212, "{file}:{line}");
-                        }
                         "orphan_record" => {
                             assert!(!row[0].is_empty() && !all_refs.contains(&row[0]), "{file}:{line} {}", row[0]);
                         }
@@ -620,12 +631,13 @@ fn generated_files_hold_the_planted_truths_and_bad_rows_where_recorded() {
                 None => {
                     assert!(clean_refs[year].contains_key(&row[0]), "{file}:{line}: {} is not a clean offence", row[0]);
                     let a = age(from_of.get(row[0].as_str()).copied());
-                    assert!(a <= 100);
+                    // A staged victim; one planted with an impossible age is written as 212.
+                    assert!(if repaired.contains_key(&line) { a == 212 } else { a <= 100 }, "{file}:{line}: age {a}");
                     victim_rows.push((row[0].clone(), a, row[4].clone(), row[5].clone(), row[1].clone()));
                 }
             }
         }
-        assert_eq!(kinds_here.len(), 3, "{file}: {kinds_here:?}");
+        assert_eq!(kinds_here.len(), 2, "{file}: {kinds_here:?}");
     }
     {
         use calamine::{Data, Reader, Xlsx, open_workbook};
@@ -642,6 +654,8 @@ fn generated_files_hold_the_planted_truths_and_bad_rows_where_recorded() {
         assert_eq!(text(0, 0), "Crime Reference");
         assert_eq!(text(0, 3), "Age");
         let bad = truth_lines(&tj, file);
+        let repaired = repaired_lines(&tj, file);
+        assert!(repaired.len() >= 3, "{file}");
         let (end_row, _) = range.end().unwrap();
         let mut kinds_here = BTreeSet::new();
         for r in 1..=end_row {
@@ -654,11 +668,6 @@ fn generated_files_hold_the_planted_truths_and_bad_rows_where_recorded() {
             };
             let cref = text(r, 0);
             match bad.get(&line).map(String::as_str) {
-                Some("age_out_of_range") => {
-                    kinds_here.insert("age");
-                    assert_eq!(age, 212);
-                    assert!(clean_refs[2].contains_key(&cref));
-                }
                 Some("orphan_record") => {
                     kinds_here.insert("orphan");
                     assert!(!cref.is_empty() && !all_refs.contains(&cref));
@@ -670,14 +679,17 @@ fn generated_files_hold_the_planted_truths_and_bad_rows_where_recorded() {
                 Some(other) => panic!("unexpected {other}"),
                 None => {
                     assert!(clean_refs[2].contains_key(&cref), "{file} row {line}");
+                    assert!(if repaired.contains_key(&line) { age == 212 } else { age <= 100 }, "{file} row {line}");
                     victim_rows.push((cref, age, text(r, 4), text(r, 5), text(r, 1)));
                 }
             }
         }
-        assert_eq!(kinds_here.len(), 3);
+        assert_eq!(kinds_here.len(), 2);
     }
     let n_victims: usize = truth.years.iter().map(|y| y.victims).sum();
     assert_eq!(victim_rows.len(), n_victims);
+    let age_unknown: usize = truth.years.iter().map(|y| y.victims_age_unknown).sum();
+    assert_eq!(victim_rows.iter().filter(|v| v.1 == 212).count(), age_unknown);
     // Disproportionality: Black under-25s are victims at 2.3x the rate of White under-25s.
     let count = |letter: char| victim_rows.iter().filter(|v| v.1 < 25 && v.3.starts_with(letter)).count();
     let rr = (count('B') as f64 / pop_u25["Black"] as f64) / (count('W') as f64 / pop_u25["White"] as f64);
@@ -756,21 +768,32 @@ fn generated_files_hold_the_planted_truths_and_bad_rows_where_recorded() {
     let ws = share(with_suspect.len(), offences.len());
     assert!((ws - 0.60).abs() < 0.05, "offences with a suspect {ws}");
 
-    // --- bad-row bookkeeping ---
-    let listed = tj["bad_rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|b| b["file"].as_str().unwrap().starts_with("raw/police/"))
-        .count();
-    let bad_share = listed as f64 / total_rows as f64;
-    assert!((0.02..=0.04).contains(&bad_share), "bad rows are {bad_share} of all rows");
-    for (kind, n) in tj["bad_row_counts"].as_object().unwrap() {
-        assert!(n.as_u64().unwrap() >= 3, "{kind}: {n}");
+    // --- planted-row bookkeeping ---
+    let police_rows = |list: &str| {
+        tj[list].as_array().unwrap().iter().filter(|b| b["file"].as_str().unwrap().starts_with("raw/police/")).count()
+    };
+    let (bad, repaired) = (police_rows("bad_rows"), police_rows("repaired_rows"));
+    let planted_share = (bad + repaired) as f64 / total_rows as f64;
+    assert!((0.02..=0.04).contains(&planted_share), "planted rows are {planted_share} of all rows");
+    assert!(bad > repaired && repaired > 100, "{bad} bad rows, {repaired} repaired");
+    for list in ["bad_row_counts", "repaired_row_counts"] {
+        for (kind, n) in tj[list].as_object().unwrap() {
+            assert!(n.as_u64().unwrap() >= 3, "{list} {kind}: {n}");
+        }
     }
     let by_file = &tj["bad_row_counts_by_file"];
     assert!(by_file["raw/police/offences_2024-25.csv"]["impossible_date"].as_u64().unwrap() >= 3);
+    let by_file = &tj["repaired_row_counts_by_file"];
     assert!(by_file["raw/police/victims_2025-26.xlsx"]["age_out_of_range"].as_u64().unwrap() >= 3);
+    assert!(by_file["raw/police/offences_2025-26.csv"]["unknown_code"].as_u64().unwrap() >= 3);
+    // A victim's impossible age given as a date of birth is logged against the date of birth.
+    for r in tj["repaired_rows"].as_array().unwrap() {
+        let file = r["file"].as_str().unwrap();
+        if file.starts_with("raw/police/victims") {
+            let want = if file == "raw/police/victims_2024-25.csv" { "date_of_birth" } else { "age" };
+            assert_eq!((r["reason"].as_str(), r["field"].as_str()), (Some("age_out_of_range"), Some(want)), "{r}");
+        }
+    }
     let files: Vec<&str> = tj["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
     assert_eq!(files.len(), 27, "4 reference files, 9 police and 14 partner extracts");
     for f in files {
@@ -883,8 +906,8 @@ fn first_column(out: &Path, f: &truth::FileTruth) -> BTreeMap<usize, String> {
 #[test]
 fn scale_two_doubles_the_borough_with_consistent_references() {
     let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let t1 = generate(d1.path(), &SynthOptions { seed: 5, scale: 1 }).unwrap();
-    let t2 = generate(d2.path(), &SynthOptions { seed: 5, scale: 2 }).unwrap();
+    let t1 = generate(d1.path(), &SynthOptions { seed: 5, scale: 1, ..SynthOptions::default() }).unwrap();
+    let t2 = generate(d2.path(), &SynthOptions { seed: 5, scale: 2, ..SynthOptions::default() }).unwrap();
     assert_eq!(t2.area.ward_count, 2 * t1.area.ward_count);
     let near_double = |a: usize, b: usize, what: &str| {
         let r = b as f64 / a as f64;
@@ -924,7 +947,7 @@ fn a_workbook_too_big_for_xlsx_is_written_as_csv_and_noted() {
     for (rel, n) in [("raw/x/small.xlsx", 2), ("raw/x/big.xlsx", XLSX_MAX_ROWS + 1)] {
         let mut f = ledger.open(dir.path(), rel, &header, Sink::Xlsx { sheet: "Victims" }, n).unwrap();
         f.push(vec![Cell::text("A-1"), Cell::Number(30.0)], RowTag::Clean).unwrap();
-        f.push(vec![Cell::Empty, Cell::Number(212.0)], RowTag::Bad(BadKind::AgeOutOfRange)).unwrap();
+        f.push(vec![Cell::Empty, Cell::Number(212.0)], RowTag::Bad(BadKind::MissingCrimeRef)).unwrap();
         f.finish().unwrap();
     }
     let (small, big) = (&ledger.files[0], &ledger.files[1]);

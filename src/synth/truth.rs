@@ -1,6 +1,6 @@
-//! What was planted and what was realised: `truth.json`. Every planted pattern is measured on the clean
-//! generated rows (the rows ingest should stage) and recorded next to its target, so tests of the rest of
-//! the pipeline can compare their findings with what is really in the data.
+//! What was planted and what was realised: `truth.json`. Every planted pattern is measured on the records
+//! ingest should stage (clean rows, and repaired rows with their repaired value unknown) and recorded next to
+//! its target, so tests of the rest of the pipeline can compare their findings with what is really in the data.
 
 use std::collections::BTreeMap;
 
@@ -28,9 +28,17 @@ pub struct Truth {
     pub truths: Truths,
     pub definitions: Definitions,
     pub files: Vec<FileTruth>,
+    /// Rows ingest must quarantine, by kind.
     pub bad_row_counts: BTreeMap<String, usize>,
     pub bad_row_counts_by_file: BTreeMap<String, BTreeMap<String, usize>>,
-    pub bad_rows: Vec<BadRowTruth>,
+    /// Every row ingest must quarantine (`rejects/<source>.csv`), with the reject reason and field.
+    pub bad_rows: Vec<PlantedRowTruth>,
+    /// Rows ingest must stage with one value repaired, by kind.
+    pub repaired_row_counts: BTreeMap<String, usize>,
+    pub repaired_row_counts_by_file: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Every row ingest must stage with one value repaired and log in `rejects/<source>_field_issues.csv`,
+    /// with the field-issue reason and field. The truths count these records with that value unknown.
+    pub repaired_rows: Vec<PlantedRowTruth>,
     pub outside_area: Vec<OutsideTruth>,
     /// The synthetic LSOAs and their lookup.
     pub lsoas: LsoaTruth,
@@ -38,6 +46,35 @@ pub struct Truth {
     pub pupils: Vec<PupilCount>,
     /// What ingest should stage from each partner source.
     pub partner_sources: BTreeMap<String, SourceTruth>,
+    /// The police export, when it is not the default style (`sna synth --police-style niche`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub police_export: Option<PoliceExportTruth>,
+}
+
+/// A police export in another style: its files and what ingest should stage from them.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PoliceExportTruth {
+    pub style: String,
+    pub files: Vec<String>,
+    /// Offence rows ingest stages, every crime type: `offences_clean + offences_repaired`.
+    pub offences_staged: usize,
+    /// Clean offence rows: the default style's (in the borough and outside it) and the other notifiable
+    /// offences.
+    pub offences_clean: usize,
+    /// Offences under an HO code on no list (staged with `ho_code_known = false`).
+    pub offences_repaired: usize,
+    /// Of `offences_clean`, the other notifiable offences this export adds (no victims or suspects; in no
+    /// truth).
+    pub other_notifiable_offences: usize,
+    pub other_notifiable_by_code: BTreeMap<String, usize>,
+    /// Staged offences exported with a blank start time (ingest marks them `time_unknown`).
+    pub offences_time_unknown: usize,
+    /// Staged offences with no HO outcome yet (blank `HO Outcome`).
+    pub offences_without_outcome: usize,
+    /// Victim and suspect rows ingest stages.
+    pub victims_staged: usize,
+    pub suspects_staged: usize,
+    pub note: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -113,16 +150,21 @@ pub struct YearTruth {
     pub year: String,
     pub start: String,
     pub end: String,
-    /// Clean offences located in the borough.
+    /// Staged offences located in the borough: clean ones and those recorded under an HO code on no list.
     pub offences: usize,
+    /// Of `offences`, those recorded under an HO code on no list (staged with `ho_code_known = false`, in
+    /// no offence category, so never serious violence).
+    pub unknown_code_offences: usize,
     pub sv_offences: usize,
     pub da_offences: usize,
-    /// Clean victim rows (one per victim per offence).
+    /// Staged victim rows (one per victim per offence), those with an impossible age included.
     pub victims: usize,
+    /// Of `victims`, those whose age is written impossibly (staged with age unknown).
+    pub victims_age_unknown: usize,
     pub suspects: usize,
     /// Offences staged as outside_area (kept, no ward).
     pub outside_area: usize,
-    /// Rows written to the offences file, header excluded (clean + outside + bad).
+    /// Rows written to the offences file, header excluded (clean + unknown-code + outside + bad).
     pub offence_rows_written: usize,
 }
 
@@ -176,12 +218,13 @@ pub struct Truths {
     pub da_evening_share: Measure,
     /// DA victim rows with sex F (X/U count in the denominator).
     pub da_female_victim_share: Measure,
+    /// DA victim rows of known age aged 16 or over.
     pub da_victims_aged_16_plus_share: Measure,
     /// Distinct DA victims with two or more DA offences within 12 months of each other.
     pub da_repeat_victim_share: Measure,
     pub da_growth_2024_25: Growth,
     pub da_growth_2025_26: Growth,
-    /// Victim rows aged under 25 per resident under 25, Black over White (SDE group as recorded).
+    /// Victim rows of known age under 25 per resident under 25, Black over White (SDE group as recorded).
     pub black_white_u25_victim_rate_ratio: RateRatio,
     pub sanction_detection_share: Measure,
     pub offences_with_suspect_share: Measure,
@@ -221,15 +264,20 @@ pub struct FileTruth {
     pub header: Vec<String>,
     /// Data rows (header excluded); features for GeoJSON.
     pub rows: usize,
+    /// Rows ingest must quarantine.
     pub bad_rows: usize,
+    /// Rows ingest must stage with one value repaired.
+    pub repaired_rows: usize,
     /// Why the file is not in its source's usual form (e.g. a workbook export too big for one worksheet,
     /// written as CSV); omitted when it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
+/// A planted row: where it is, what was done to it, and the reason and canonical field ingest must give
+/// (reject reason for a bad row, field-issue reason for a repaired one).
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct BadRowTruth {
+pub struct PlantedRowTruth {
     pub file: String,
     /// 1-based physical line (CSV) or worksheet row (XLSX); the header is line 1.
     pub line: usize,
@@ -273,12 +321,18 @@ pub struct Measured {
     pub truths: Truths,
 }
 
-/// Measure every planted truth on the clean rows.
+/// Measure every planted truth on the records ingest stages: clean rows, offences recorded under an HO code
+/// on no list (in no category), and victims written with an impossible age (age unknown).
 pub fn measure_all(data: &GenData, borough: &Borough, pop: &Population, police: &PoliceData) -> Measured {
     let p = &data.params;
-    let clean: Vec<usize> = (0..police.offences.len()).filter(|&i| police.offences[i].extra == Extra::Clean).collect();
+    // Staged offences in the borough (outside-area offences are staged too, but never in a ward).
+    let staged: Vec<usize> = (0..police.offences.len())
+        .filter(|&i| matches!(police.offences[i].extra, Extra::Clean | Extra::Repaired(_)))
+        .collect();
     let offences = &police.offences;
-    let sv = |i: usize| data.mix[offences[i].code].serious_violence;
+    let unknown_code = |i: usize| matches!(offences[i].extra, Extra::Repaired(_));
+    // An offence recorded under a code on no list is in no category: never serious violence.
+    let sv = |i: usize| data.mix[offences[i].code].serious_violence && !unknown_code(i);
     let hot = |i: usize| {
         let o = &offences[i];
         borough.ward_at([o.easting as f64, o.northing as f64]).is_some_and(|w| borough.hot.contains(&w))
@@ -287,16 +341,16 @@ pub fn measure_all(data: &GenData, borough: &Borough, pop: &Population, police: 
 
     let hot_ward_sv_share = measure(
         p.hot_ward_sv_share,
-        clean.iter().filter(|&&i| sv(i) && located(i)).map(|&i| (offences[i].year, hot(i))),
+        staged.iter().filter(|&&i| sv(i) && located(i)).map(|&i| (offences[i].year, hot(i))),
     );
     let weekend_night_sv_share = measure(
         p.weekend_night_sv_share,
-        clean
+        staged
             .iter()
             .filter(|&&i| sv(i) && !offences[i].domestic)
             .map(|&i| (offences[i].year, calendar::is_weekend_night(offences[i].from))),
     );
-    let da: Vec<usize> = clean.iter().copied().filter(|&i| offences[i].domestic).collect();
+    let da: Vec<usize> = staged.iter().copied().filter(|&i| offences[i].domestic).collect();
     let da_dwelling_share = measure(
         police.expected.da_dwelling_share,
         da.iter().map(|&i| (offences[i].year, super::data::LOCATION_TYPES[offences[i].location] == "dwelling")),
@@ -305,20 +359,25 @@ pub fn measure_all(data: &GenData, borough: &Borough, pop: &Population, police: 
         police.expected.da_evening_share,
         da.iter().map(|&i| (offences[i].year, chrono::Timelike::hour(&offences[i].from) >= 18)),
     );
-    let clean_victims: Vec<usize> =
-        (0..police.victims.len()).filter(|&v| police.victims[v].extra == Extra::Clean).collect();
+    let staged_victims: Vec<usize> = (0..police.victims.len())
+        .filter(|&v| matches!(police.victims[v].extra, Extra::Clean | Extra::Repaired(_)))
+        .collect();
     let victim_offence = |v: usize| match police.victims[v].link {
         Link::Offence(o) => Some(o),
         _ => None,
     };
     let da_victims: Vec<usize> =
-        clean_victims.iter().copied().filter(|&v| victim_offence(v).is_some_and(|o| offences[o].domestic)).collect();
+        staged_victims.iter().copied().filter(|&v| victim_offence(v).is_some_and(|o| offences[o].domestic)).collect();
     let da_female_victim_share = measure(
         police.expected.da_female_victim_share,
         da_victims.iter().map(|&v| (police.victims[v].year, police.victims[v].sex == "F")),
     );
-    let da_victims_aged_16_plus_share =
-        measure(1.0, da_victims.iter().map(|&v| (police.victims[v].year, police.victims[v].age >= 16)));
+    let da_victims_aged_16_plus_share = measure(
+        1.0,
+        da_victims
+            .iter()
+            .filter_map(|&v| police.victims[v].staged_age().map(|age| (police.victims[v].year, age >= 16))),
+    );
 
     // Repeat DA victims: any two DA victimisations of one person within 12 months.
     let mut by_person: BTreeMap<usize, Vec<(NaiveDate, usize)>> = BTreeMap::new();
@@ -337,7 +396,7 @@ pub fn measure_all(data: &GenData, borough: &Borough, pop: &Population, police: 
     let da_repeat_victim_share = measure(p.da_repeat_victim_share, repeat_items.into_iter());
 
     let count_year =
-        |year: usize, f: &dyn Fn(usize) -> bool| clean.iter().filter(|&&i| offences[i].year == year && f(i)).count();
+        |year: usize, f: &dyn Fn(usize) -> bool| staged.iter().filter(|&&i| offences[i].year == year && f(i)).count();
     let da_counts: Vec<usize> = (0..YEARS.len()).map(|y| count_year(y, &|i| offences[i].domestic)).collect();
     let growth = |from: usize, to: usize, target: f64| Growth {
         target,
@@ -351,9 +410,11 @@ pub fn measure_all(data: &GenData, borough: &Borough, pop: &Population, police: 
     // Disproportionality: victim rows under 25 by recorded SDE group over residents under 25.
     let u25 = data.under25_bands();
     let group_victims = |letter: char| {
-        clean_victims
+        staged_victims
             .iter()
-            .filter(|&&v| police.victims[v].age < 25 && police.victims[v].ethnicity.starts_with(letter))
+            .filter(|&&v| {
+                police.victims[v].staged_age().is_some_and(|a| a < 25) && police.victims[v].ethnicity.starts_with(letter)
+            })
             .count()
     };
     let (bv, wv) = (group_victims('B'), group_victims('W'));
@@ -372,15 +433,15 @@ pub fn measure_all(data: &GenData, borough: &Borough, pop: &Population, police: 
 
     let sanction_detection_share = measure(
         p.sanction_detection_share,
-        clean.iter().map(|&i| (offences[i].year, offences[i].outcome.is_some_and(|(c, _)| (1..=8).contains(&c)))),
+        staged.iter().map(|&i| (offences[i].year, offences[i].outcome.is_some_and(|(c, _)| (1..=8).contains(&c)))),
     );
     let offences_with_suspect_share = measure(
         police.expected.suspect_share,
-        clean.iter().map(|&i| (offences[i].year, !offences[i].suspects.is_empty())),
+        staged.iter().map(|&i| (offences[i].year, !offences[i].suspects.is_empty())),
     );
     let two_victim_share = measure(
         p.second_victim_share,
-        clean
+        staged
             .iter()
             .filter(|&&i| !offences[i].victims.is_empty())
             .map(|&i| (offences[i].year, offences[i].victims.len() >= 2)),
@@ -394,9 +455,14 @@ pub fn measure_all(data: &GenData, borough: &Borough, pop: &Population, police: 
                 start: format!("{start_year}-04-01"),
                 end: format!("{}-03-31", start_year + 1),
                 offences: count_year(y, &|_| true),
+                unknown_code_offences: count_year(y, &unknown_code),
                 sv_offences: count_year(y, &sv),
                 da_offences: da_counts[y],
-                victims: clean_victims.iter().filter(|&&v| police.victims[v].year == y).count(),
+                victims: staged_victims.iter().filter(|&&v| police.victims[v].year == y).count(),
+                victims_age_unknown: staged_victims
+                    .iter()
+                    .filter(|&&v| police.victims[v].year == y && police.victims[v].staged_age().is_none())
+                    .count(),
                 suspects: police.suspects.iter().filter(|s| s.year == y && s.extra == Extra::Clean).count(),
                 outside_area: offences.iter().filter(|o| o.year == y && o.extra == Extra::Outside).count(),
                 offence_rows_written: 0,
@@ -433,20 +499,22 @@ pub fn definitions(data: &GenData, pp: &PartnerParams) -> Definitions {
         under_25: "age 0-24 at committed_from; population bands 0-4..20-24".into(),
         sanction_detection: "HO outcome type 1..8 (type 5 is never generated, so 1-4 and 6-8 give the same count)"
             .into(),
-        age_at: "committed_from date (2024-25 victims give date of birth instead of age)".into(),
+        age_at: "committed_from date (2024-25 victims give date of birth instead of age); victims written with an \
+                 impossible age (repaired_rows) have no age and count in no age group"
+            .into(),
         partners: PartnerDefinitions {
             las_no_police_offence: format!(
-                "no police offence (clean or outside_area, any HO code) whose committed_from is within {} hours \
-                 either side of call_at and whose point is within {} metres",
+                "no staged police offence (clean, outside_area or under an HO code on no list) whose committed_from \
+                 is within {} hours either side of call_at and whose point is within {} metres",
                 pp.las_match_hours, pp.las_match_radius_m
             ),
             ae_weekend_night: "assault_at Fri 22:00-Sat 02:59 or Sat 22:00-Sun 02:59; a night runs 22:00-02:59 and \
                                counts to the evening's weekday"
                 .into(),
-            yot_cohort: "distinct child_id with at least one clean row; by_year = financial year of the child's first \
-                         clean row"
+            yot_cohort: "distinct child_id with at least one staged row; by_year = financial year of the child's \
+                         first staged row"
                 .into(),
-            marac_repeat: "a referral whose victim_id had a previous clean referral no more than 12 calendar months \
+            marac_repeat: "a referral whose victim_id had a previous staged referral no more than 12 calendar months \
                            earlier (referral_date <= previous + 12 months)"
                 .into(),
             violent_exclusion: "any of reason_1..reason_3 in the violence_related subset of \

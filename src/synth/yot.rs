@@ -11,7 +11,7 @@ use super::error::SynthError;
 use super::layout::{Row, RowTag, Sink};
 use super::partners::{
     Bad, Ctx, Home, HomeField, Layout, PartnerFile, SourceTruth, TextDate, UpnPool, bad_plan, impossible_text,
-    random_day, scatter, two_digit_text, window, year_of,
+    pick_clean, random_day, scatter, two_digit_text, window, year_of,
 };
 use super::rng::{self, SynthRng, Weighted, streams};
 use super::truth::{Measure, measure};
@@ -272,25 +272,36 @@ pub fn generate(ctx: &Ctx, upns: &mut UpnPool) -> Result<YotOutput, SynthError> 
         ];
         let mut extra = Vec::new();
         for (kind, n) in bad_plan(here.len(), p.partner_bad_row_share, &kinds) {
+            if kind.repaired() {
+                // A real episode with an age outside 10-17 (or a date of birth giving one), or a legacy outcome.
+                for i in pick_clean(&rows, n, &mut rb) {
+                    let field = if kind == Bad::AgeOutOfRange {
+                        let age = if rng::chance(&mut rb, 0.5) { 9 } else { 19 };
+                        if layout.pos(Col::Dob).is_some() {
+                            let dob = calendar::dob_for_age(age, here[i].offence, &mut rb)?;
+                            layout.set(&mut rows[i].cells, Col::Dob, layout.date(dob));
+                            "date_of_birth"
+                        } else {
+                            layout.set(&mut rows[i].cells, Col::Age, layout.int(i64::from(age)));
+                            "age_at_offence"
+                        }
+                    } else {
+                        let s = UNKNOWN_OUTCOMES[rb.random_range(0..UNKNOWN_OUTCOMES.len())];
+                        layout.set(&mut rows[i].cells, Col::Outcome, Cell::text(s));
+                        "outcome_type"
+                    };
+                    rows[i].tag = kind.tag(field);
+                }
+                continue;
+            }
             for _ in 0..n {
                 let year = years[rb.random_range(0..years.len())];
                 let offence = random_day(year, &mut rb)?;
-                let age = match kind {
-                    Bad::AgeOutOfRange if rng::chance(&mut rb, 0.5) => 9,
-                    Bad::AgeOutOfRange => 19,
-                    _ => rng::int(&mut rb, 12, 17) as u32,
-                };
+                let age = rng::int(&mut rb, 12, 17) as u32;
                 let child = draw.child(upns, age, offence, &mut rb)?;
                 let e = draw.episode(0, offence, true, &mut rb)?;
                 let mut cells = render_as(ctx, &child, &e, layout, age);
                 let field = match kind {
-                    Bad::AgeOutOfRange => {
-                        if layout.pos(Col::Dob).is_some() {
-                            "date_of_birth"
-                        } else {
-                            "age_at_offence"
-                        }
-                    }
                     Bad::ImpossibleDate => {
                         layout.set(
                             &mut cells,
@@ -302,11 +313,6 @@ pub fn generate(ctx: &Ctx, upns: &mut UpnPool) -> Result<YotOutput, SynthError> 
                     Bad::TwoDigitYear => {
                         layout.set(&mut cells, Col::OffenceDate, Cell::Text(two_digit_text(offence, None)));
                         "offence_date"
-                    }
-                    Bad::UnknownCode => {
-                        let s = UNKNOWN_OUTCOMES[rb.random_range(0..UNKNOWN_OUTCOMES.len())];
-                        layout.set(&mut cells, Col::Outcome, Cell::text(s));
-                        "outcome_type"
                     }
                     _ => {
                         layout.set(&mut cells, Col::Id, Cell::Empty);

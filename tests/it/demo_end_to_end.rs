@@ -1,5 +1,6 @@
 //! `sna demo` end to end on the synthetic borough: conservation, every planted bad row quarantined with
-//! the right reason, planted truths visible in the tables, no raw identifiers staged, reproducible output.
+//! the right reason, every planted repaired row staged with its value repaired and logged as a field issue,
+//! planted truths visible in the tables, no raw identifiers staged, reproducible output.
 
 use crate::support::{demo_out, files_below, read_json, run_demo_threads};
 use polars::prelude::*;
@@ -23,11 +24,12 @@ fn u(v: &serde_json::Value, k: &str) -> u64 {
 fn every_file_conserves_rows_and_matches_what_was_written() {
     let m = manifest();
     let t = truth();
-    let written: HashMap<String, u64> = t["files"]
+    // path -> (rows written, bad rows, repaired rows)
+    let written: HashMap<String, (u64, u64, u64)> = t["files"]
         .as_array()
         .expect("files")
         .iter()
-        .map(|f| (f["path"].as_str().expect("path").to_string(), f["rows"].as_u64().expect("rows")))
+        .map(|f| (f["path"].as_str().expect("path").to_string(), (u(f, "rows"), u(f, "bad_rows"), u(f, "repaired_rows"))))
         .collect();
     let mut files_seen = 0;
     for source in m["sources"].as_array().expect("sources") {
@@ -39,8 +41,10 @@ fn every_file_conserves_rows_and_matches_what_was_written() {
             assert_eq!(f["sha256"].as_str().map(|s| s.len()), Some(64), "{path}");
             let by_reason: u64 = f["rejects_by_reason"].as_object().expect("reasons").values().map(|v| v.as_u64().unwrap_or(0)).sum();
             assert_eq!(by_reason, u(f, "rows_rejected"), "{path}");
-            if let Some(rows) = written.get(path) {
-                assert_eq!(u(f, "rows_read"), *rows, "{path}: rows read vs rows the generator wrote");
+            if let Some(&(rows, bad, repaired)) = written.get(path) {
+                assert_eq!(u(f, "rows_read"), rows, "{path}: rows read vs rows the generator wrote");
+                // Only the planted bad rows are quarantined, and only the planted repaired rows need a repair.
+                assert_eq!((u(f, "rows_rejected"), u(f, "rows_repaired")), (bad, repaired), "{path}: rejected and repaired rows");
                 files_seen += 1;
             }
         }
@@ -53,10 +57,12 @@ fn every_file_conserves_rows_and_matches_what_was_written() {
         let df = read_parquet(&demo_out().join(source["staged"].as_str().expect("staged"))).expect("staged parquet");
         assert_eq!(df.height() as u64, u(source, "rows_staged"));
     }
-    // Partner sources stage exactly the clean rows, located as the generator coded them.
+    // Partner sources stage exactly their clean and repaired rows, located as the generator coded them.
     for (name, expected) in t["partner_sources"].as_object().expect("partner_sources") {
         let source = m["sources"].as_array().expect("sources").iter().find(|s| s["source"] == name.as_str()).unwrap_or_else(|| panic!("{name} not ingested"));
-        assert_eq!(u(source, "rows_staged"), u(expected, "clean_rows"), "{name}");
+        assert_eq!(u(source, "rows_staged"), u(expected, "staged_rows"), "{name}");
+        assert_eq!(u(source, "rows_repaired"), u(expected, "repaired_rows"), "{name}");
+        assert!(u(expected, "repaired_rows") >= 6, "{name}: repaired rows planted");
         assert_eq!(u(source, "rows_rejected"), u(expected, "bad_rows"), "{name}");
         let mut status: BTreeMap<String, u64> = BTreeMap::new();
         for f in source["files"].as_array().expect("files") {
@@ -69,13 +75,24 @@ fn every_file_conserves_rows_and_matches_what_was_written() {
     }
 }
 
+/// The files of the demo's rejects folder: quarantined rows (`<source>.csv`) or repaired values
+/// (`<source>_field_issues.csv`).
+fn rejects_files(field_issues: bool) -> Vec<std::path::PathBuf> {
+    let dir = demo_out().join("rejects");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("rejects dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.to_string_lossy().ends_with("_field_issues.csv") == field_issues)
+        .collect();
+    files.sort();
+    assert!(files.len() >= 8, "a file per source: {files:?}");
+    files
+}
+
 /// (file, line) -> (reason, field) from every rejects CSV.
 fn rejects() -> HashMap<(String, u64), (String, String)> {
     let mut out = HashMap::new();
-    let dir = demo_out().join("rejects");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("rejects dir").map(|e| e.expect("entry").path()).collect();
-    files.sort();
-    assert!(files.len() >= 8, "a rejects file per source: {files:?}");
+    let files = rejects_files(false);
     for path in files {
         let mut r = csv::Reader::from_path(&path).expect("rejects csv");
         for rec in r.records() {
@@ -91,37 +108,104 @@ fn rejects() -> HashMap<(String, u64), (String, String)> {
 fn every_planted_bad_row_is_quarantined_with_the_right_reason() {
     let t = truth();
     let got = rejects();
-    let dob_files: BTreeSet<String> = t["files"]
-        .as_array()
-        .expect("files")
-        .iter()
-        .filter(|f| f["header"].as_array().map(|h| h.iter().any(|c| c == "Date of Birth")).unwrap_or(false))
-        .map(|f| f["path"].as_str().expect("path").to_string())
-        .collect();
-    assert!(!dob_files.is_empty(), "one victims file gives dates of birth");
     let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
     for b in t["bad_rows"].as_array().expect("bad_rows") {
         let file = b["file"].as_str().expect("file").to_string();
         let line = b["line"].as_u64().expect("line");
         let (reason, field) = got.get(&(file.clone(), line)).unwrap_or_else(|| panic!("planted {b} was not quarantined"));
         assert_eq!(reason, b["reason"].as_str().expect("reason"), "{b}");
-        // An impossible age derived from a date of birth is blamed on the date of birth.
-        let expected_field = if dob_files.contains(&file) && reason == "age_out_of_range" { "date_of_birth" } else { b["field"].as_str().expect("field") };
-        assert_eq!(field, expected_field, "{b}");
+        assert_eq!(field, b["field"].as_str().expect("field"), "{b}");
         *kinds.entry(b["kind"].as_str().expect("kind").to_string()).or_insert(0) += 1;
     }
-    for kind in ["age_out_of_range", "duplicate", "impossible_date", "missing_crime_ref", "orphan_record", "two_digit_year", "unknown_code"] {
+    for kind in ["duplicate", "impossible_date", "missing_crime_ref", "orphan_record", "two_digit_year"] {
         assert!(kinds.get(kind).copied().unwrap_or(0) >= 3, "planted kind {kind} missing from truth.json");
     }
-    // Every partner source has bad rows of its own, quarantined like the police ones.
+    // Every partner source has planted rows of its own (at least 15, as before the repaired ones were told
+    // apart), and quarantined ones among them like the police ones.
     for source in ["las", "ae", "yot", "marac", "exclusions"] {
-        let planted = t["bad_rows"].as_array().expect("bad_rows").iter().filter(|b| b["file"].as_str().is_some_and(|f| f.starts_with(&format!("raw/{source}/")))).count();
-        assert!(planted >= 15, "{source}: {planted} bad rows planted");
+        let count = |list: &str| t[list].as_array().expect(list).iter().filter(|b| b["file"].as_str().is_some_and(|f| f.starts_with(&format!("raw/{source}/")))).count();
+        let (bad, repaired) = (count("bad_rows"), count("repaired_rows"));
+        assert!(bad + repaired >= 15 && bad >= 10, "{source}: {bad} bad and {repaired} repaired rows planted");
     }
-    for kind in ["missing_id", "out_of_range"] {
-        assert!(kinds.get(kind).copied().unwrap_or(0) >= 3, "planted kind {kind} missing from truth.json");
+    assert!(kinds.get("missing_id").copied().unwrap_or(0) >= 3, "planted kind missing_id missing from truth.json");
+    assert_eq!(got.len(), t["bad_rows"].as_array().expect("bad_rows").len(), "no clean or repaired row was quarantined");
+}
+
+/// (file, line) -> [(reason, field)] from every field-issues CSV.
+fn field_issues() -> HashMap<(String, u64), Vec<(String, String)>> {
+    let mut out: HashMap<(String, u64), Vec<(String, String)>> = HashMap::new();
+    for path in rejects_files(true) {
+        let mut r = csv::Reader::from_path(&path).expect("field issues csv");
+        assert_eq!(r.headers().expect("header").iter().collect::<Vec<_>>(), ["source", "file", "line", "field", "reason", "value", "repair", "expected"]);
+        for rec in r.records() {
+            let rec = rec.expect("record");
+            let line: u64 = rec[2].parse().expect("line number");
+            out.entry((rec[1].to_string(), line)).or_default().push((rec[4].to_string(), rec[3].to_string()));
+        }
     }
-    assert_eq!(got.len(), t["bad_rows"].as_array().expect("bad_rows").len(), "no clean row was quarantined");
+    out
+}
+
+#[test]
+fn every_planted_repaired_row_is_staged_with_its_field_issue() {
+    let t = truth();
+    let m = manifest();
+    let issues = field_issues();
+    let repaired = t["repaired_rows"].as_array().expect("repaired_rows");
+    // Which source read each file, and the (source_file, source_line) of every row it staged.
+    let mut source_of: HashMap<String, String> = HashMap::new();
+    let mut staged: HashMap<String, DataFrame> = HashMap::new();
+    for source in m["sources"].as_array().expect("sources") {
+        let name = source["source"].as_str().expect("name").to_string();
+        for f in source["files"].as_array().expect("files") {
+            source_of.insert(f["path"].as_str().expect("path").to_string(), name.clone());
+        }
+        staged.insert(name, read_parquet(&demo_out().join(source["staged"].as_str().expect("staged"))).expect("staged parquet"));
+    }
+    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_source: BTreeMap<String, u64> = BTreeMap::new();
+    for r in repaired {
+        let file = r["file"].as_str().expect("file").to_string();
+        let line = r["line"].as_u64().expect("line");
+        let (reason, field) = (r["reason"].as_str().expect("reason"), r["field"].as_str().expect("field"));
+        // Exactly one value of the row was repaired: the planted one.
+        let logged = issues.get(&(file.clone(), line)).unwrap_or_else(|| panic!("planted {r} has no field issue"));
+        assert_eq!(logged, &vec![(reason.to_string(), field.to_string())], "{r}");
+        // The row is staged, its repaired value unknown (or, for a code the dictionary keeps, marked not known).
+        let source = source_of.get(&file).unwrap_or_else(|| panic!("{file} was not ingested"));
+        let df = &staged[source];
+        let name = Path::new(&file).file_name().expect("name").to_string_lossy().to_string();
+        let files = df.column("source_file").and_then(|c| c.str().cloned()).expect("source_file");
+        let lines = df.column("source_line").and_then(|c| c.i64().cloned()).expect("source_line");
+        let at = (0..df.height()).filter(|&i| files.get(i) == Some(name.as_str()) && lines.get(i) == Some(line as i64)).collect::<Vec<_>>();
+        assert_eq!(at.len(), 1, "{r} is not staged once");
+        let known = format!("{field}_known");
+        let column = if field == "date_of_birth" { ["age", "age_at_offence"].into_iter().find(|c| df.column(c).is_ok()).expect("age column") } else { field };
+        if let Ok(k) = df.column(&known) {
+            assert_eq!(k.bool().expect("bool").get(at[0]), Some(false), "{r}: {known}");
+            assert!(!df.column(field).expect("field").is_null().get(at[0]).unwrap_or(true), "{r}: kept as read");
+        } else {
+            assert_eq!(df.column(column).expect("repaired column").is_null().get(at[0]), Some(true), "{r}: {column} not nulled");
+        }
+        *kinds.entry(r["kind"].as_str().expect("kind").to_string()).or_insert(0) += 1;
+        *by_source.entry(source.clone()).or_insert(0) += 1;
+    }
+    // Only the offences planted under a code on no list are staged as not known.
+    let known = staged["police_offences"].column("ho_code_known").and_then(|c| c.bool().cloned()).expect("ho_code_known");
+    let unknown_codes = repaired.iter().filter(|r| r["field"] == "ho_code").count();
+    assert_eq!((known.null_count(), known.iter().filter(|k| *k == Some(false)).count()), (0, unknown_codes));
+    for kind in ["unknown_code", "age_out_of_range", "out_of_range"] {
+        assert!(kinds.get(kind).copied().unwrap_or(0) >= 3, "planted repaired kind {kind} missing from truth.json: {kinds:?}");
+    }
+    for source in ["police_offences", "police_victims", "las", "ae", "yot", "marac", "exclusions"] {
+        assert!(by_source.get(source).copied().unwrap_or(0) >= 6, "{source}: {by_source:?}");
+    }
+    // No clean row needed a repair: every field issue is a planted repaired row.
+    let planted: BTreeSet<(String, u64)> = repaired.iter().map(|r| (r["file"].as_str().expect("file").to_string(), r["line"].as_u64().expect("line"))).collect();
+    let logged: BTreeSet<(String, u64)> = issues.keys().cloned().collect();
+    let unplanted: Vec<_> = logged.difference(&planted).take(10).collect();
+    assert!(unplanted.is_empty(), "field issues on rows the generator wrote clean: {unplanted:?}");
+    assert_eq!(logged.len(), planted.len());
 }
 
 #[test]
@@ -275,7 +359,9 @@ fn no_staged_value_is_a_raw_person_id_name_or_date_of_birth() {
     let files = v.column("source_file").and_then(|c| c.str().cloned()).expect("file");
     let dob_rows = (0..v.height()).filter(|&i| files.get(i) == Some("victims_2024-25.csv")).count();
     let dob_aged = (0..v.height()).filter(|&i| files.get(i) == Some("victims_2024-25.csv") && ages.get(i).is_some()).count();
-    assert!(dob_rows > 1000 && dob_aged == dob_rows, "{dob_aged} of {dob_rows} aged");
+    // Every one but the victims planted with a date of birth giving an impossible age (left unknown).
+    let impossible = truth()["repaired_rows"].as_array().expect("repaired_rows").iter().filter(|r| r["file"] == "raw/police/victims_2024-25.csv").count();
+    assert!(impossible >= 3 && dob_rows > 1000 && dob_aged == dob_rows - impossible, "{dob_aged} of {dob_rows} aged, {impossible} impossible");
 }
 
 #[test]

@@ -10,6 +10,7 @@ mod cli_errors;
 mod demo_end_to_end;
 mod init;
 mod keys_and_stages;
+mod police_export_styles;
 mod public_tier;
 mod real_extracts;
 mod real_public_data;
