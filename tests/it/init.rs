@@ -255,3 +255,48 @@ fn init_recognises_real_police_uk_files_and_london_wards() {
     assert_eq!(p.area, "City of London");
     assert_eq!((p.period.start.to_string(), p.period.end.to_string(), p.previous.len()), ("2024-04-01".into(), "2025-03-31".into(), 0));
 }
+
+/// The same with a police export in a layout the synthetic borough's default style never writes (one
+/// Niche/CONNECT all-crime file, own headers, the time in its own column, text codes): init's pipeline,
+/// with nothing edited, stages what the hand-written niche pipeline stages and gives the same tables.
+#[test]
+fn init_on_a_niche_police_export_runs_unedited_and_gives_the_hand_mapped_results() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = dir.path().join("borough");
+    sna().args(["--quiet", "synth", "--police-style", "niche", "--out"]).arg(&s).assert().success();
+    let own = std::fs::read_to_string(s.join("pipeline.toml")).expect("synth pipeline");
+    std::fs::remove_file(s.join("pipeline.toml")).expect("delete");
+    let (code, stdout, stderr) = init(&s);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    for (file, source) in [
+        ("raw/police/niche_offences_all.csv", "police_offences"),
+        ("raw/police/niche_victims_all.csv", "police_victims"),
+        ("raw/police/niche_suspects_all.csv", "police_suspects"),
+    ] {
+        let line = stdout.lines().find(|l| l.trim_start().starts_with(file)).unwrap_or_else(|| panic!("{file} not in\n{stdout}"));
+        assert!(line.contains(&format!("{source}: ")), "{line}");
+    }
+    let written = s.join("pipeline.toml");
+    let text = std::fs::read_to_string(&written).expect("written");
+    assert!(text.contains("columns.committed_from = [\"Offence Start Date\", \"Offence Start Time\"]"), "{text}");
+    assert!(text.contains("columns.ho_code = \"HOC\""), "{text}");
+    let p = Pipeline::from_path(&written).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(p.sources.len(), 8);
+
+    sna().env("SNA_PSEUDONYM_KEY", KEY).args(["--quiet", "run"]).arg(&written).arg("--out").arg(s.join("out")).assert().success();
+    std::fs::write(s.join("own.toml"), &own).expect("write own pipeline");
+    sna().args(["--quiet", "run"]).arg(s.join("own.toml")).arg("--out").arg(dir.path().join("own-out")).assert().success();
+    let (mine, theirs) = (rows_staged(&s.join("out")), rows_staged(&dir.path().join("own-out")));
+    assert_eq!(mine, theirs);
+    let truth = read_json(&s.join("truth.json"));
+    let police = &truth["police_export"];
+    assert_eq!(mine["police_offences"].1, police["offences_staged"].as_u64().expect("staged offences"), "{police}");
+    let m = read_json(&s.join("out/manifest.json"));
+    let offences = m["sources"].as_array().expect("sources").iter().find(|x| x["source"] == "police_offences").expect("offences").clone();
+    assert_eq!(offences["time_unknown"], police["offences_time_unknown"], "offences with no start time are marked, not put at midnight");
+    for table in ["place_area_totals.csv", "place_wards.csv", "time_periods.csv", "time_hour_weekday.csv", "people_sex.csv", "people_ethnicity.csv"] {
+        let a = std::fs::read(s.join("out/tables").join(table)).expect("init run table");
+        let b = std::fs::read(dir.path().join("own-out/tables").join(table)).expect("hand-mapped run table");
+        assert!(a == b, "{table} differs between init's pipeline and the hand-mapped one");
+    }
+}
