@@ -181,10 +181,11 @@ pub const EMPTY_VALUES: [&str; 4] = ["null", "n/a", "#n/a", "-"];
 
 impl FieldSpec {
     /// Whether a trimmed cell means "nothing recorded".
+    #[inline]
     pub fn is_empty_value(&self, s: &str) -> bool {
         // Checked on every cell: the length test keeps ordinary values off the comparisons.
         s.is_empty()
-            || (s.len() <= 4 && EMPTY_VALUES.iter().any(|e| s.eq_ignore_ascii_case(e)))
+            || (s.len() <= 4 && matches!(s.as_bytes()[0], b'n' | b'N' | b'#' | b'-') && EMPTY_VALUES.iter().any(|e| s.eq_ignore_ascii_case(e)))
             || (!self.null_values.is_empty() && self.null_values.iter().any(|e| s.eq_ignore_ascii_case(e.trim())))
     }
 }

@@ -81,6 +81,13 @@ pub struct DateTimeRead {
 fn split_date_time(s: &str) -> (&str, Option<&str>) {
     let t = s.trim();
     let b = t.as_bytes();
+    // The common forms first, in one scan: `31/01/2025 23:15` and `2025-01-31T23:15:00`.
+    if let Some(i) = b.iter().position(|&c| c == b' ' || c == b'T') {
+        let rest = &t[i + 1..];
+        if i > 0 && b[i - 1].is_ascii_digit() && rest.as_bytes().first().is_some_and(u8::is_ascii_digit) && (b[i] == b'T' || rest.contains(':')) {
+            return (&t[..i], Some(rest.trim()));
+        }
+    }
     // ISO `T` between the date's last digit and the hour.
     if let Some(i) = t.find('T') {
         if i > 0 && b[i - 1].is_ascii_digit() && b.get(i + 1).is_some_and(u8::is_ascii_digit) {

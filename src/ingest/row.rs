@@ -67,12 +67,13 @@ pub struct ParsedRow {
 
 /// Everything a row is read with: the dictionary, where each field is in this file, the pipeline's value
 /// mapping, and whether bare numbers in date columns are Excel serials (workbooks).
-#[derive(Clone, Copy)]
 pub struct RowReader<'a> {
-    pub dict: &'a Dictionary,
-    pub headers: &'a HeaderMap,
-    pub mapping: &'a SourceMapping,
-    pub opts: ParseOptions,
+    dict: &'a Dictionary,
+    mapping: &'a SourceMapping,
+    opts: ParseOptions,
+    /// Per field: (column, time-of-day column, whether `values` maps it), resolved once per file rather than
+    /// looked up for every cell.
+    slots: Vec<(Option<usize>, Option<usize>, bool)>,
 }
 
 /// Why a cell cannot be used as its field's type.
@@ -128,11 +129,12 @@ fn read_typed(f: &CompiledField, s: &str, opts: ParseOptions) -> Result<(Value, 
     Ok((v, true))
 }
 
-/// One cell's outcome: its value (None = empty), and the issue when it was repaired.
+/// One cell's outcome: its value (None = empty), and the issue when it was repaired. Boxed issue and reject:
+/// a cell is returned for every field of every row, and repairs are rare, so the common value stays small.
 pub struct Cell {
     pub value: Option<Value>,
     pub time_given: bool,
-    pub issue: Option<FieldIssue>,
+    pub issue: Option<Box<FieldIssue>>,
     pub unknown_kept: bool,
 }
 
@@ -144,19 +146,14 @@ impl Cell {
 
 /// Read one cell for one field (and, for a date-time split over two columns, its time cell). A required
 /// field that cannot be read rejects the row; anything else is repaired and reported.
-pub fn parse_cell(line: u64, f: &CompiledField, raw: &str, time: Option<&str>, opts: ParseOptions) -> Result<Cell, Reject> {
+pub fn parse_cell(line: u64, f: &CompiledField, raw: &str, time: Option<&str>, opts: ParseOptions) -> Result<Cell, Box<Reject>> {
     let s = raw.trim();
     if f.spec.is_empty_value(s) {
         return Ok(Cell::plain(None, false));
     }
     let name = &f.spec.name;
-    let issue = |reason: String, expected: String, repair: Repair| FieldIssue {
-        line,
-        field: name.clone(),
-        reason,
-        value: shown(f, s).to_string(),
-        repair,
-        expected,
+    let issue = |reason: String, expected: String, repair: Repair| {
+        Box::new(FieldIssue { line, field: name.clone(), reason, value: shown(f, s).to_string(), repair, expected })
     };
     match read_typed(f, s, opts) {
         Ok((Value::DateTime(at), given)) if time.is_some() => Ok(join_time(line, f, at, given, time.unwrap_or(""), opts)),
@@ -180,9 +177,9 @@ pub fn parse_cell(line: u64, f: &CompiledField, raw: &str, time: Option<&str>, o
     }
 }
 
-fn reject_of(line: u64, f: &CompiledField, p: &Problem, s: &str) -> Reject {
+fn reject_of(line: u64, f: &CompiledField, p: &Problem, s: &str) -> Box<Reject> {
     let name = &f.spec.name;
-    Reject::new(line, &p.reason, name, shown(f, s), format!("{name} \"{}\" is not {}", shown(f, s), p.expected))
+    Box::new(Reject::new(line, &p.reason, name, shown(f, s), format!("{name} \"{}\" is not {}", shown(f, s), p.expected)))
 }
 
 /// A date from the date column and the time of day from its time column. No time: the date at 00:00, time
@@ -197,24 +194,32 @@ fn join_time(line: u64, f: &CompiledField, at: NaiveDateTime, date_had_time: boo
         Err(e) => Cell {
             value: Some(Value::DateTime(at)),
             time_given: false,
-            issue: Some(FieldIssue {
+            issue: Some(Box::new(FieldIssue {
                 line,
                 field: f.spec.name.clone(),
                 reason: e.reason.to_string(),
                 value: shown(f, t).to_string(),
                 repair: Repair::TimeUnknown,
                 expected: e.expected.to_string(),
-            }),
+            })),
             unknown_kept: false,
         },
     }
 }
 
-impl RowReader<'_> {
+impl<'a> RowReader<'a> {
+    pub fn new(dict: &'a Dictionary, headers: &HeaderMap, mapping: &'a SourceMapping, opts: ParseOptions) -> RowReader<'a> {
+        let slots = (0..dict.fields.len())
+            .map(|fi| (headers.column_of(fi), headers.time_column_of(fi), mapping.values.contains_key(&dict.fields[fi].spec.name)))
+            .collect();
+        RowReader { dict, mapping, opts, slots }
+    }
+
     /// The raw text of field `fi` in this row, after the pipeline's `values` mapping.
     fn raw<'c>(&'c self, fi: usize, cells: &'c csv::StringRecord) -> &'c str {
-        let raw = self.headers.column_of(fi).and_then(|ci| cells.get(ci)).unwrap_or("");
-        self.mapping.value(&self.dict.fields[fi].spec.name, raw).unwrap_or(raw)
+        let (col, _, mapped) = self.slots[fi];
+        let raw = col.and_then(|ci| cells.get(ci)).unwrap_or("");
+        if mapped { self.mapping.value(&self.dict.fields[fi].spec.name, raw).unwrap_or(raw) } else { raw }
     }
 
     /// Parse every field of a row, then fill empty fields from seed tables and check required fields.
@@ -223,8 +228,8 @@ impl RowReader<'_> {
         let event = dict.event_field;
         let mut row = ParsedRow { values: Vec::with_capacity(dict.fields.len()), ..ParsedRow::default() };
         for (fi, f) in dict.fields.iter().enumerate() {
-            let time = self.headers.time_column_of(fi).map(|ci| cells.get(ci).unwrap_or(""));
-            let mut cell = parse_cell(line, f, self.raw(fi, cells), time, self.opts)?;
+            let time = self.slots[fi].1.map(|ci| cells.get(ci).unwrap_or(""));
+            let mut cell = parse_cell(line, f, self.raw(fi, cells), time, self.opts).map_err(|r| *r)?;
             if f.spec.ethnicity {
                 cell = canonical_ethnicity(line, dict, f, cell);
             }
@@ -234,7 +239,7 @@ impl RowReader<'_> {
             if cell.unknown_kept {
                 row.unknown_kept.push(fi);
             }
-            row.issues.extend(cell.issue);
+            row.issues.extend(cell.issue.map(|i| *i));
             row.values.push(cell.value);
         }
         for (fi, f) in dict.fields.iter().enumerate() {
@@ -268,14 +273,14 @@ fn canonical_ethnicity(line: u64, dict: &Dictionary, f: &CompiledField, cell: Ce
         None => Cell {
             value: None,
             time_given: false,
-            issue: Some(FieldIssue {
+            issue: Some(Box::new(FieldIssue {
                 line,
                 field: f.spec.name.clone(),
                 reason: "unknown_code".into(),
                 value: shown(f, raw).to_string(),
                 repair: Repair::Nulled,
                 expected: "an ethnicity code (SDE 18+1, IC or Census) or its description".into(),
-            }),
+            })),
             unknown_kept: false,
         },
     }

@@ -272,12 +272,7 @@ fn ingest_into(
             columns_ignored: headers.unmatched.clone(),
             location_status: BTreeMap::new(),
         };
-        let reader = RowReader {
-            dict,
-            headers: &headers,
-            mapping,
-            opts: ParseOptions { excel_serials: table.format.kind == "xlsx" },
-        };
+        let reader = RowReader::new(dict, &headers, mapping, ParseOptions { excel_serials: table.format.kind == "xlsx" });
         let source_file = file_name(path);
         let bar = ctx.progress.rows(&format!("{} {}", src.name, source_file));
         // Everything about one row that does not depend on earlier rows.

@@ -432,7 +432,7 @@ fn validate_file(
     for (fi, p) in tally.present.iter_mut().enumerate() {
         *p = headers.column_of(fi).is_some();
     }
-    let reader = RowReader { dict, headers: &headers, mapping, opts: ParseOptions { excel_serials: table.format.kind == "xlsx" } };
+    let reader = RowReader::new(dict, &headers, mapping, ParseOptions { excel_serials: table.format.kind == "xlsx" });
     let src = &dict.file.source;
     let event_time = src.event_time.as_ref().and_then(|n| dict.field_index(n));
     let unique = src.unique_key.as_ref().and_then(|n| dict.field_index(n));

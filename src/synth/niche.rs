@@ -119,8 +119,8 @@ pub const OUTCOME_TEXT: [&str; 23] = [
     "Diversionary, educational or intervention activity; further action not in the public interest",
 ];
 
-/// Premises types as the force's list spells them, per location type (some need the pipeline's `values`
-/// mapping: `Public House`, `Railway Station`, `Bus/Coach`, `Shop/Store`, `Footpath/Alleyway`, `Car Park`).
+/// Premises types as the force's list spells them, per location type (the dictionary's location_type
+/// spellings cover them, so no pipeline `values` mapping is needed).
 pub const PREMISES: [&[&str]; 8] = [
     &["Street", "Street", "Footpath/Alleyway"],
     &["Dwelling", "House", "Flat"],

@@ -827,7 +827,8 @@ fn byte_mutations_never_panic_and_always_balance() {
                 let headers = match_headers(&specs, &table.headers);
                 for item in table.rows {
                     if let RowItem::Row(r) = item {
-                        let reader = RowReader { dict, headers: &headers, mapping: &Default::default(), opts: Default::default() };
+                        let mapping = Default::default();
+                        let reader = RowReader::new(dict, &headers, &mapping, Default::default());
                         let _ = reader.parse(r.line, &r.cells);
                     }
                 }
