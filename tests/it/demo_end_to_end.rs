@@ -24,13 +24,7 @@ fn u(v: &serde_json::Value, k: &str) -> u64 {
 fn every_file_conserves_rows_and_matches_what_was_written() {
     let m = manifest();
     let t = truth();
-    // path -> (rows written, bad rows, repaired rows)
-    let written: HashMap<String, (u64, u64, u64)> = t["files"]
-        .as_array()
-        .expect("files")
-        .iter()
-        .map(|f| (f["path"].as_str().expect("path").to_string(), (u(f, "rows"), u(f, "bad_rows"), u(f, "repaired_rows"))))
-        .collect();
+    let written = crate::support::files_written(&t);
     let mut files_seen = 0;
     for source in m["sources"].as_array().expect("sources") {
         let (read, staged, rejected) = (u(source, "rows_read"), u(source, "rows_staged"), u(source, "rows_rejected"));

@@ -108,12 +108,7 @@ fn niche_export_is_staged_as_truth_json_says() {
     let (t, m) = (truth(), manifest());
     let export = &t["police_export"];
     // Rows read = staged + rejected, file by file, and only the planted rows rejected or repaired.
-    let written: HashMap<String, (u64, u64, u64)> = t["files"]
-        .as_array()
-        .expect("files")
-        .iter()
-        .map(|f| (f["path"].as_str().expect("path").to_string(), (u(f, "rows"), u(f, "bad_rows"), u(f, "repaired_rows"))))
-        .collect();
+    let written = crate::support::files_written(&t);
     let mut raw_files = 0;
     for s in m["sources"].as_array().expect("sources") {
         assert_eq!(u(s, "rows_read"), u(s, "rows_staged") + u(s, "rows_rejected"), "{}", s["source"]);

@@ -89,3 +89,14 @@ pub fn ingest_one(
     let out = sna::ingest::source::SourceOutputs { staged, field_issues: &issues, provenance: &provenance };
     sna::ingest::source::ingest_source(ctx, dict, &input, None, &out)
 }
+
+/// truth.json's files: path -> (rows written, planted bad rows, planted repaired rows).
+pub fn files_written(truth: &serde_json::Value) -> std::collections::HashMap<String, (u64, u64, u64)> {
+    let n = |f: &serde_json::Value, k: &str| f[k].as_u64().unwrap_or_else(|| panic!("{k} missing in {f}"));
+    truth["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| (f["path"].as_str().expect("path").to_string(), (n(f, "rows"), n(f, "bad_rows"), n(f, "repaired_rows"))))
+        .collect()
+}
