@@ -91,7 +91,7 @@ pub fn tally(persons: &Persons, offences: &[OffenceRow], theme: usize, n_periods
         all_periods_under25: Tally::new(labels),
     };
     for p in &persons.rows {
-        let o = &offences[p.offence];
+        let o = OffenceRow::of(offences, p.offence);
         if !o.in_theme(theme) || usize::try_from(o.period).map_or(true, |i| i >= n_periods) {
             continue;
         }

@@ -31,6 +31,12 @@ impl OffenceRow {
     /// A code with no offence in the configured periods: counted by no table.
     pub const NONE: OffenceRow = OffenceRow { period: -1, t_ms: None, sanction_detection: false, themes: 0 };
 
+    /// The offence a person record links to: `NONE` when its code has no offence of the configured periods
+    /// (the staged offences run past them, and the vector stops at the last code of an offence in them).
+    pub fn of(offences: &[OffenceRow], code: usize) -> &OffenceRow {
+        offences.get(code).unwrap_or(&OffenceRow::NONE)
+    }
+
     pub fn in_theme(&self, theme: usize) -> bool {
         theme < 64 && self.themes & (1 << theme) != 0
     }

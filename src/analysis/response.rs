@@ -68,7 +68,7 @@ pub fn repeat_counts(
     let mut linked: Vec<(u32, usize)> = Vec::new();
     let mut no_id = vec![0u64; n_periods];
     for v in victims {
-        let o = &offences[v.offence];
+        let o = OffenceRow::of(offences, v.offence);
         if !o.in_theme(theme) {
             continue;
         }
@@ -90,7 +90,7 @@ pub fn repeat_counts(
         repeat.fill(false);
         timed.clear();
         for &(_, offence) in offs {
-            let o = &offences[offence];
+            let o = OffenceRow::of(offences, offence);
             // The period was checked when the record was linked.
             let p = o.period as usize;
             seen[p] = true;

@@ -4,6 +4,7 @@
 mod analysis_time;
 mod bad_inputs;
 mod analysis_partners;
+mod analysis_periods;
 mod analysis_people;
 mod analysis_place;
 mod cli_errors;
