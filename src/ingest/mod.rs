@@ -6,6 +6,7 @@ pub mod encoding;
 pub mod field_issues;
 pub mod losses;
 pub mod pseudonymise;
+pub mod quote_guard;
 pub mod reader;
 pub mod reference;
 pub mod reshape;

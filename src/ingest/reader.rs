@@ -2,6 +2,7 @@
 //! 1-based line (CSV) or worksheet row (XLSX) number, header = 1.
 
 use super::encoding::{detect, open_decoded, sniff_delimiter, TextEncoding};
+use super::quote_guard::{GuardLog, QuoteGuard};
 use super::IngestError;
 use calamine::{open_workbook_auto, Data, Reader};
 use std::path::Path;
@@ -17,6 +18,8 @@ pub struct RawRow {
 #[derive(Debug, Clone)]
 pub struct BadRow {
     pub line: u64,
+    /// Reject reason code (`unparseable_row`, `unbalanced_quote`).
+    pub reason: &'static str,
     pub message: String,
     pub text: String,
 }
@@ -30,6 +33,9 @@ pub enum RowItem {
 pub struct FileFormat {
     pub kind: &'static str,
     pub encoding: Option<TextEncoding>,
+    /// How an unusual encoding was recognised or handled (mixed lines, UTF-16 without a BOM).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding_note: Option<String>,
     pub delimiter: Option<String>,
     pub sheet: Option<String>,
 }
@@ -39,6 +45,8 @@ pub struct TableReader {
     pub format: FileFormat,
     /// Send, so a reader thread can parse while earlier rows are validated.
     pub rows: Box<dyn Iterator<Item = RowItem> + Send>,
+    /// CSV only: counts physical lines as they are read (complete once `rows` is exhausted).
+    pub lines: Option<GuardLog>,
 }
 
 pub fn open_table(path: &Path, sheet: Option<&str>) -> Result<TableReader, IngestError> {
@@ -73,7 +81,9 @@ fn open_csv(path: &Path) -> Result<TableReader, IngestError> {
     }
     let delimiter = sniff_delimiter(&head);
     let newlines = NewlineLog::default();
-    let text = Counting { inner: std::io::Cursor::new(head).chain(decoded), pos: 0, log: newlines.clone() };
+    let guard_log = GuardLog::default();
+    let guarded = QuoteGuard::new(std::io::BufReader::new(std::io::Cursor::new(head).chain(decoded)), delimiter, guard_log.clone());
+    let text = Counting { inner: guarded, pos: 0, log: newlines.clone() };
     let rdr = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text);
     let mut records = rdr.into_byte_records();
     let header = match records.next() {
@@ -98,19 +108,22 @@ fn open_csv(path: &Path) -> Result<TableReader, IngestError> {
             if cells.len() == width {
                 RowItem::Row(RawRow { line, cells })
             } else {
-                RowItem::Bad(BadRow { line, message: format!("expected {width} fields, found {}", cells.len()), text: String::new() })
+                let message = format!("expected {width} fields, found {}", cells.len());
+                RowItem::Bad(BadRow { line, reason: "unparseable_row", message, text: String::new() })
             }
         }
         Err(e) => {
             let line = e.position().map(|p| newlines.line_of(p.byte())).unwrap_or(0);
-            RowItem::Bad(BadRow { line, message: format!("unreadable row: {e}"), text: String::new() })
+            RowItem::Bad(BadRow { line, reason: "unparseable_row", message: format!("unreadable row: {e}"), text: String::new() })
         }
     });
+    let rows = with_stray_quotes(rows, guard_log.clone());
     Ok(TableReader {
         headers,
         format: FileFormat {
             kind: "csv",
             encoding: Some(encoding),
+            encoding_note: detected.note(),
             delimiter: Some(match delimiter {
                 b'\t' => "tab".to_string(),
                 d => (d as char).to_string(),
@@ -118,6 +131,38 @@ fn open_csv(path: &Path) -> Result<TableReader, IngestError> {
             sheet: None,
         },
         rows: Box::new(rows),
+        lines: Some(guard_log),
+    })
+}
+
+/// The parser's rows with the guard's stray-quote lines put back in line order, as rejects.
+fn with_stray_quotes(rows: impl Iterator<Item = RowItem> + Send, log: GuardLog) -> impl Iterator<Item = RowItem> + Send {
+    let stray = |s: super::quote_guard::StrayQuote| {
+        RowItem::Bad(BadRow {
+            line: s.line,
+            reason: "unbalanced_quote",
+            message: "a quote opened in this line is never closed (it would swallow the lines after it); the line is set aside and reading resumes at the next line".into(),
+            text: String::new(),
+        })
+    };
+    let mut rows = rows.fuse();
+    let mut queue: std::collections::VecDeque<RowItem> = std::collections::VecDeque::new();
+    std::iter::from_fn(move || {
+        if let Some(item) = queue.pop_front() {
+            return Some(item);
+        }
+        match rows.next() {
+            Some(item) => {
+                let line = match &item {
+                    RowItem::Row(r) => r.line,
+                    RowItem::Bad(b) => b.line,
+                };
+                queue.extend(log.take_before(line).into_iter().map(stray));
+                queue.push_back(item);
+            }
+            None => queue.extend(log.take_all().into_iter().map(stray)),
+        }
+        queue.pop_front()
     })
 }
 
@@ -242,8 +287,9 @@ fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<TableReader, IngestErro
     let _ = first_col;
     Ok(TableReader {
         headers,
-        format: FileFormat { kind: "xlsx", encoding: None, delimiter: None, sheet: Some(name) },
+        format: FileFormat { kind: "xlsx", encoding: None, encoding_note: None, delimiter: None, sheet: Some(name) },
         rows: Box::new(data.into_iter()),
+        lines: None,
     })
 }
 

@@ -52,7 +52,7 @@ fn months_wide(month_field: &str, value_field: &str, path: &Path, table: TableRe
             }
         }
     });
-    Ok(TableReader { headers, format: table.format, rows: Box::new(rows) })
+    Ok(TableReader { headers, format: table.format, rows: Box::new(rows), lines: table.lines })
 }
 
 #[cfg(test)]

@@ -56,7 +56,11 @@ pub struct FileReport {
     pub path: String,
     pub sha256: String,
     pub format: FileFormat,
+    /// Records read (a header is not one; a line with a stray quote is one, quarantined).
     pub rows_read: u64,
+    /// CSV: physical lines of the file, header and blank lines included (XLSX: none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines_read: Option<u64>,
     pub rows_staged: u64,
     pub rows_rejected: u64,
     pub rejects_by_reason: BTreeMap<String, u64>,
@@ -257,6 +261,7 @@ fn ingest_into(
             sha256: String::new(),
             format: table.format.clone(),
             rows_read: 0,
+            lines_read: None,
             rows_staged: 0,
             rows_rejected: 0,
             rejects_by_reason: BTreeMap::new(),
@@ -344,6 +349,7 @@ fn ingest_into(
 
         // A reader thread parses the next batch while this one is validated and staged.
         let rows = table.rows;
+        let lines = table.lines;
         std::thread::scope(|scope| -> Result<(), IngestError> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<RowItem>>(2);
             let spawn_failed = |e| IngestError::io(path, e);
@@ -443,7 +449,7 @@ fn ingest_into(
                     .par_iter()
                     .map(|item| match item {
                         RowItem::Row(r) => (r.line, process(r)),
-                        RowItem::Bad(b) => (b.line, Err(Reject::new(b.line, "unparseable_row", "", "", b.message.clone()))),
+                        RowItem::Bad(b) => (b.line, Err(Reject::new(b.line, b.reason, "", "", b.message.clone()))),
                     })
                     .collect();
                 // A closed channel means the stager failed; its error is returned below.
@@ -455,6 +461,7 @@ fn ingest_into(
             stager.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         })?;
         bar.finish();
+        report.lines_read = lines.map(|l| l.lines());
         report.sha256 = hashing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)).map_err(|e| IngestError::io(path, e))?;
         report.rejects_by_reason = rejects.by_reason(&display);
         reports.push(report);

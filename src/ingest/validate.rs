@@ -442,7 +442,7 @@ fn validate_file(
             RowItem::Row(r) => r,
             RowItem::Bad(b) => {
                 tally.rows_invalid += 1;
-                tally.problem(&display, &Reject::new(b.line, "unparseable_row", "", "", b.message));
+                tally.problem(&display, &Reject::new(b.line, b.reason, "", "", b.message));
                 continue;
             }
         };
@@ -658,6 +658,9 @@ pub fn render_text(r: &ValidationReport) -> String {
                 _ => String::new(),
             };
             let _ = writeln!(out, "  format: {}{detail}", fmt.kind);
+            if let Some(note) = &fmt.encoding_note {
+                let _ = writeln!(out, "  encoding: {note}");
+            }
         }
         if !f.columns_matched.is_empty() {
             let cols: Vec<String> =

@@ -391,6 +391,44 @@ pub fn corpus(reg: &Registry, dict: &Dictionary) -> Vec<Case> {
     c.staged_text = staged_field(&t, tc).map(|f| (f, "Café £5 naïve".to_string()));
     cases.push(c);
 
+    // Rows appended by two tools: UTF-8 lines and a Windows-1252 line in one file; each decoded as what it is.
+    let mut t = fresh();
+    let tc = text_column(dict, &mut t);
+    t.rows[0][tc] = "Café £5 naïve".to_string();
+    t.rows[2][tc] = "Zoë Ünal".to_string();
+    let text = String::from_utf8(t.csv()).expect("utf8");
+    let mut bytes = Vec::new();
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if i == 3 {
+            bytes.extend_from_slice(&encoding_rs::WINDOWS_1252.encode(line).0);
+        } else {
+            bytes.extend_from_slice(line.as_bytes());
+        }
+    }
+    let mut c = case("mixed_utf8_windows_1252", "csv", Content::Bytes(bytes), read(all, &[]));
+    c.staged_text = staged_field(&t, tc).map(|f| (f, "Café £5 naïve".to_string()));
+    cases.push(c);
+
+    // "Unicode text" saved without a byte-order mark.
+    let mut bytes = Vec::new();
+    for u in String::from_utf8(fresh().csv_with(b',', true)).expect("utf8").encode_utf16() {
+        bytes.extend_from_slice(&u.to_le_bytes());
+    }
+    cases.push(case("utf16_without_bom", "csv", Content::Bytes(bytes), read(all, &[])));
+
+    // A stray quote opening a field in the middle of the file: only that line is lost, and said so.
+    let text = String::from_utf8(fresh().csv()).expect("utf8");
+    let mut bytes = Vec::new();
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if i == 2 {
+            bytes.push(b'"');
+        }
+        bytes.extend_from_slice(line.as_bytes());
+    }
+    let mut c = case("stray_quote", "csv", Content::Bytes(bytes), read(all - per_row + 1, &[("unbalanced_quote", 1)]));
+    c.reject_at = Some((3, "unbalanced_quote"));
+    cases.push(c);
+
     let mut bytes = b"\xEF\xBB\xBF".to_vec();
     bytes.extend(fresh().csv_with(b',', true));
     cases.push(case("utf8_bom", "csv", Content::Bytes(bytes), read(all, &[])));

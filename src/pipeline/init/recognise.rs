@@ -96,8 +96,9 @@ fn reshaped(dict: &Dictionary, path: &Path, headers: &[String]) -> Vec<String> {
     }
     let table = TableReader {
         headers: headers.to_vec(),
-        format: FileFormat { kind: "csv", encoding: None, delimiter: None, sheet: None },
+        format: FileFormat { kind: "csv", encoding: None, encoding_note: None, delimiter: None, sheet: None },
         rows: Box::new(std::iter::empty()),
+        lines: None,
     };
     match crate::ingest::reshape::apply(dict.file.reshape.as_ref(), path, table) {
         Ok(t) => t.headers,
