@@ -24,29 +24,20 @@ pub struct LossThresholds {
     pub unlocated_share: f64,
 }
 
-const DEFAULTS: &str = include_str!("../../seeds/ingest_defaults.toml");
-
 impl LossThresholds {
-    /// The defaults, overridden key by key by a pipeline's `[ingest]` table. Errors are (key, message).
-    pub fn from_overrides(overrides: Option<&toml::Table>) -> Result<LossThresholds, (String, String)> {
-        let mut table: toml::Table = DEFAULTS.parse().map_err(|e: toml::de::Error| ("seeds/ingest_defaults.toml".to_string(), e.to_string()))?;
-        if let Some(o) = overrides {
-            for (k, v) in o {
-                table.insert(k.clone(), v.clone());
-            }
-        }
-        let t: LossThresholds = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| ("[ingest]".to_string(), e.to_string()))?;
+    /// Every share must lie in 0..=1. Errors are (key, message).
+    pub fn check(&self) -> Result<(), (String, String)> {
         for (k, v) in [
-            ("quarantined_share", t.quarantined_share),
-            ("repaired_share", t.repaired_share),
-            ("time_unknown_share", t.time_unknown_share),
-            ("unlocated_share", t.unlocated_share),
+            ("quarantined_share", self.quarantined_share),
+            ("repaired_share", self.repaired_share),
+            ("time_unknown_share", self.time_unknown_share),
+            ("unlocated_share", self.unlocated_share),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err((format!("[ingest] {k}"), format!("{v} must be a share from 0 to 1, e.g. 0.2")));
             }
         }
-        Ok(t)
+        Ok(())
     }
 }
 
@@ -256,16 +247,5 @@ mod tests {
         let none = report(100, 0);
         let why = nothing_staged(&none, &log).expect("nothing staged");
         assert!(why.contains("none of its 100 rows") && why.contains("bad_date in committed_from"), "{why}");
-    }
-
-    #[test]
-    fn thresholds_are_data_and_checked() {
-        assert_eq!(LossThresholds::from_overrides(None).expect("defaults"), LossThresholds::default());
-        let over: toml::Table = "quarantined_share = 0.5".parse().expect("toml");
-        assert_eq!(LossThresholds::from_overrides(Some(&over)).expect("override").quarantined_share, 0.5);
-        let bad: toml::Table = "quarantined_share = 5".parse().expect("toml");
-        assert_eq!(LossThresholds::from_overrides(Some(&bad)).expect_err("range").0, "[ingest] quarantined_share");
-        let unknown: toml::Table = "lost_share = 0.1".parse().expect("toml");
-        assert!(LossThresholds::from_overrides(Some(&unknown)).is_err());
     }
 }

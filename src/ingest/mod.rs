@@ -11,10 +11,12 @@ pub mod reader;
 pub mod reference;
 pub mod reshape;
 pub mod rejects;
+pub mod settings;
 pub mod row;
 pub mod source;
 pub mod staged_sink;
 pub mod validate;
+pub mod workbook_limits;
 
 use crate::dictionary::mapping::SourceMapping;
 use crate::dictionary::Registry;
@@ -81,8 +83,8 @@ pub struct IngestContext<'a> {
     pub progress: Progress,
     /// Paths are reported relative to this folder (the pipeline's).
     pub base_dir: &'a Path,
-    /// When a source's losses are called out.
-    pub losses: losses::LossThresholds,
+    /// When a source's losses are called out, and how large a workbook may be.
+    pub settings: settings::IngestSettings,
 }
 
 impl IngestContext<'_> {
@@ -244,7 +246,7 @@ fn ingest_in_order(
             warnings: Vec::new(),
             nothing_staged: None,
         };
-        report.warnings = losses::warnings(&report, &outcome.rejects, &ctx.losses);
+        report.warnings = losses::warnings(&report, &outcome.rejects, &ctx.settings.losses);
         report.nothing_staged = losses::nothing_staged(&report, &outcome.rejects);
         reports.push(report);
     }

@@ -3,6 +3,7 @@
 
 use super::encoding::{detect, open_decoded, sniff_delimiter, TextEncoding};
 use super::quote_guard::{GuardLog, QuoteGuard};
+use super::workbook_limits::{check_workbook, WorkbookLimits};
 use super::IngestError;
 use calamine::{open_workbook_auto, Data, Reader};
 use std::path::Path;
@@ -49,10 +50,15 @@ pub struct TableReader {
     pub lines: Option<GuardLog>,
 }
 
+/// Open a table with the default workbook limits (`seeds/ingest_defaults.toml`).
 pub fn open_table(path: &Path, sheet: Option<&str>) -> Result<TableReader, IngestError> {
+    open_table_with(path, sheet, &super::settings::IngestSettings::default().workbook)
+}
+
+pub fn open_table_with(path: &Path, sheet: Option<&str>, limits: &WorkbookLimits) -> Result<TableReader, IngestError> {
     let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
     match ext.as_str() {
-        "xlsx" | "xlsm" | "xls" | "ods" => open_xlsx(path, sheet),
+        "xlsx" | "xlsm" | "xls" | "ods" => open_xlsx(path, sheet, limits),
         _ => open_csv(path),
     }
 }
@@ -240,7 +246,52 @@ fn cell_text(cell: &Data, column_has_times: bool) -> String {
     }
 }
 
-fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<TableReader, IngestError> {
+/// One used cell of a sheet: 0-based row and column, and its value.
+type SheetCell = (u32, u32, Data);
+
+/// The used cells of a sheet, in row order, stopping at the cell limit. XLSX sheets are streamed cell by cell
+/// (a dense range of a sheet claiming cell XFD1048576 would be billions of cells); other workbook kinds are
+/// read whole, then counted.
+fn sheet_cells(
+    wb: &mut calamine::Sheets<std::io::BufReader<std::fs::File>>,
+    path: &Path,
+    name: &str,
+    limits: &WorkbookLimits,
+) -> Result<Vec<SheetCell>, IngestError> {
+    let unreadable = |e: String| IngestError::file(path, &format!("cannot read sheet \"{name}\": {e}"));
+    let mut cells: Vec<SheetCell> = Vec::new();
+    match wb {
+        calamine::Sheets::Xlsx(x) => {
+            let mut reader = x.worksheet_cells_reader(name).map_err(|e| unreadable(e.to_string()))?;
+            while let Some(cell) = reader.next_cell().map_err(|e| unreadable(e.to_string()))? {
+                let (r, c) = cell.get_position();
+                let value = Data::from(cell.get_value().clone());
+                if matches!(value, Data::Empty) {
+                    continue;
+                }
+                if cells.len() as u64 >= limits.max_cells {
+                    return Err(limits.too_many_cells(path, name));
+                }
+                cells.push((r, c, value));
+            }
+        }
+        other => {
+            let range = other.worksheet_range(name).map_err(|e| unreadable(e.to_string()))?;
+            for (r, c, value) in range.used_cells() {
+                if cells.len() as u64 >= limits.max_cells {
+                    return Err(limits.too_many_cells(path, name));
+                }
+                let (r0, c0) = range.start().unwrap_or((0, 0));
+                cells.push((r0 + r as u32, c0 + c as u32, value.clone()));
+            }
+        }
+    }
+    cells.sort_by_key(|&(r, c, _)| (r, c));
+    Ok(cells)
+}
+
+fn open_xlsx(path: &Path, sheet: Option<&str>, limits: &WorkbookLimits) -> Result<TableReader, IngestError> {
+    check_workbook(path, limits)?;
     let mut wb = open_workbook_auto(path).map_err(|e| IngestError::file(path, &format!("cannot open workbook: {e}")))?;
     let names = wb.sheet_names();
     let name = match sheet {
@@ -251,40 +302,46 @@ fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<TableReader, IngestErro
             .ok_or_else(|| IngestError::file(path, &format!("no sheet named \"{s}\" (sheets: {})", names.join(", "))))?,
         None => names.first().cloned().ok_or_else(|| IngestError::file(path, "the workbook has no sheets"))?,
     };
-    let range = wb
-        .worksheet_range(&name)
-        .map_err(|e| IngestError::file(path, &format!("cannot read sheet \"{name}\": {e}")))?;
-    let first_row = range.start().map(|(r, _)| u64::from(r)).unwrap_or(0);
-    let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
-    let mut rows = range.rows();
+    let cells = sheet_cells(&mut wb, path, &name, limits)?;
     // Data is often on a later sheet: name the others so the analyst can pick one.
-    let header = rows.next().ok_or_else(|| {
+    let Some(&(header_row, _, _)) = cells.first() else {
         let others: Vec<&str> = names.iter().filter(|n| **n != name).map(String::as_str).collect();
         let hint = if others.is_empty() { String::new() } else { format!(" (other sheets: {}; choose one with `sheet`)", others.join(", ")) };
-        IngestError::file(path, &format!("sheet \"{name}\" is empty: expected a header row{hint}"))
-    })?;
-    // Columns left of the used range are empty; keep positions aligned with the header.
-    let headers: Vec<String> = header.iter().map(|c| cell_text(c, false).trim().to_string()).collect();
-    let width = headers.len();
-    // The sheet is in memory already, so which columns hold times of day costs one pass.
-    let mut has_times = vec![false; range.width()];
-    for r in range.rows().skip(1) {
-        for (c, cell) in r.iter().enumerate() {
-            if has_time_of_day(cell) {
-                has_times[c] = true;
-            }
+        return Err(IngestError::file(path, &format!("sheet \"{name}\" is empty: expected a header row{hint}")));
+    };
+    // Columns left of the used area are empty: positions start at the first used column, and every row is as
+    // wide as the used area (as a sheet's used range is).
+    let first_col = cells.iter().map(|c| c.1).min().unwrap_or(0);
+    let last_col = cells.iter().map(|c| c.1).max().unwrap_or(0);
+    let used_width = (last_col - first_col) as usize + 1;
+    let mut rows: Vec<(u32, Vec<String>)> = Vec::new();
+    let mut has_times = vec![false; used_width];
+    for (r, c, value) in &cells {
+        if *r != header_row && has_time_of_day(value) {
+            has_times[(c - first_col) as usize] = true;
         }
     }
+    for (r, c, value) in &cells {
+        if rows.last().is_none_or(|(last, _)| last != r) {
+            rows.push((*r, vec![String::new(); used_width]));
+        }
+        let col = (c - first_col) as usize;
+        let text = cell_text(value, *r != header_row && has_times[col]);
+        if let Some((_, row)) = rows.last_mut() {
+            row[col] = text;
+        }
+    }
+    drop(cells);
+    let mut rows = rows.into_iter();
+    let headers: Vec<String> = rows.next().map(|(_, h)| h.iter().map(|c| c.trim().to_string()).collect()).unwrap_or_default();
+    let width = headers.len();
     let data: Vec<RowItem> = rows
-        .enumerate()
-        .filter(|(_, r)| r.iter().any(|c| !matches!(c, Data::Empty)))
-        .map(|(i, r)| {
-            let mut cells: Vec<String> = r.iter().enumerate().map(|(c, cell)| cell_text(cell, has_times.get(c).copied().unwrap_or(false))).collect();
+        .filter(|(_, cells)| cells.iter().any(|c| !c.is_empty()))
+        .map(|(r, mut cells)| {
             cells.resize(width, String::new());
-            RowItem::Row(RawRow { line: first_row + i as u64 + 2, cells: csv::StringRecord::from(cells) })
+            RowItem::Row(RawRow { line: u64::from(r) + 1, cells: csv::StringRecord::from(cells) })
         })
         .collect();
-    let _ = first_col;
     Ok(TableReader {
         headers,
         format: FileFormat { kind: "xlsx", encoding: None, encoding_note: None, delimiter: None, sheet: Some(name) },

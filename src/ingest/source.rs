@@ -2,7 +2,7 @@
 //! ethnicity, pseudonym, ward) -> staged columns, with every unusable row quarantined.
 
 use super::columns::ColumnKind;
-use super::reader::{FileFormat, RowItem, open_table};
+use super::reader::{FileFormat, RowItem, open_table_with};
 use super::field_issues::{FieldIssueLog, IssueGroup};
 use super::rejects::{Reject, RejectLog};
 use super::row::{FieldIssue, Repair, RowReader, Values, ethnic_group};
@@ -254,7 +254,7 @@ fn ingest_into(
                 .spawn(move || crate::fsutil::sha256_file(&owned))
                 .map_err(|e| IngestError::io(path, e))?
         };
-        let table = super::reshape::apply(dict.file.reshape.as_ref(), path, open_table(path, sheet)?)?;
+        let table = super::reshape::apply(dict.file.reshape.as_ref(), path, open_table_with(path, sheet, &ctx.settings.workbook)?)?;
         let headers = map_headers(dict, &input.name, &display, &table.headers, mapping)?;
         let mut report = FileReport {
             path: display.clone(),

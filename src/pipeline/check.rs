@@ -148,7 +148,7 @@ fn header_problems(p: &Pipeline) -> Result<Vec<(bool, String)>> {
         let dict = registry.get(&s.name)?;
         for f in &s.files {
             let display = f.path.strip_prefix(&p.base_dir).unwrap_or(&f.path).display().to_string();
-            let table = crate::ingest::reader::open_table(&f.path, f.sheet.as_deref())
+            let table = crate::ingest::reader::open_table_with(&f.path, f.sheet.as_deref(), &p.ingest.workbook)
                 .and_then(|t| crate::ingest::reshape::apply(dict.file.reshape.as_ref(), &f.path, t));
             let found = match table {
                 Ok(t) => t.headers,

@@ -9,7 +9,7 @@ use thiserror::Error;
 use super::analysis_options::AnalysisOptions;
 use crate::dictionary::mapping::{MappedColumn, SourceMapping};
 pub use crate::ingest::InputFile;
-use crate::ingest::losses::LossThresholds;
+use crate::ingest::settings::IngestSettings;
 pub use crate::report::maps::classes::{ClassMethod, DEFAULT_CLASS_COUNT, MAX_CLASS_COUNT, MIN_CLASS_COUNT};
 
 #[derive(Debug, Error)]
@@ -416,7 +416,7 @@ pub struct Pipeline {
     pub privacy: PrivacyConfig,
     pub analysis: AnalysisOptions,
     /// When a source's losses are called out (`[ingest]`, defaults in `seeds/ingest_defaults.toml`).
-    pub ingest: LossThresholds,
+    pub ingest: IngestSettings,
     /// Fail the run on any warning about the inputs (`--strict`).
     pub strict: bool,
     pub report: ReportOptions,
@@ -604,7 +604,7 @@ impl Pipeline {
         if let Some(w) = analysis.harm_weights.clone() {
             analysis.harm_weights = Some(existing("[analysis] harm_weights", &w)?.display().to_string());
         }
-        let ingest = LossThresholds::from_overrides(raw.ingest.as_ref()).map_err(|(k, m)| invalid(&k, m))?;
+        let ingest = IngestSettings::from_overrides(raw.ingest.as_ref()).map_err(|(k, m)| invalid(&k, m))?;
         let output_dir = resolve(raw.output.map(|o| o.dir).as_deref().unwrap_or("out"));
 
         Ok(Pipeline {

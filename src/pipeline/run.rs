@@ -115,7 +115,7 @@ pub fn ingest_stage(p: &Pipeline, out: &Path, progress: &Progress) -> Result<Ing
     let (pseudonymiser, key_described) = pseudonymiser(p, progress)?;
     let geography = load_geography(p)?;
     let reference = crate::ingest::reference::stage_reference(p, &geography, out)?;
-    let ctx = IngestContext { geography: &geography, pseudonymiser: &pseudonymiser, progress: *progress, base_dir: &p.base_dir, losses: p.ingest };
+    let ctx = IngestContext { geography: &geography, pseudonymiser: &pseudonymiser, progress: *progress, base_dir: &p.base_dir, settings: p.ingest };
     let inputs: Vec<SourceInput> = p
         .sources
         .iter()
