@@ -360,6 +360,12 @@ impl Dictionary {
                     Some((table.clone(), key, column))
                 }
             };
+            if f.free_text && f.stage && fill.is_none() {
+                return Err(invalid(format!(
+                    "field {}: free_text needs fill_from (stage the code list's value) or stage = false",
+                    f.name
+                )));
+            }
             fields.push(CompiledField { spec: f.clone(), codes, on_unknown, fill });
         }
         let check_ref = |what: &str, r: &Option<String>| -> Result<(), DictionaryError> {

@@ -158,6 +158,12 @@ pub struct FieldSpec {
     pub normalise: Option<String>,
     #[serde(default)]
     pub fill_from: Option<FillFrom>,
+    /// Free text typed into the source system (a description, an "other" box): the extract's text is never
+    /// staged, whatever it holds. The staged value comes from `fill_from` (the code list's description of the
+    /// row's code), so only a bounded vocabulary reaches the staged data; a free-text field needs `fill_from`
+    /// or `stage = false`.
+    #[serde(default)]
+    pub free_text: bool,
     /// Replace the value with a keyed pseudonym.
     #[serde(default)]
     pub pseudonymise: bool,

@@ -62,10 +62,12 @@ impl FieldIssueLog {
 
     pub fn push(&mut self, file: &str, issue: &FieldIssue) -> std::io::Result<()> {
         let repair = issue.repair.describe();
+        // Personal data that slipped into another column is never echoed, here or in the summary.
+        let redacted = super::personal_data::redact(&issue.value);
         if let Some(w) = self.writer.as_mut() {
             let line = issue.line.to_string();
-            let value = defuse_formula(&super::rejects::clip(&issue.value));
-            w.write_record([self.source.as_str(), file, &line, &issue.field, &issue.reason, &value, &repair, &issue.expected])?;
+            let value = defuse_formula(&super::rejects::clip(&redacted));
+            w.write_record([self.source.as_str(), &defuse_formula(file), &line, &issue.field, &issue.reason, &value, &repair, &issue.expected])?;
         }
         let t = self.tallies.entry((issue.field.clone(), issue.reason.clone())).or_default();
         t.count += 1;
@@ -74,7 +76,7 @@ impl FieldIssueLog {
         } else if t.repair != repair && !t.repair.ends_with(" (and others)") {
             t.repair.push_str(" (and others)");
         }
-        let shown: String = issue.value.chars().take(80).collect();
+        let shown: String = redacted.chars().take(80).collect();
         let room = t.values.len() < MAX_DISTINCT;
         match t.values.get_mut(&shown) {
             Some(n) => *n += 1,

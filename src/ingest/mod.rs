@@ -5,6 +5,7 @@ pub mod columns;
 pub mod encoding;
 pub mod field_issues;
 pub mod losses;
+pub mod personal_data;
 pub mod pseudonymise;
 pub mod quote_guard;
 pub mod reader;

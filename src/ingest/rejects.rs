@@ -1,6 +1,7 @@
 //! Quarantined rows: every row that cannot be staged goes to `rejects/<source>.csv` with the file, line,
 //! reason code and field, so rows read = rows staged + rows rejected holds for every file.
 
+use super::personal_data::redact;
 use crate::fsutil::write_atomic;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -61,10 +62,12 @@ impl RejectLog {
         for (file, r) in &self.rows {
             let line = r.line.to_string();
             // Cells that a spreadsheet would run as a formula are prefixed with an apostrophe; very long
-            // values are cut so the file still opens in a spreadsheet (32,767 characters a cell).
-            let value = defuse_formula(&clip(&r.value));
-            let message = defuse_formula(&clip(&r.message));
-            w.write_record([source, file.as_str(), line.as_str(), &r.reason, &r.field, &value, &message])?;
+            // values are cut so the file still opens in a spreadsheet (32,767 characters a cell); personal
+            // data that slipped into another column is redacted.
+            let value = defuse_formula(&clip(&redact(&r.value)));
+            let message = defuse_formula(&clip(&redact(&r.message)));
+            let file = defuse_formula(file);
+            w.write_record([source, file.as_ref(), line.as_str(), &r.reason, &r.field, &value, &message])?;
         }
         let bytes = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
         write_atomic(path, &bytes)

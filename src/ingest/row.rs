@@ -228,6 +228,11 @@ impl<'a> RowReader<'a> {
         let event = dict.event_field;
         let mut row = ParsedRow { values: Vec::with_capacity(dict.fields.len()), ..ParsedRow::default() };
         for (fi, f) in dict.fields.iter().enumerate() {
+            if f.spec.free_text {
+                // Never read: filled from the code list below.
+                row.values.push(None);
+                continue;
+            }
             let time = self.slots[fi].1.map(|ci| cells.get(ci).unwrap_or(""));
             let mut cell = parse_cell(line, f, self.raw(fi, cells), time, self.opts).map_err(|r| *r)?;
             if f.spec.ethnicity {

@@ -77,6 +77,9 @@ pub struct FileReport {
     pub columns_matched: BTreeMap<String, String>,
     /// headers that matched no field: not staged
     pub columns_ignored: Vec<String>,
+    /// headers of free-text fields: matched, but their text is not staged (the code list's value is)
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub free_text_not_staged: Vec<String>,
     pub location_status: BTreeMap<String, u64>,
 }
 
@@ -275,6 +278,12 @@ fn ingest_into(
                 .filter_map(|&fi| Some((dict.fields[fi].spec.name.clone(), headers.describe(fi, &table.headers)?)))
                 .collect(),
             columns_ignored: headers.unmatched.clone(),
+            free_text_not_staged: headers
+                .columns
+                .keys()
+                .filter(|&&fi| dict.fields[fi].spec.free_text)
+                .filter_map(|&fi| headers.describe(fi, &table.headers))
+                .collect(),
             location_status: BTreeMap::new(),
         };
         let reader = RowReader::new(dict, &headers, mapping, ParseOptions { excel_serials: table.format.kind == "xlsx" });

@@ -287,12 +287,14 @@ impl Tally {
     }
 }
 
-/// A value as it may be shown: personal fields are already `[redacted]` in rejects; control characters
-/// (which could drive a terminal) become `?`, and long values are cut.
+/// A value as it may be shown: personal fields are already `[redacted]` in rejects, personal-looking values
+/// elsewhere are redacted; control characters (which could drive a terminal) become `?`, and long values
+/// are cut.
 fn shown(value: &str) -> Option<String> {
     if value.is_empty() {
         return None;
     }
+    let value = super::personal_data::redact(value);
     let total = value.chars().count();
     let mut s: String = value.chars().take(SHOW_CHARS).map(|c| if c.is_control() { '?' } else { c }).collect();
     if total > SHOW_CHARS {
