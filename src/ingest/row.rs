@@ -161,6 +161,11 @@ pub fn parse_cell(line: u64, f: &CompiledField, raw: &str, time: Option<&str>, o
         Err(p) if p.reason == "unknown_code" || p.reason == "malformed_code" => match &f.on_unknown {
             OnUnknown::Keep => {
                 let kept = f.codes.as_ref().and_then(|c| c.normaliser()).map_or_else(|| s.to_string(), |n| n.apply(s));
+                // A value kept off its list is staged: personal data typed into a code column is not.
+                let kept = match super::personal_data::redact(s) {
+                    std::borrow::Cow::Borrowed(_) => kept,
+                    std::borrow::Cow::Owned(redacted) => redacted,
+                };
                 Ok(Cell { value: Some(Value::Str(kept.as_str().into())), time_given: true, issue: Some(issue(p.reason, p.expected, Repair::Kept)), unknown_kept: true })
             }
             OnUnknown::Null if f.spec.required => Err(reject_of(line, f, &p, s)),
