@@ -185,6 +185,26 @@ pub struct Population {
 
 type CellKey = (String, String, String, String);
 
+/// The rows of one population file already read, by area (and split): the same row twice would double
+/// the area's residents and halve every rate, so a repeat is a bad row (which fails the run).
+#[derive(Default)]
+pub(crate) struct SeenRows(std::collections::HashMap<String, u64>);
+
+impl SeenRows {
+    /// `None` the first time `key` is seen; the reason when it was already on an earlier line.
+    pub(crate) fn repeat(&mut self, key: String, line: u64, what: &str) -> Option<String> {
+        match self.0.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                Some(format!("{what} appears again (first at line {}): its residents would be counted twice", e.get()))
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(line);
+                None
+            }
+        }
+    }
+}
+
 impl Population {
     /// Cells merged (same ward, age band, sex, ethnic group summed, e.g. several LSOAs of one ward) and sorted.
     pub fn from_cells(cells: impl IntoIterator<Item = PopulationCell>) -> Population {
@@ -253,6 +273,7 @@ impl Population {
         let mut cells = Vec::new();
         let mut record = csv::StringRecord::new();
         let mut lines = LineCounter::after_header();
+        let mut seen = SeenRows::default();
         loop {
             match rdr.read_record(&mut record) {
                 Ok(true) => {}
@@ -303,6 +324,11 @@ impl Population {
                     continue;
                 }
             };
+            let key = format!("{area}|{}|{}|{}", age_band.to_lowercase(), sex.to_lowercase(), ethnic_group.to_lowercase());
+            if let Some(reason) = seen.repeat(key, line, &format!("{area} {age_band} {sex} {ethnic_group}")) {
+                report.rows_bad.push((line, reason));
+                continue;
+            }
             if lookup.is_none() && is_lsoa_code(&area) && wards.index_of(&area).is_none() {
                 report.rows_bad.push((
                     line,
@@ -1008,6 +1034,21 @@ mod tests {
             rep.rows_bad
         );
         assert_eq!(pop.total(), 13.0);
+    }
+
+    #[test]
+    fn a_population_row_given_twice_is_a_bad_row() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("pop.csv");
+        std::fs::write(
+            &p,
+            "area_code,age_band,sex,ethnic_group,population\nE05000001,0-4,F,all,10\nE05000001,5-9,F,all,12\ne05000001,0-4,f,ALL,10\n",
+        )
+        .expect("write");
+        let (_, rep) = Population::load_long_csv(&p, None, &testdata::grid_bng()).expect("loads");
+        assert_eq!(rep.rows_bad.len(), 1, "{:?}", rep.rows_bad);
+        assert_eq!(rep.rows_bad[0].0, 4);
+        assert!(rep.rows_bad[0].1.contains("appears again (first at line 2)"), "{:?}", rep.rows_bad);
     }
 
     #[test]

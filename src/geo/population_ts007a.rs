@@ -16,7 +16,7 @@ use std::path::Path;
 use super::csvread;
 use super::error::GeoError;
 use super::lsoa_lookup::{LsoaLookup, normalise_code};
-use super::population::{
+use super::population::{SeenRows, 
     ALL, Population, PopulationCell, PopulationLoadReport, Route, age_band_bounds, record_lines,
     route_area,
 };
@@ -131,6 +131,7 @@ pub fn load(
     debug_assert!(labels.iter().all(|l| age_band_bounds(l).is_some()));
 
     let mut report = PopulationLoadReport::default();
+    let mut seen = SeenRows::default();
     let mut cells = Vec::new();
     let mut record = csv::ByteRecord::new();
     let mut next_line: u64 = 2; // after the header
@@ -212,6 +213,10 @@ pub fn load(
         }
         if let Some(reason) = bad {
             report.rows_bad.push((line, format!("{code}: {reason}")));
+            continue;
+        }
+        if let Some(reason) = seen.repeat(code.to_string(), line, &format!("area {code}")) {
+            report.rows_bad.push((line, reason));
             continue;
         }
         match route_area(&code, lookup, wards) {
@@ -359,12 +364,13 @@ mod tests {
                  2021,Sum 001F,E01000001,6,1,1,3\r\n\
                  2021,Short 001G,E01000001,5\r\n\
                  2021,Blank,,5,1,1,3\r\n\
-                 2021,Negative,E01000001,5,-1,3,3\r\n"
+                 2021,Negative,E01000001,5,-1,3,3\r\n\
+                 2021,Town 001B again,E01000002,20,5,5,10\r\n"
             ),
         );
         let wards = testdata::grid_bng();
         let (pop, rep) = load(&p, &lookup, &wards).expect("loads");
-        assert_eq!(rep.rows_read, 9);
+        assert_eq!(rep.rows_read, 10);
         assert_eq!(rep.rows_used, 2);
         assert_eq!(
             (rep.rows_outside_area, rep.population_outside_area),
@@ -372,7 +378,8 @@ mod tests {
         );
         assert_eq!(rep.population_used, 30.0);
         let lines: Vec<u64> = rep.rows_bad.iter().map(|(l, _)| *l).collect();
-        assert_eq!(lines, vec![5, 6, 7, 8, 9, 10], "{:?}", rep.rows_bad);
+        assert_eq!(lines, vec![5, 6, 7, 8, 9, 10, 11], "{:?}", rep.rows_bad);
+        assert!(rep.rows_bad[6].1.contains("E01000002 appears again (first at line 3)"), "{:?}", rep.rows_bad);
         assert!(
             rep.rows_bad[0]
                 .1

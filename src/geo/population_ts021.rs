@@ -25,7 +25,7 @@ use std::path::Path;
 
 use super::error::GeoError;
 use super::lsoa_lookup::{LsoaLookup, normalise_code};
-use super::population::{ALL, Population, PopulationCell, PopulationLoadReport, Route, route_area};
+use super::population::{SeenRows, ALL, Population, PopulationCell, PopulationLoadReport, Route, route_area};
 use super::population_ts007a::parse_count;
 use super::wards::WardSet;
 
@@ -160,6 +160,7 @@ pub fn load(
     };
     let mut input = BufReader::new(std::fs::File::open(path).map_err(io_err)?);
     let mut report = PopulationLoadReport::default();
+    let mut seen = SeenRows::default();
     let mut cells = Vec::new();
     let mut columns: Option<Columns> = None;
     let mut first_seen: Option<Vec<String>> = None;
@@ -257,6 +258,10 @@ pub fn load(
                 start,
                 format!("{code}: the five groups add up to {sum} but the total is {total}"),
             ));
+            continue;
+        }
+        if let Some(reason) = seen.repeat(code.to_string(), start, &format!("area {code}")) {
+            report.rows_bad.push((start, reason));
             continue;
         }
         match route_area(&code, lookup, wards) {

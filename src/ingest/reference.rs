@@ -103,6 +103,9 @@ pub fn stage_reference(p: &Pipeline, geography: &Geography, out: &Path) -> Resul
             lines_skipped: report.lines_skipped as u64,
             wards_without_population: report.wards_without_population.clone(),
         });
+        if report.rows_read == 0 {
+            return Err(SnaError::Usage(format!("{}: the population file has no data rows (a header alone)", f.path.display())));
+        }
         if let Some((line, reason)) = report.rows_bad.first() {
             return Err(SnaError::Usage(format!(
                 "{} line {line}: {reason} ({} bad row(s) in the file; population files must be clean)",
@@ -114,6 +117,16 @@ pub fn stage_reference(p: &Pipeline, geography: &Geography, out: &Path) -> Resul
     }
     let by_ward = population.total_by_ward();
     let residents: f64 = by_ward.values().sum();
+    // Every rate divides by residents: a population that gives none in the area is an error, not empty tables.
+    if !p.population.is_empty() && residents <= 0.0 {
+        let files: Vec<String> = reports.iter().map(|r| r.path.clone()).collect();
+        return Err(SnaError::Usage(format!(
+            "[population] {}: no residents in any of the area's {} wards ({} rows used, all zero, or none in the area); check the files are for this area and their counts are not blank",
+            files.join(", "),
+            wards.wards.len(),
+            reports.iter().map(|r| r.rows_used).sum::<u64>()
+        )));
+    }
     let wards_without_population: Vec<String> = wards
         .wards
         .iter()

@@ -29,6 +29,18 @@ fn months_wide(month_field: &str, value_field: &str, path: &Path, table: TableRe
     if month_cols.is_empty() {
         return Err(IngestError::file(path, "no month columns (headers like 202401) found in a month-per-column file"));
     }
+    // A month given twice would be counted twice: refuse it (`202401` and `2024-01` are the same month).
+    let mut seen: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
+    for &c in &month_cols {
+        let h = table.headers[c].trim();
+        let month = parse_month(h).map(|m| m.format("%Y-%m").to_string()).unwrap_or_else(|_| h.to_string());
+        if let Some(first) = seen.insert(month.clone(), h) {
+            return Err(IngestError::file(
+                path,
+                &format!("month {month} has two columns (\"{first}\" and \"{h}\"): its offences would be counted twice; remove one of them"),
+            ));
+        }
+    }
     let id_cols: Vec<usize> = (0..table.headers.len()).filter(|i| !month_cols.contains(i)).collect();
     let mut headers: Vec<String> = id_cols.iter().map(|&i| table.headers[i].clone()).collect();
     headers.push(month_field.to_string());
@@ -77,5 +89,16 @@ mod tests {
         }
         assert!(matches!(&items[2], RowItem::Bad(b) if b.line == 3));
         assert!(is_month_header("2025-12") && !is_month_header("WardCode") && !is_month_header("202413"));
+    }
+
+    #[test]
+    fn a_month_with_two_columns_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("w.csv");
+        std::fs::write(&path, "MajorText,WardCode,202401,202402,2024-01\nROBBERY,E05000001,3,0,3\n").expect("write");
+        let table = super::super::reader::open_table(&path, None).expect("open");
+        let spec = Reshape { kind: ReshapeKind::MonthsWide, month_field: "month".into(), value_field: "count".into() };
+        let e = apply(Some(&spec), &path, table).err().expect("refused").to_string();
+        assert!(e.contains("w.csv") && e.contains("2024-01 has two columns") && e.contains("\"202401\""), "{e}");
     }
 }

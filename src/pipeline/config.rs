@@ -576,8 +576,12 @@ impl Pipeline {
                 }
                 these.sort();
                 these.dedup();
+                // The same file matched twice (two patterns, `./` spellings, a symlink) is read once.
+                let mut seen = std::collections::BTreeSet::new();
+                these.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
                 for path in these {
-                    if let Some(first) = owner.insert(path.clone(), at.clone()) {
+                    let identity = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+                    if let Some(first) = owner.insert(identity, at.clone()) {
                         return Err(invalid(&files_key, format!("{} is already listed by {first}: each file has one layout", path.display())));
                     }
                     files.push(InputFile { path, sheet: sheet.clone(), mapping: mapping.clone() });
@@ -701,6 +705,24 @@ demo_key = true
         assert_eq!(p.previous[1].end, NaiveDate::from_ymd_opt(2024, 3, 31).expect("d"));
         assert_eq!(p.period.short_label(), "2025-26");
         assert_eq!(p.sources[0].files.len(), 1);
+    }
+
+    #[test]
+    fn a_file_matched_twice_or_through_a_symlink_is_read_once() {
+        let (dir, text) = base();
+        let raw = dir.path().join("raw");
+        std::fs::create_dir_all(&raw).expect("mkdir");
+        std::fs::write(raw.join("off_a.csv"), "a").expect("write");
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&raw, raw.join("loop")).expect("symlink loop");
+            std::os::unix::fs::symlink(raw.join("off_a.csv"), dir.path().join("off_link.csv")).expect("symlink");
+        }
+        let t = text.replace("files = [\"off_*.csv\"]", "files = [\"off_*.csv\", \"raw/off_a.csv\", \"raw/./off_a.csv\", \"raw/**/off_*.csv\"]");
+        let p = Pipeline::from_str(&t, "t.toml", dir.path()).expect("valid");
+        let names: Vec<String> = p.sources[0].files.iter().map(|f| f.path.display().to_string()).collect();
+        // off_1.csv, and off_a.csv once (the symlink off_link.csv and the loop's copies are the same file).
+        assert_eq!(names.len(), 2, "{names:?}");
     }
 
     #[test]

@@ -112,6 +112,11 @@ pub fn ingest_stage(p: &Pipeline, out: &Path, progress: &Progress) -> Result<Ing
     let started = Instant::now();
     progress.say(&format!("[1/3] ingest: {} source(s) into {}", p.sources.len(), out.join("staged").display()));
     let registry = Registry::embedded()?;
+    // What analyse will need is checked before anything is written, not after a long ingest.
+    definition(p, &registry)?;
+    if let Some(w) = &p.analysis.harm_weights {
+        crate::analysis::place_harm::load_weights(Path::new(w)).map_err(|m| SnaError::Usage(format!("[analysis] harm_weights: {m}")))?;
+    }
     let (pseudonymiser, key_described) = pseudonymiser(p, progress)?;
     let geography = load_geography(p)?;
     let reference = crate::ingest::reference::stage_reference(p, &geography, out)?;
