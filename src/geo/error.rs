@@ -153,6 +153,12 @@ pub enum GeoError {
 
     #[error("{}: the file has no data rows", .path.display())]
     EmptyTable { path: PathBuf },
+
+    #[error("{}: ward {code} has an invalid boundary ({problem}); repair it in GIS (e.g. QGIS Fix geometries) or use the ONS file as published", .path.display())]
+    InvalidWardGeometry { path: PathBuf, code: String, problem: String },
+
+    #[error("{}: wards {first} and {second} overlap ({shared_m2} m², {percent}% of the smaller); records there would be counted in one of them arbitrarily: check the file holds one boundary set, once", .path.display())]
+    OverlappingWards { path: PathBuf, first: String, second: String, shared_m2: f64, percent: f64 },
 }
 
 fn line_suffix(line: Option<u64>) -> String {

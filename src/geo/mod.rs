@@ -12,6 +12,7 @@ pub mod population;
 pub mod population_ts007a;
 pub mod population_ts021;
 pub mod resolve;
+mod ward_checks;
 pub mod wards;
 
 #[cfg(test)]

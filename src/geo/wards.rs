@@ -266,6 +266,8 @@ impl WardSet {
                 second: b,
             });
         }
+        let shapes: Vec<(&str, &MultiPolygon<f64>)> = raw.iter().map(|r| (r.code.as_str(), &r.geometry)).collect();
+        super::ward_checks::check_boundaries(path, &shapes)?;
         let wards = raw
             .into_iter()
             .map(|r| Ward {
