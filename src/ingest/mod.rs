@@ -2,6 +2,7 @@
 //! in `rejects/`, and per-file accounting (rows read = staged + rejected) for the manifest.
 
 pub mod columns;
+pub mod coordinate_check;
 pub mod encoding;
 pub mod field_issues;
 pub mod losses;

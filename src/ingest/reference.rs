@@ -56,37 +56,7 @@ pub fn stage_reference(p: &Pipeline, geography: &Geography, out: &Path) -> Resul
         let what = what.to_string();
         move |e: PolarsError| SnaError::Usage(format!("{what}: {e}"))
     };
-    let mut wards_df = df!(
-        "ward_code" => wards.wards.iter().map(|w| w.code.clone()).collect::<Vec<_>>(),
-        "ward_name" => wards.wards.iter().map(|w| w.name.clone()).collect::<Vec<_>>(),
-        "area_km2" => wards.wards.iter().map(|w| (w.geometry.unsigned_area() / 1e4).round() / 100.0).collect::<Vec<_>>(),
-    )
-    .map_err(polars_err("staging wards"))?;
-    write_parquet(&mut wards_df, &out.join("staged").join("wards.parquet"), &vec![("source".into(), "wards".into())])
-        .map_err(|e| SnaError::Usage(e.to_string()))?;
-
-    // Ward adjacency for hotspot statistics (only with boundaries; a lookup-only area has none).
-    let mut islands = Vec::new();
-    if wards.has_boundaries() {
-        let tolerance = p.analysis.contiguity_tolerance_m;
-        let c = queen_contiguity(wards, tolerance);
-        let pairs: Vec<(String, String)> = c
-            .neighbours
-            .iter()
-            .enumerate()
-            .flat_map(|(i, ns)| ns.iter().map(move |&j| (i, j)))
-            .map(|(i, j)| (wards.wards[i].code.clone(), wards.wards[j].code.clone()))
-            .collect();
-        islands = c.islands.iter().map(|&i| wards.wards[i].code.clone()).collect();
-        let mut df = df!(
-            "ward_code" => pairs.iter().map(|p| p.0.clone()).collect::<Vec<_>>(),
-            "neighbour_code" => pairs.iter().map(|p| p.1.clone()).collect::<Vec<_>>(),
-        )
-        .map_err(polars_err("staging ward neighbours"))?;
-        let provenance = vec![("source".into(), "ward contiguity".into()), ("method".into(), format!("queen, tolerance {tolerance} m"))];
-        write_parquet(&mut df, &out.join("staged").join("ward_neighbours.parquet"), &provenance).map_err(|e| SnaError::Usage(e.to_string()))?;
-    }
-
+    // Population first: a bad file fails the run before anything is written.
     let mut population = Population::default();
     let mut reports = Vec::new();
     for f in &p.population {
@@ -142,6 +112,37 @@ pub fn stage_reference(p: &Pipeline, geography: &Geography, out: &Path) -> Resul
             }
         }
     }
+    let mut wards_df = df!(
+        "ward_code" => wards.wards.iter().map(|w| w.code.clone()).collect::<Vec<_>>(),
+        "ward_name" => wards.wards.iter().map(|w| w.name.clone()).collect::<Vec<_>>(),
+        "area_km2" => wards.wards.iter().map(|w| (w.geometry.unsigned_area() / 1e4).round() / 100.0).collect::<Vec<_>>(),
+    )
+    .map_err(polars_err("staging wards"))?;
+    write_parquet(&mut wards_df, &out.join("staged").join("wards.parquet"), &vec![("source".into(), "wards".into())])
+        .map_err(|e| SnaError::Usage(e.to_string()))?;
+
+    // Ward adjacency for hotspot statistics (only with boundaries; a lookup-only area has none).
+    let mut islands = Vec::new();
+    if wards.has_boundaries() {
+        let tolerance = p.analysis.contiguity_tolerance_m;
+        let c = queen_contiguity(wards, tolerance);
+        let pairs: Vec<(String, String)> = c
+            .neighbours
+            .iter()
+            .enumerate()
+            .flat_map(|(i, ns)| ns.iter().map(move |&j| (i, j)))
+            .map(|(i, j)| (wards.wards[i].code.clone(), wards.wards[j].code.clone()))
+            .collect();
+        islands = c.islands.iter().map(|&i| wards.wards[i].code.clone()).collect();
+        let mut df = df!(
+            "ward_code" => pairs.iter().map(|p| p.0.clone()).collect::<Vec<_>>(),
+            "neighbour_code" => pairs.iter().map(|p| p.1.clone()).collect::<Vec<_>>(),
+        )
+        .map_err(polars_err("staging ward neighbours"))?;
+        let provenance = vec![("source".into(), "ward contiguity".into()), ("method".into(), format!("queen, tolerance {tolerance} m"))];
+        write_parquet(&mut df, &out.join("staged").join("ward_neighbours.parquet"), &provenance).map_err(|e| SnaError::Usage(e.to_string()))?;
+    }
+
     let cells = population.cells;
     let mut pop_df = df!(
         "ward_code" => cells.iter().map(|c| c.ward_code.clone()).collect::<Vec<_>>(),

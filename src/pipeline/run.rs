@@ -119,13 +119,14 @@ pub fn ingest_stage(p: &Pipeline, out: &Path, progress: &Progress) -> Result<Ing
     }
     let (pseudonymiser, key_described) = pseudonymiser(p, progress)?;
     let geography = load_geography(p)?;
-    let reference = crate::ingest::reference::stage_reference(p, &geography, out)?;
     let ctx = IngestContext { geography: &geography, pseudonymiser: &pseudonymiser, progress: *progress, base_dir: &p.base_dir, settings: p.ingest };
     let inputs: Vec<SourceInput> = p
         .sources
         .iter()
         .map(|s| SourceInput { name: s.name.clone(), files: s.files.clone() })
         .collect();
+    crate::ingest::coordinate_check::check_coordinates(&ctx, &registry, &inputs)?;
+    let reference = crate::ingest::reference::stage_reference(p, &geography, out)?;
     let reports = ingest_all(&ctx, &registry, &inputs, out)?;
 
     let mut m = Manifest::load(out);

@@ -142,3 +142,28 @@ fn personal_data_in_the_wrong_column_never_reaches_an_output() {
     let issues = std::fs::read_to_string(dir.path().join("out/rejects/police_offences_field_issues.csv")).expect("issues");
     assert!(issues.contains("[redacted: phone number]") && issues.contains("[redacted: email address]"), "{issues}");
 }
+
+#[test]
+fn swapped_easting_and_northing_stop_the_run_before_anything_is_written_and_name_the_fix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut t = offences(40);
+    let (e, n) = (t.col("easting").expect("easting"), t.col("northing").expect("northing"));
+    for r in &mut t.rows {
+        r.swap(e, n);
+    }
+    std::fs::write(dir.path().join("offences.csv"), t.csv()).expect("write");
+    let r = ingest(dir.path(), "offences.csv", "");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("offences.csv") && r.stderr.contains("look swapped"), "{}", r.stderr);
+    assert!(r.stderr.contains(r#"columns = { easting = "northing", northing = "easting" }"#), "{}", r.stderr);
+    assert!(!dir.path().join("out/staged").exists(), "nothing may be written");
+    // The fix the message names works.
+    let p = dir.path().join("pipeline.toml");
+    let text = std::fs::read_to_string(&p).expect("pipeline");
+    let fixed = text.replace("files = [\"offences.csv\"]", "files = [\"offences.csv\"]\ncolumns = { easting = \"northing\", northing = \"easting\" }");
+    std::fs::write(&p, fixed).expect("pipeline");
+    let ok = run(dir.path(), &["--quiet", "ingest", p.to_str().expect("utf8")]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let m = read_json(&dir.path().join("out/manifest.json"));
+    assert_eq!(m["sources"][0]["files"][0]["rows_staged"], 40);
+}
