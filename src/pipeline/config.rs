@@ -460,6 +460,15 @@ impl Pipeline {
             return Err(invalid("[assessment] period", format!("end {end} is before start {start}")));
         }
         let period = Period { start, end };
+        // Refused up front: each previous period is a full pass over the data, and no police system holds
+        // digital records that far back (annual refreshes compare 3 to 5 years).
+        const MAX_PREVIOUS_PERIODS: u32 = 20;
+        if a.previous_periods > MAX_PREVIOUS_PERIODS {
+            return Err(invalid(
+                "[assessment] previous_periods",
+                format!("{} is more than {MAX_PREVIOUS_PERIODS}; SNAs compare 3 to 5 earlier periods", a.previous_periods),
+            ));
+        }
         let mut previous = Vec::new();
         let mut p = period;
         for _ in 0..a.previous_periods {
@@ -737,6 +746,8 @@ demo_key = true
         assert!(e.contains("[geography] wards") && e.contains("file not found"), "{e}");
         let e = err(text.replace("off_*.csv", "missing_*.csv"));
         assert!(e.contains("matched no files"), "{e}");
+        let e = err(text.replace("previous_periods = 2", "previous_periods = 100000"));
+        assert!(e.contains("previous_periods") && e.contains("more than 20"), "{e}");
         let e = err(text.replace("london-vru", "narnia"));
         assert!(e.contains("neither a preset"), "{e}");
         let e = err(text.replace("[sources.police_offences]", "[sources.police_offencez]"));

@@ -21,7 +21,13 @@ fn pseudonymiser(p: &Pipeline, progress: &Progress) -> Result<(Pseudonymiser, St
     let (key, described) = match &p.privacy.key {
         KeySource::Env(var) => match std::env::var(var) {
             Ok(v) if !v.trim().is_empty() => (v.trim().as_bytes().to_vec(), format!("environment variable {var}")),
-            _ => {
+            Ok(_) => {
+                return Err(SnaError::Usage(format!(
+                    "{}: [privacy] pseudonym_key_env: environment variable {var} is set but blank (only spaces); set it to a secret of at least 16 characters",
+                    p.origin
+                )))
+            }
+            Err(_) => {
                 return Err(SnaError::Usage(format!(
                     "{}: [privacy] pseudonym_key_env: environment variable {var} is not set; set it to a secret of at least 16 characters, kept out of the repository",
                     p.origin

@@ -61,6 +61,14 @@ fn missing_pseudonym_key_is_exit_2() {
         .assert()
         .code(2)
         .stderr(contains("SNA_TEST_KEY_THAT_IS_NOT_SET is not set"));
+    // All spaces is blank, not unset: said so.
+    sna()
+        .arg("ingest")
+        .arg(&p)
+        .env("SNA_TEST_KEY_THAT_IS_NOT_SET", "    ")
+        .assert()
+        .code(2)
+        .stderr(contains("SNA_TEST_KEY_THAT_IS_NOT_SET is set but blank"));
 }
 
 #[test]
