@@ -10,6 +10,7 @@ pub mod definition;
 pub mod dictionary;
 pub mod embedded;
 pub mod error;
+pub mod formula_cells;
 pub mod fsutil;
 pub mod geo;
 pub mod ingest;

@@ -43,16 +43,34 @@ pub fn write_parquet(df: &mut DataFrame, path: &Path, provenance: &Provenance) -
     })
 }
 
+/// Write a table as CSV, with text a spreadsheet would run as a formula defused (see [`crate::formula_cells`]).
 pub fn write_csv(df: &mut DataFrame, path: &Path) -> Result<(), TableIoError> {
+    let mut safe = without_formulas(df).map_err(polars_err(path))?;
     with_atomic_file(path, |tmp| {
         let file = File::create(tmp).map_err(|source| TableIoError::Io { path: path.display().to_string(), source })?;
         CsvWriter::new(file)
             .include_header(true)
             .with_datetime_format(Some("%Y-%m-%dT%H:%M:%S".into()))
             .n_threads(1)
-            .finish(df)
+            .finish(&mut safe)
             .map_err(polars_err(path))
     })
+}
+
+/// `df` with every formula-like text cell defused; columns without one are shared, not copied.
+fn without_formulas(df: &DataFrame) -> PolarsResult<DataFrame> {
+    use crate::formula_cells::defuse_formula;
+    use std::borrow::Cow;
+    let mut out = df.clone();
+    for column in df.columns() {
+        let Ok(text) = column.str() else { continue };
+        if !text.iter().flatten().any(|v| matches!(defuse_formula(v), Cow::Owned(_))) {
+            continue;
+        }
+        let values: Vec<Option<String>> = text.iter().map(|v| v.map(|s| defuse_formula(s).into_owned())).collect();
+        out.with_column(Series::new(column.name().clone(), values).into_column())?;
+    }
+    Ok(out)
 }
 
 /// Write a table as `<dir>/<name>.parquet` and `<dir>/<name>.csv`.

@@ -86,10 +86,7 @@ pub(crate) fn clip(v: &str) -> String {
 
 /// Prefix text a spreadsheet would treat as a formula, so opening the rejects file is safe.
 pub fn defuse_formula(v: &str) -> String {
-    match v.chars().next() {
-        Some('=' | '+' | '-' | '@') if v.parse::<f64>().is_err() => format!("'{v}"),
-        _ => v.to_string(),
-    }
+    crate::formula_cells::defuse_formula(v).into_owned()
 }
 
 #[cfg(test)]

@@ -22,9 +22,22 @@ fn escape(s: &str) -> String {
 
 /// Render Markdown to a complete HTML page titled `title`.
 pub fn page(title: &str, markdown: &str, tier: super::Tier) -> String {
-    use pulldown_cmark::{html, Options, Parser};
+    use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag};
+    // No markup from the Markdown reaches the page as markup: raw HTML is shown as text, and links and
+    // images may only point at files of the run (no scripts, no other sites).
+    let local = |url: &str| !url.contains(':') && !url.starts_with("//");
+    let events = Parser::new_ext(markdown, Options::ENABLE_TABLES).map(|e| match e {
+        Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
+        Event::Start(Tag::Link { link_type, dest_url, title, id }) if !local(&dest_url) => {
+            Event::Start(Tag::Link { link_type, dest_url: CowStr::Borrowed("#"), title, id })
+        }
+        Event::Start(Tag::Image { link_type, dest_url, title, id }) if !local(&dest_url) => {
+            Event::Start(Tag::Image { link_type, dest_url: CowStr::Borrowed("#"), title, id })
+        }
+        other => other,
+    });
     let mut body = String::new();
-    html::push_html(&mut body, Parser::new_ext(markdown, Options::ENABLE_TABLES));
+    html::push_html(&mut body, events);
     format!(
         "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{}\n{body}</body>\n</html>\n",
         escape(title),
@@ -67,5 +80,12 @@ mod tests {
         assert!(html.contains("<table>") && html.contains("<td>1</td>"));
         assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("<script"));
         assert_eq!(references(&html), vec!["../charts/x.png".to_string()]);
+    }
+
+    #[test]
+    fn raw_html_and_foreign_links_in_the_markdown_never_become_markup() {
+        let html = page("x", "<img src=x onerror=alert(4)>\n\nText <b onclick=x>b</b> [a](javascript:alert(1)) ![i](http://evil/x.png)\n", crate::report::Tier::Public);
+        assert!(!html.contains("<img src=x") && !html.contains("<b onclick") && html.contains("&lt;img src=x"), "{html}");
+        assert!(!html.contains("javascript:") && !html.contains("http://evil"), "{html}");
     }
 }

@@ -25,7 +25,8 @@ pub fn format_cell(cell: &Cell, kind: Kind) -> String {
     match cell {
         Cell::Empty => String::new(),
         Cell::Bool(b) => if *b { "true" } else { "false" }.to_string(),
-        Cell::Text(t) => t.replace('\\', "\\\\").replace('|', "\\|").replace(['\r', '\n'], " "),
+        // Text from inputs is text, never markup (escapes `|` too, which would end the cell).
+        Cell::Text(t) => super::markdown_text::md(t),
         Cell::Num(x) => {
             let x = *x;
             match kind {

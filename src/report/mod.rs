@@ -6,6 +6,7 @@ pub mod charts_from_tables;
 pub mod findings;
 pub mod maps;
 pub mod markdown_tables;
+pub mod markdown_text;
 pub mod findings_dimensions;
 pub mod html;
 pub mod public;

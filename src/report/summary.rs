@@ -125,11 +125,17 @@ pub fn render(
     let (under25, sex, eth, completeness) = (load("people_under25"), load("people_sex"), load("people_ethnicity"), load("people_completeness"));
     let (sanctions, shares) = (load("response_sanction_detection"), load("partners_shares"));
     let connect = spans_connect_change(p);
+    // Names and labels from inputs are text, never Markdown or HTML.
+    let esc = super::markdown_text::md;
+    let area_name = esc(&p.area);
+    let escaped: BTreeMap<String, Vec<WardFigures>> =
+        wards.iter().map(|(k, v)| (k.clone(), v.iter().map(|w| WardFigures { name: esc(&w.name), ..w.clone() }).collect())).collect();
+    let wards = &escaped;
     let mut md = String::new();
-    let _ = writeln!(md, "# {}\n", p.name);
-    let _ = writeln!(md, "- Area: {}", p.area);
+    let _ = writeln!(md, "# {}\n", esc(&p.name));
+    let _ = writeln!(md, "- Area: {area_name}");
     let _ = writeln!(md, "- Period: {}{}", p.period.label(), if p.previous.is_empty() { String::new() } else { format!(" (compared with the {} previous period(s))", p.previous.len()) });
-    let _ = writeln!(md, "- Definition: {} version {} (sha256 {})", d.name(), d.file.definition.version, d.short_hash());
+    let _ = writeln!(md, "- Definition: {} version {} (sha256 {})", esc(d.name()), esc(&d.file.definition.version.to_string()), d.short_hash());
     match tier {
         super::Tier::Restricted => {
             let _ = writeln!(md, "- Restricted: unsuppressed figures for the partnership; not for publication.\n");
@@ -148,7 +154,7 @@ pub fn render(
             let _ = writeln!(md, "## Warnings about the data\n");
             let _ = writeln!(md, "Read these before the findings: each describes data that was lost or could not be used as supplied.\n");
             for w in warnings {
-                let _ = writeln!(md, "- **Warning:** {w}");
+                let _ = writeln!(md, "- **Warning:** {}", esc(&w));
             }
             let _ = writeln!(md);
         }
@@ -163,25 +169,26 @@ pub fn render(
     for theme in d.themes() {
         let (Some(w), Some(a)) = (wards.get(&theme.key), areas.get(&theme.key)) else { continue };
         let key = theme.key.as_str();
-        let _ = writeln!(md, "### {}\n", theme.label);
+        let label = esc(&theme.label);
+        let _ = writeln!(md, "### {label}\n");
         if a.offences == 0 {
             let _ = writeln!(
                 md,
                 "No {} offences were recorded in {}. If that is unexpected, check the warnings and `tables/quality_field_issues` (HO codes not on the list, for instance, fall in no category).\n",
-                theme.label.to_lowercase(),
+                label.to_lowercase(),
                 p.period.label()
             );
             continue;
         }
         let _ = writeln!(md, "{} offences in {}.\n", thousands(a.offences), p.period.label());
-        bullets(&mut md, "Locations", [top_wards(&theme.label, w, a, 2), highest_rate(&p.area, w, a, p.analysis.confidence), unplaced(a)].into_iter().flatten().collect());
-        figure(&mut md, root, "charts", &format!("place_wards_{key}"), &format!("{} by ward", theme.label));
-        figure(&mut md, root, "maps", &format!("place_rates_{key}"), &format!("{}: rate by ward (map)", theme.label));
-        figure(&mut md, root, "maps", &format!("place_hotspots_{key}"), &format!("{}: hot and cold spots (map)", theme.label));
-        bullets(&mut md, "Times", [fd::night_time(&nte, key, &theme.label), fd::peak_hours(&hours, key)].into_iter().flatten().collect());
-        figure(&mut md, root, "charts", &format!("time_hour_weekday_{key}"), &format!("{} by hour and weekday", theme.label));
+        bullets(&mut md, "Locations", [top_wards(&label, w, a, 2), highest_rate(&area_name, w, a, p.analysis.confidence), unplaced(a)].into_iter().flatten().collect());
+        figure(&mut md, root, "charts", &format!("place_wards_{key}"), &format!("{label} by ward"));
+        figure(&mut md, root, "maps", &format!("place_rates_{key}"), &format!("{label}: rate by ward (map)"));
+        figure(&mut md, root, "maps", &format!("place_hotspots_{key}"), &format!("{label}: hot and cold spots (map)"));
+        bullets(&mut md, "Times", [fd::night_time(&nte, key, &label), fd::peak_hours(&hours, key)].into_iter().flatten().collect());
+        figure(&mut md, root, "charts", &format!("time_hour_weekday_{key}"), &format!("{label} by hour and weekday"));
         let age_group = if key.starts_with("under_25") { "under 25" } else { "all ages" };
-        let mut people: Vec<String> = [fd::young_people(&under25, key, "victim"), fd::young_people(&under25, key, "suspect"), fd::female_share(&sex, key, &theme.label, "victim")]
+        let mut people: Vec<String> = [fd::young_people(&under25, key, "victim"), fd::young_people(&under25, key, "suspect"), fd::female_share(&sex, key, &label, "victim")]
             .into_iter()
             .flatten()
             .collect();
@@ -192,14 +199,14 @@ pub fn render(
         }
         people.extend(fd::ethnicity_missing(&completeness, key, "victim"));
         bullets(&mut md, "Victims and offenders", people);
-        figure(&mut md, root, "charts", &format!("people_ethnicity_victim_{key}"), &format!("{}: victims by ethnic group", theme.label));
-        let mut trends: Vec<String> = fd::trend(&periods, key, &theme.label).into_iter().collect();
+        figure(&mut md, root, "charts", &format!("people_ethnicity_victim_{key}"), &format!("{label}: victims by ethnic group"));
+        let mut trends: Vec<String> = fd::trend(&periods, key, &label).into_iter().collect();
         if connect && key.contains("domestic") && !trends.is_empty() {
             trends.push(CONNECT_CAVEAT.to_string());
         }
         bullets(&mut md, "Trends", trends);
-        figure(&mut md, root, "charts", &format!("time_months_{key}"), &format!("{} by month", theme.label));
-        bullets(&mut md, "Response", fd::sanction_detection(&sanctions, key, &theme.label).into_iter().collect());
+        figure(&mut md, root, "charts", &format!("time_months_{key}"), &format!("{label} by month"));
+        bullets(&mut md, "Response", fd::sanction_detection(&sanctions, key, &label).into_iter().collect());
     }
     if let Some(section) = open_data_section(root, p) {
         md.push_str(&section);
@@ -275,7 +282,7 @@ fn open_data_section(out: &Path, p: &crate::pipeline::config::Pipeline) -> Optio
         .filter_map(|r| {
             Some(WardFigures {
                 code: text(r, "ward_code")?.to_string(),
-                name: text(r, "ward_name")?.to_string(),
+                name: super::markdown_text::md(text(r, "ward_name")?),
                 offences: num(r, "offences")? as u64,
                 rate: num(r, "rate"),
                 lower: num(r, "lower"),
@@ -285,7 +292,7 @@ fn open_data_section(out: &Path, p: &crate::pipeline::config::Pipeline) -> Optio
         .collect();
     let mut md = String::new();
     let _ = writeln!(md, "### Open data: data.police.uk street-level crime\n");
-    let _ = writeln!(md, "{} offences of the crime types that can hold serious violence in {} (an upper bound: {}).\n", thousands(area.offences), p.period.label(), text(proxy, "upper_bound_caveat").unwrap_or(""));
+    let _ = writeln!(md, "{} offences of the crime types that can hold serious violence in {} (an upper bound: {}).\n", thousands(area.offences), p.period.label(), super::markdown_text::md(text(proxy, "upper_bound_caveat").unwrap_or("")));
     for f in [top_wards("Violence, sexual and robbery", &figures, &area, 2), unplaced(&area)].into_iter().flatten() {
         let _ = writeln!(md, "- {f}");
     }
