@@ -46,7 +46,11 @@ enum Command {
         force: bool,
     },
     /// Run ingest, analyse and report for a pipeline file
-    #[command(after_help = "Example:\n  sna run pipelines/exampleton.toml --out out/exampleton-2025")]
+    #[command(
+        after_help = "A rerun into the same folder replaces exactly the files the earlier run wrote (files you put there \
+survive). Refused (exit 1): --out / or the home folder, a file, a folder holding files sna did not write, and a folder \
+holding another pipeline's run (unless --force).\n\nExample:\n  sna run pipelines/exampleton.toml --out out/exampleton-2025"
+    )]
     Run {
         pipeline: PathBuf,
         /// Output folder (default: the pipeline's [output] dir)

@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
-/// The output folders `sna` writes at the top level; a folder written before runs kept journals is
-/// recognised by these (and its manifest).
+/// The output folders `sna` writes at the top level: accepted in a run folder even when no journal lists
+/// them.
 const STAGE_FOLDERS: [&str; 8] = ["staged", "rejects", "tables", "charts", "maps", "report", "public", "input"];
 
 /// Files a desktop's file browser leaves in any folder it shows; not the user's data.
@@ -93,8 +93,9 @@ fn foreign_entries(out: &Path) -> Result<Vec<String>, OutFolderError> {
         .iter()
         .filter_map(|rel| rel.split('/').next().map(str::to_string))
         .collect();
-    // Written before journals were kept: recognised by its manifest and the stage folders' names.
-    let legacy = !has_journals(out) && out.join(MANIFEST).is_file();
+    // A run folder (its manifest or journals say so) may hold stage folders no journal lists: written
+    // before journals were kept, or staged files copied in by hand. What is in them is never removed.
+    let run_folder = has_journals(out) || out.join(MANIFEST).is_file();
     let mut foreign = Vec::new();
     for entry in std::fs::read_dir(out).map_err(io)? {
         let entry = entry.map_err(io)?;
@@ -104,7 +105,7 @@ fn foreign_entries(out: &Path) -> Result<Vec<String>, OutFolderError> {
             || is_temporary(&name)
             || FILE_BROWSER_LITTER.contains(&name.as_str())
             || written.contains(&name)
-            || (legacy && STAGE_FOLDERS.contains(&name.as_str()))
+            || (run_folder && STAGE_FOLDERS.contains(&name.as_str()))
             // A folder a killed run created before listing its first file holds nothing to protect.
             || is_empty_dir(&entry.path());
         if !ours {
