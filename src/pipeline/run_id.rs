@@ -20,10 +20,10 @@ const RUN_ID_HEX: usize = 16;
 
 #[derive(Debug, Error)]
 pub enum RunIdError {
-    #[error("{file} belongs to run {found}, but {manifest} is for run {expected}: the folder mixes two runs; run `sna {stage}` again")]
+    #[error("{file} belongs to run {found}, but {manifest} is for run {expected}: the folder mixes two runs; remove the file if it was copied in, or run `sna {stage}` again")]
     Mismatch { file: String, found: String, expected: String, manifest: String, stage: String },
-    #[error("{file} was written by a version of sna that did not record runs, so it cannot be matched to run {expected} ({manifest}); run `sna {stage}` again")]
-    Unrecorded { file: String, expected: String, manifest: String, stage: String },
+    #[error("{file} was written by an earlier version of sna that kept no list of its files, so it cannot be matched to run {expected} ({manifest}) nor replaced by this one: remove it, or use a new output folder")]
+    Unrecorded { file: String, expected: String, manifest: String },
     #[error("{manifest}: {message}")]
     Manifest { manifest: String, message: String },
 }
@@ -114,7 +114,7 @@ pub fn check_folder(dir: &Path, run_id: &str, manifest: &Path, stage: &str) -> R
                 .into())
             }
             Writer::Sna { run_id: None } => {
-                return Err(RunIdError::Unrecorded { file: shown(&path), expected: run_id.to_string(), manifest: shown(manifest), stage: stage.to_string() }.into())
+                return Err(RunIdError::Unrecorded { file: shown(&path), expected: run_id.to_string(), manifest: shown(manifest) }.into())
             }
         }
     }
