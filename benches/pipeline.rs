@@ -103,7 +103,7 @@ fn bench_scale(scale: u32) -> BenchResult<Vec<Stage>> {
     if !input.join("truth.json").is_file() {
         let _ = std::fs::remove_dir_all(&input);
         stages.push(measure(scale, "synth", |_| 0, || {
-            sna::pipeline::demo::synthesise(&input, 42, scale, sna::synth::PoliceStyle::Default, &Progress::silent())?;
+            sna::pipeline::demo::synthesise(&input, 42, scale, sna::synth::PoliceStyle::Default, &Progress::silent(), false)?;
             Ok(())
         })?);
     } else {

@@ -23,6 +23,12 @@ pub enum SnaError {
     Synth(#[from] crate::synth::SynthError),
     #[error(transparent)]
     Init(#[from] crate::pipeline::init::InitError),
+    /// An output folder a run may not write into (exit 1: the command was well formed).
+    #[error(transparent)]
+    OutFolder(#[from] crate::pipeline::out_folder::OutFolderError),
+    /// Outputs of two runs mixed in one folder, or a stage started before the one it follows finished.
+    #[error(transparent)]
+    RunId(#[from] crate::pipeline::run_id::RunIdError),
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
     #[error("{0}")]

@@ -1,6 +1,10 @@
 //! Atomic file writes: write to a temporary name in the same folder, then rename, so a failed run never
-//! leaves a half-written file that looks complete.
+//! leaves a half-written file that looks complete. Every file goes into place through
+//! [`rename_into_place`], which lists it in the writing stage's journal first ([`crate::output_journal`]).
+//! Errors name the path they happened on.
 
+pub use crate::path_error::at;
+use crate::output_journal::record;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -11,20 +15,35 @@ pub fn temp_sibling(path: &Path) -> PathBuf {
     path.with_file_name(format!(".tmp-{}-{}", std::process::id(), name))
 }
 
+/// Put a finished temporary file at `path`: listed in the writing stage's journal, then renamed, so a run
+/// killed at any point leaves no file of its own that a rerun does not know about.
+pub fn rename_into_place(tmp: &Path, path: &Path) -> io::Result<()> {
+    record(path)?;
+    fs::rename(tmp, path)
+}
+
+/// Create `path`'s parent folders.
+pub fn create_parent(path: &Path) -> io::Result<()> {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => fs::create_dir_all(parent).map_err(at(parent)),
+        _ => Ok(()),
+    }
+}
+
 /// Write bytes to `path` atomically, creating parent folders.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    if let Some(parent) = path.parent() {
-        if !parent.as_os_str().is_empty() {
-            fs::create_dir_all(parent)?;
-        }
-    }
+    create_parent(path)?;
     let tmp = temp_sibling(path);
-    {
+    let written = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
     }
-    fs::rename(&tmp, path)
+    rename_into_place(&tmp, path)
 }
 
 /// Run `write` against a temporary sibling of `path`, then rename it into place. On error the temporary
@@ -33,15 +52,15 @@ pub fn with_atomic_file<T, E: From<io::Error>>(
     path: &Path,
     write: impl FnOnce(&Path) -> Result<T, E>,
 ) -> Result<T, E> {
-    if let Some(parent) = path.parent() {
-        if !parent.as_os_str().is_empty() {
-            fs::create_dir_all(parent)?;
-        }
-    }
+    create_parent(path)?;
     let tmp = temp_sibling(path);
     match write(&tmp) {
         Ok(v) => {
-            fs::rename(&tmp, path)?;
+            // The caller's error type may not carry a path: this one names it.
+            if let Err(e) = rename_into_place(&tmp, path) {
+                let _ = fs::remove_file(&tmp);
+                return Err(at(path)(e).into());
+            }
             Ok(v)
         }
         Err(e) => {

@@ -15,6 +15,8 @@ pub mod fsutil;
 pub mod geo;
 pub mod ingest;
 pub mod number_format;
+pub mod output_journal;
+pub mod path_error;
 pub mod pipeline;
 pub mod progress;
 pub mod report;

@@ -41,32 +41,51 @@ enum Command {
         /// Random seed for the synthetic borough
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Write even into a folder holding another pipeline's run (its outputs are replaced)
+        #[arg(long)]
+        force: bool,
     },
     /// Run ingest, analyse and report for a pipeline file
-    #[command(after_help = "Example:\n  sna run pipelines/exampleton.toml --out out/exampleton-2025")]
+    #[command(
+        after_help = "A rerun into the same folder replaces exactly the files the earlier run wrote (files you put there \
+survive). Refused (exit 1): --out / or the home folder, a file, a folder holding files sna did not write, and a folder \
+holding another pipeline's run (unless --force).\n\nExample:\n  sna run pipelines/exampleton.toml --out out/exampleton-2025"
+    )]
     Run {
         pipeline: PathBuf,
         /// Output folder (default: the pipeline's [output] dir)
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write even into a folder holding another pipeline's run (its outputs are replaced)
+        #[arg(long)]
+        force: bool,
     },
     /// Stage 1: raw extracts into staged/ Parquet, rejects/ and manifest.json
     Ingest {
         pipeline: PathBuf,
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write even into a folder holding another pipeline's run (its outputs are replaced)
+        #[arg(long)]
+        force: bool,
     },
     /// Stage 2: staged Parquet into tables/
     Analyse {
         pipeline: PathBuf,
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write even into a folder holding another pipeline's run (its outputs are replaced)
+        #[arg(long)]
+        force: bool,
     },
     /// Stage 3: tables into charts/ and report/
     Report {
         pipeline: PathBuf,
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write even into a folder holding another pipeline's run (its outputs are replaced)
+        #[arg(long)]
+        force: bool,
     },
     /// Write the synthetic borough's raw extracts, reference data, truth.json and pipeline.toml
     #[command(after_help = "Examples:\n  sna synth --out data/synthetic --seed 7 && sna run data/synthetic/pipeline.toml\n  sna synth --police-style niche --out data/niche && sna run data/niche/pipeline.toml")]
@@ -82,6 +101,9 @@ enum Command {
         /// (one Niche/CONNECT all-crime export of offences, victims and suspects, with the force's own headers)
         #[arg(long, value_enum, default_value_t = PoliceStyleArg::Default)]
         police_style: PoliceStyleArg,
+        /// Write into OUT even when it is not empty
+        #[arg(long)]
+        force: bool,
     },
     /// Check extracts against a source's dictionary, or a whole pipeline's sources, and print what would be staged,
     /// quarantined and repaired; writes nothing
@@ -192,24 +214,24 @@ fn init(folder: PathBuf, out: Option<PathBuf>, force: bool) -> Result<(), SnaErr
 fn execute(cli: Cli) -> Result<(), SnaError> {
     let progress = Progress::new(cli.quiet);
     match cli.command {
-        Command::Demo { out, seed } => demo::demo(&out, seed, &progress),
-        Command::Run { pipeline, out } => {
+        Command::Demo { out, seed, force } => demo::demo(&out, seed, &progress, force),
+        Command::Run { pipeline, out, force } => {
             let (p, dir) = load(&pipeline, &out, cli.strict)?;
-            run::run_all(&p, &dir, &progress)
+            run::run_all(&p, &dir, &progress, force)
         }
-        Command::Ingest { pipeline, out } => {
+        Command::Ingest { pipeline, out, force } => {
             let (p, dir) = load(&pipeline, &out, cli.strict)?;
-            run::ingest_only(&p, &dir, &progress)
+            run::ingest_only(&p, &dir, &progress, force)
         }
-        Command::Analyse { pipeline, out } => {
+        Command::Analyse { pipeline, out, force } => {
             let (p, dir) = load(&pipeline, &out, cli.strict)?;
-            run::analyse(&p, &dir, &progress)
+            run::analyse_only(&p, &dir, &progress, force)
         }
-        Command::Report { pipeline, out } => {
+        Command::Report { pipeline, out, force } => {
             let (p, dir) = load(&pipeline, &out, cli.strict)?;
-            run::report(&p, &dir, &progress)
+            run::report_only(&p, &dir, &progress, force)
         }
-        Command::Synth { out, seed, scale, police_style } => demo::synthesise(&out, seed, scale, police_style.into(), &progress),
+        Command::Synth { out, seed, scale, police_style, force } => demo::synthesise(&out, seed, scale, police_style.into(), &progress, force),
         Command::Validate { pipeline: Some(path), .. } => {
             let (p, dir) = load(&path, &None, cli.strict)?;
             sna::pipeline::check::check_pipeline(&p, &dir)

@@ -13,6 +13,9 @@ pub enum TableIoError {
     Polars { path: String, source: PolarsError },
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
+    /// From [`with_atomic_file`], whose errors already name their path.
+    #[error("{0}")]
+    Fs(std::io::Error),
 }
 
 fn polars_err(path: &Path) -> impl Fn(PolarsError) -> TableIoError + '_ {
@@ -21,16 +24,41 @@ fn polars_err(path: &Path) -> impl Fn(PolarsError) -> TableIoError + '_ {
 
 impl From<std::io::Error> for TableIoError {
     fn from(source: std::io::Error) -> Self {
-        TableIoError::Io { path: String::new(), source }
+        TableIoError::Fs(source)
     }
 }
 
 /// Provenance written into every Parquet file.
 pub type Provenance = Vec<(String, String)>;
 
+/// The provenance key naming the run whose staged data a file holds or describes (see the manifest).
+pub const RUN_ID_KEY: &str = "run_id";
+
+/// The key every Parquet file `sna` writes carries (the tool version).
+const VERSION_KEY: &str = "sna_version";
+
+/// Who wrote a Parquet file, from its provenance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Writer {
+    /// Not `sna` (no tool version in its metadata): someone else's file.
+    Other,
+    /// `sna`, for the run named (None: a version that did not record runs).
+    Sna { run_id: Option<String> },
+}
+
+/// Who wrote the Parquet file at `path` (its metadata only is read).
+pub fn writer_of(path: &Path) -> Result<Writer, TableIoError> {
+    let provenance = read_provenance(path)?;
+    let get = |key: &str| provenance.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    Ok(match get(VERSION_KEY) {
+        None => Writer::Other,
+        Some(_) => Writer::Sna { run_id: get(RUN_ID_KEY) },
+    })
+}
+
 /// A Parquet writer with the tool version and `provenance` in its key-value metadata.
 pub fn parquet_writer(file: File, provenance: &Provenance) -> ParquetWriter<File> {
-    let mut kv: Provenance = vec![("sna_version".into(), env!("CARGO_PKG_VERSION").into())];
+    let mut kv: Provenance = vec![(VERSION_KEY.into(), env!("CARGO_PKG_VERSION").into())];
     kv.extend(provenance.iter().cloned());
     ParquetWriter::new(file).with_key_value_metadata(Some(KeyValueMetadata::from_static(kv)))
 }

@@ -114,6 +114,8 @@ pub struct AnalysisSettings<'a> {
     pub period: Period,
     pub previous: &'a [Period],
     pub options: &'a AnalysisOptions,
+    /// The run of the staged data analysed: every table carries it (Parquet metadata).
+    pub run_id: &'a str,
 }
 
 /// Where analysis tables go: `tables/<name>.parquet` and `.csv`, each with the definition's provenance.
@@ -159,7 +161,9 @@ pub fn run_analysis(out_dir: &Path, settings: &AnalysisSettings) -> Result<Analy
         confidence: settings.options.confidence,
         options: settings.options,
     };
-    let sink = || TableSink { dir: out_dir.join("tables"), provenance: settings.definition.provenance(), written: Vec::new() };
+    let mut provenance = settings.definition.provenance();
+    provenance.push((crate::table_io::RUN_ID_KEY.to_string(), settings.run_id.to_string()));
+    let sink = || TableSink { dir: out_dir.join("tables"), provenance: provenance.clone(), written: Vec::new() };
     // One call per table family; each module writes its own tables. The offence families and the rest
     // (open data, partners, quality) read different inputs and write different tables: they run on two
     // threads, and the table list keeps the sequential order.

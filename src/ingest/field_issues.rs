@@ -95,7 +95,7 @@ impl FieldIssueLog {
             inner.flush()?;
             inner.get_ref().sync_all()?;
             drop(inner);
-            std::fs::rename(&self.tmp, &self.path)?;
+            crate::fsutil::rename_into_place(&self.tmp, &self.path)?;
         }
         let tallies = std::mem::take(&mut self.tallies);
         Ok(tallies

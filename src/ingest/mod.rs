@@ -87,6 +87,8 @@ pub struct IngestContext<'a> {
     pub base_dir: &'a Path,
     /// When a source's losses are called out, and how large a workbook may be.
     pub settings: settings::IngestSettings,
+    /// The run every staged file is marked with (Parquet metadata).
+    pub run_id: &'a str,
 }
 
 impl IngestContext<'_> {
@@ -214,7 +216,11 @@ fn ingest_in_order(
         let staged = out_dir.join("staged").join(format!("{}.parquet", input.name));
         let issues_rel = format!("rejects/{}_field_issues.csv", input.name);
         let issues_path = out_dir.join(&issues_rel);
-        let provenance = vec![("source".into(), input.name.clone()), ("dictionary_sha256".into(), dict.hash.clone())];
+        let provenance = vec![
+            ("source".into(), input.name.clone()),
+            ("dictionary_sha256".into(), dict.hash.clone()),
+            (crate::table_io::RUN_ID_KEY.into(), ctx.run_id.to_string()),
+        ];
         let outputs = SourceOutputs { staged: &staged, field_issues: &issues_path, provenance: &provenance };
         let mut outcome = ingest_source(ctx, dict, input, parent, &outputs)?;
         let rejects_path = out_dir.join("rejects").join(format!("{}.csv", input.name));

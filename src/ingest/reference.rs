@@ -12,7 +12,7 @@ use crate::geo::{population_ts007a, population_ts021};
 use crate::geo::contiguity::queen_contiguity;
 use crate::geo::Geography;
 use crate::pipeline::config::{Pipeline, PopulationFormat};
-use crate::table_io::write_parquet;
+use crate::table_io::{write_parquet, RUN_ID_KEY};
 use geo::Area;
 use polars::prelude::*;
 use serde::Serialize;
@@ -50,7 +50,10 @@ pub struct ReferenceReport {
     pub island_wards: Vec<String>,
 }
 
-pub fn stage_reference(p: &Pipeline, geography: &Geography, out: &Path) -> Result<ReferenceReport> {
+pub fn stage_reference(p: &Pipeline, geography: &Geography, out: &Path, run_id: &str) -> Result<ReferenceReport> {
+    // Each file names its source and the run it belongs to; a failed write is a failed run (exit 1), not usage.
+    let provenance = |source: &str| vec![("source".to_string(), source.to_string()), (RUN_ID_KEY.to_string(), run_id.to_string())];
+    let written = |e: crate::table_io::TableIoError| SnaError::Ingest(e.into());
     let wards = &geography.wards;
     let polars_err = |what: &str| {
         let what = what.to_string();
@@ -118,8 +121,7 @@ pub fn stage_reference(p: &Pipeline, geography: &Geography, out: &Path) -> Resul
         "area_km2" => wards.wards.iter().map(|w| (w.geometry.unsigned_area() / 1e4).round() / 100.0).collect::<Vec<_>>(),
     )
     .map_err(polars_err("staging wards"))?;
-    write_parquet(&mut wards_df, &out.join("staged").join("wards.parquet"), &vec![("source".into(), "wards".into())])
-        .map_err(|e| SnaError::Usage(e.to_string()))?;
+    write_parquet(&mut wards_df, &out.join("staged").join("wards.parquet"), &provenance("wards")).map_err(written)?;
 
     // Ward adjacency for hotspot statistics (only with boundaries; a lookup-only area has none).
     let mut islands = Vec::new();
@@ -139,8 +141,9 @@ pub fn stage_reference(p: &Pipeline, geography: &Geography, out: &Path) -> Resul
             "neighbour_code" => pairs.iter().map(|p| p.1.clone()).collect::<Vec<_>>(),
         )
         .map_err(polars_err("staging ward neighbours"))?;
-        let provenance = vec![("source".into(), "ward contiguity".into()), ("method".into(), format!("queen, tolerance {tolerance} m"))];
-        write_parquet(&mut df, &out.join("staged").join("ward_neighbours.parquet"), &provenance).map_err(|e| SnaError::Usage(e.to_string()))?;
+        let mut contiguity = provenance("ward contiguity");
+        contiguity.push(("method".into(), format!("queen, tolerance {tolerance} m")));
+        write_parquet(&mut df, &out.join("staged").join("ward_neighbours.parquet"), &contiguity).map_err(written)?;
     }
 
     let cells = population.cells;
@@ -152,10 +155,9 @@ pub fn stage_reference(p: &Pipeline, geography: &Geography, out: &Path) -> Resul
         "population" => cells.iter().map(|c| c.population).collect::<Vec<_>>(),
     )
     .map_err(polars_err("staging population"))?;
-    write_parquet(&mut pop_df, &out.join("staged").join("population.parquet"), &vec![("source".into(), "population".into())])
-        .map_err(|e| SnaError::Usage(e.to_string()))?;
+    write_parquet(&mut pop_df, &out.join("staged").join("population.parquet"), &provenance("population")).map_err(written)?;
     let pupil_rows = match &p.pupils {
-        Some(path) => stage_pupils(path, out)?,
+        Some(path) => stage_pupils(path, out, &provenance("pupils"))?,
         None => 0,
     };
     Ok(ReferenceReport {
@@ -194,7 +196,7 @@ fn load_population_file(
 
 /// Pupils on roll (`year,ethnic_group,headcount`; year like 2025-26) into `staged/pupils.parquet`, the
 /// denominators of exclusion rates. Any unreadable row stops the run: a wrong denominator is worse than none.
-fn stage_pupils(path: &Path, out: &Path) -> Result<usize> {
+fn stage_pupils(path: &Path, out: &Path, provenance: &crate::table_io::Provenance) -> Result<usize> {
     let bad = |m: String| SnaError::Usage(format!("{}: {m}", path.display()));
     let mut r = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
     let headers: Vec<String> = r.headers().map_err(|e| bad(e.to_string()))?.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_lowercase()).collect();
@@ -213,6 +215,6 @@ fn stage_pupils(path: &Path, out: &Path) -> Result<usize> {
     }
     let n = years.len();
     let mut df = df!("year" => years, "ethnic_group" => groups, "headcount" => counts).map_err(|e| bad(e.to_string()))?;
-    write_parquet(&mut df, &out.join("staged").join("pupils.parquet"), &vec![("source".into(), "pupils".into())]).map_err(|e| bad(e.to_string()))?;
+    write_parquet(&mut df, &out.join("staged").join("pupils.parquet"), provenance).map_err(|e| SnaError::Ingest(e.into()))?;
     Ok(n)
 }

@@ -6,4 +6,6 @@ pub mod config;
 pub mod demo;
 pub mod init;
 pub mod manifest;
+pub mod out_folder;
 pub mod run;
+pub mod run_id;

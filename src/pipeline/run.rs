@@ -2,7 +2,9 @@
 //! announcing itself and recording what it did in the manifest.
 
 use super::config::{DefinitionRef, KeySource, Pipeline, WardSource};
-use super::manifest::{sha256_file, Manifest};
+use super::manifest::{manifest_path, sha256_file, Manifest, COMPLETE, RUNNING};
+use super::out_folder::{self, PipelineIdentity};
+use super::run_id;
 use crate::analysis::{run_analysis, AnalysisSettings};
 use crate::definition::Definition;
 use crate::dictionary::Registry;
@@ -11,11 +13,20 @@ use crate::geo::{AreaFilter, Geography, Lsoa11Lookup, LsoaLookup, WardSet};
 use crate::ingest::pseudonymise::{Pseudonymiser, DEMO_KEY};
 use crate::ingest::losses::Warning;
 use crate::ingest::{ingest_all, IngestContext, SourceInput};
+use crate::output_journal::{begin_stage, StageOutputs};
 use crate::progress::Progress;
 use crate::report::{run_report, ReportSettings};
 use serde_json::json;
 use std::path::Path;
 use std::time::Instant;
+
+/// The stages, as named in the manifest's `stages` and the output journals.
+pub const INGEST: &str = "ingest";
+pub const ANALYSE: &str = "analyse";
+pub const REPORT: &str = "report";
+
+/// Pseudonymised into the run id's key fingerprint (see [`run_id::for_ingest`]).
+const KEY_FINGERPRINT_LABEL: &str = "sna run id";
 
 fn pseudonymiser(p: &Pipeline, progress: &Progress) -> Result<(Pseudonymiser, String)> {
     let (key, described) = match &p.privacy.key {
@@ -124,18 +135,29 @@ pub fn ingest_stage(p: &Pipeline, out: &Path, progress: &Progress) -> Result<Ing
         crate::analysis::place_harm::load_weights(Path::new(w)).map_err(|m| SnaError::Usage(format!("[analysis] harm_weights: {m}")))?;
     }
     let (pseudonymiser, key_described) = pseudonymiser(p, progress)?;
+    let dictionary_hashes: Vec<(String, String)> =
+        p.sources.iter().filter_map(|s| registry.get(&s.name).ok().map(|d| (s.name.clone(), d.hash.clone()))).collect();
+    let run_id = run_id::for_ingest(p, &dictionary_hashes, &pseudonymiser.pseudonym(KEY_FINGERPRINT_LABEL))?;
     let geography = load_geography(p)?;
-    let ctx = IngestContext { geography: &geography, pseudonymiser: &pseudonymiser, progress: *progress, base_dir: &p.base_dir, settings: p.ingest };
+    let ctx = IngestContext { geography: &geography, pseudonymiser: &pseudonymiser, progress: *progress, base_dir: &p.base_dir, settings: p.ingest, run_id: &run_id };
     let inputs: Vec<SourceInput> = p
         .sources
         .iter()
         .map(|s| SourceInput { name: s.name.clone(), files: s.files.clone() })
         .collect();
+    // Swapped coordinate columns stop the run while the folder still holds the earlier run untouched.
     crate::ingest::coordinate_check::check_coordinates(&ctx, &registry, &inputs)?;
-    let reference = crate::ingest::reference::stage_reference(p, &geography, out)?;
+
+    // From here on the folder changes: the earlier run's staged files go, and a new manifest says so.
+    let _outputs = begin(out, INGEST)?;
+    let mut m = Manifest::start(&run_id);
+    m.set("pipeline", pipeline_section(p));
+    m.set_stage(INGEST, RUNNING);
+    write_manifest(&m, out)?;
+
+    let reference = crate::ingest::reference::stage_reference(p, &geography, out, &run_id)?;
     let reports = ingest_all(&ctx, &registry, &inputs, out)?;
 
-    let mut m = Manifest::load(out);
     let mut reference_files = Vec::new();
     if let WardSource::Boundaries { path, .. } = &p.geography.wards {
         reference_files.push(file_entry(p, path)?);
@@ -146,19 +168,7 @@ pub fn ingest_stage(p: &Pipeline, out: &Path, progress: &Progress) -> Result<Ing
     for f in &p.population {
         reference_files.push(file_entry(p, &f.path)?);
     }
-    let dictionaries: serde_json::Map<String, serde_json::Value> = p
-        .sources
-        .iter()
-        .filter_map(|s| registry.get(&s.name).ok().map(|d| (s.name.clone(), json!(d.hash))))
-        .collect();
-    m.set(
-        "pipeline",
-        json!({
-            "name": p.name, "area": p.area, "origin": p.origin,
-            "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(p.text.as_bytes())),
-            "period": p.period, "previous_periods": p.previous,
-        }),
-    );
+    let dictionaries: serde_json::Map<String, serde_json::Value> = dictionary_hashes.into_iter().map(|(n, h)| (n, json!(h))).collect();
     m.set("dictionaries_sha256", serde_json::Value::Object(dictionaries));
     let mut reference_json = serde_json::to_value(&reference).unwrap_or_default();
     if let Some(obj) = reference_json.as_object_mut() {
@@ -171,14 +181,36 @@ pub fn ingest_stage(p: &Pipeline, out: &Path, progress: &Progress) -> Result<Ing
     m.set("warnings", json!(warnings));
     let rejected: u64 = reports.iter().map(|r| r.rows_rejected).sum();
     let read: u64 = reports.iter().map(|r| r.rows_read).sum();
-    m.set_timing("ingest", started.elapsed().as_secs_f64());
-    m.write(out).map_err(|e| SnaError::io("writing manifest.json", e))?;
+    m.set_timing(INGEST, started.elapsed().as_secs_f64());
+    m.set_stage(INGEST, COMPLETE);
+    write_manifest(&m, out)?;
     progress.say(&format!(
-        "  ingest done: {read} rows read, {rejected} quarantined (see {})",
+        "  ingest done: {read} rows read, {rejected} quarantined (see {}); run {run_id}",
         out.join("rejects").display()
     ));
     let empty: Vec<String> = reports.iter().filter_map(|r| r.nothing_staged.clone()).collect();
     Ok(IngestVerdict { warnings, empty })
+}
+
+/// The manifest's account of the pipeline; `origin_absolute` tells a rerun of the same file from another
+/// pipeline's run (see [`super::out_folder`]).
+fn pipeline_section(p: &Pipeline) -> serde_json::Value {
+    json!({
+        "name": p.name, "area": p.area, "origin": p.origin,
+        "origin_absolute": PipelineIdentity::of(p).origin,
+        "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(p.text.as_bytes())),
+        "period": p.period, "previous_periods": p.previous,
+    })
+}
+
+fn write_manifest(m: &Manifest, out: &Path) -> Result<()> {
+    let path = manifest_path(out);
+    m.write(out).map_err(|e| SnaError::io(format!("writing {}", path.display()), e))
+}
+
+/// Start `stage`'s outputs in `out`: its earlier files are removed and this run's listed as written.
+fn begin(out: &Path, stage: &str) -> Result<StageOutputs> {
+    begin_stage(out, stage).map_err(|e| SnaError::io(format!("{stage}: clearing its earlier outputs in {}", out.display()), e))
 }
 
 /// Warnings go to stderr whatever `--quiet` says: they are about the results, not progress.
@@ -193,44 +225,71 @@ fn print_warnings(warnings: &[Warning]) {
 }
 
 
-/// Stage 2: staged Parquet into `tables/`.
+/// Stage 2: staged Parquet into `tables/`, continuing the run ingest recorded in the manifest.
 pub fn analyse(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
     let started = Instant::now();
     let registry = Registry::embedded()?;
     let def = definition(p, &registry)?;
     progress.say(&format!("[2/3] analyse: definition {} ({}), period {}", def.name(), def.short_hash(), p.period.label()));
+    let mut m = Manifest::continue_run(out, INGEST)?;
+    let run_id = m.run_id().unwrap_or_default().to_string();
+    run_id::check_folder(&out.join("staged"), &run_id, &manifest_path(out), INGEST)?;
+
+    let _outputs = begin(out, ANALYSE)?;
+    m.forget_stage(ANALYSE, &["definition", "analysis"]);
+    m.forget_stage(REPORT, &["report"]);
+    m.set_stage(ANALYSE, RUNNING);
+    write_manifest(&m, out)?;
     let summary = run_analysis(
         out,
-        &AnalysisSettings { definition: &def, period: p.period, previous: &p.previous, options: &p.analysis },
+        &AnalysisSettings { definition: &def, period: p.period, previous: &p.previous, options: &p.analysis, run_id: &run_id },
     )?;
-    let mut m = Manifest::load(out);
     m.set(
         "definition",
         json!({ "name": def.name(), "version": def.file.definition.version, "sha256": def.sha256, "origin": def.origin }),
     );
     m.set("analysis", json!({ "options": p.analysis, "tables": summary.tables }));
-    m.set_timing("analyse", started.elapsed().as_secs_f64());
-    m.write(out).map_err(|e| SnaError::io("writing manifest.json", e))?;
+    m.set_timing(ANALYSE, started.elapsed().as_secs_f64());
+    m.set_stage(ANALYSE, COMPLETE);
+    write_manifest(&m, out)?;
     progress.say(&format!("  analyse done: {} tables in {}", summary.tables.len(), out.join("tables").display()));
     Ok(())
 }
 
-/// Stage 3: tables into charts and the summary.
+/// Stage 3: tables into charts and the summary. Refuses tables or staged files of another run than the
+/// manifest's (copied in, or left by a run that stopped half-way).
 pub fn report(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
     let started = Instant::now();
     progress.say("[3/3] report: charts and summary");
     let registry = Registry::embedded()?;
     let def = definition(p, &registry)?;
-    let written = run_report(out, &ReportSettings { pipeline: p, definition: &def })?;
-    let mut m = Manifest::load(out);
+    let mut m = Manifest::continue_run(out, ANALYSE)?;
+    let run_id = m.run_id().unwrap_or_default().to_string();
+    let manifest = manifest_path(out);
+    run_id::check_folder(&out.join("staged"), &run_id, &manifest, INGEST)?;
+    run_id::check_folder(&out.join("tables"), &run_id, &manifest, ANALYSE)?;
+
+    let _outputs = begin(out, REPORT)?;
+    m.forget_stage(REPORT, &["report"]);
+    m.set_stage(REPORT, RUNNING);
+    write_manifest(&m, out)?;
+    let written = run_report(out, &ReportSettings { pipeline: p, definition: &def, run_id: &run_id })?;
     m.set("report", json!({ "files": written }));
-    m.set_timing("report", started.elapsed().as_secs_f64());
-    m.write(out).map_err(|e| SnaError::io("writing manifest.json", e))?;
+    m.set_timing(REPORT, started.elapsed().as_secs_f64());
+    m.set_stage(REPORT, COMPLETE);
+    write_manifest(&m, out)?;
     progress.say(&format!("  report done: {}", out.join("report").join("summary.md").display()));
     Ok(())
 }
 
-pub fn run_all(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
+/// Whether `p`'s run may write into `out` (see [`super::out_folder::claim`]).
+pub fn claim(p: &Pipeline, out: &Path, force: bool) -> Result<()> {
+    Ok(out_folder::claim(out, &PipelineIdentity::of(p), force)?)
+}
+
+/// `sna run`: the three stages into `out` (see [`claim`] for which folders it refuses).
+pub fn run_all(p: &Pipeline, out: &Path, progress: &Progress, force: bool) -> Result<()> {
+    claim(p, out, force)?;
     let warnings = ingest(p, out, progress)?;
     analyse(p, out, progress)?;
     report(p, out, progress)?;
@@ -240,8 +299,21 @@ pub fn run_all(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
 }
 
 /// `sna ingest` alone: the stage, then its warnings.
-pub fn ingest_only(p: &Pipeline, out: &Path, progress: &Progress) -> Result<()> {
+pub fn ingest_only(p: &Pipeline, out: &Path, progress: &Progress, force: bool) -> Result<()> {
+    claim(p, out, force)?;
     let warnings = ingest(p, out, progress)?;
     print_warnings(&warnings);
     Ok(())
+}
+
+/// `sna analyse` alone.
+pub fn analyse_only(p: &Pipeline, out: &Path, progress: &Progress, force: bool) -> Result<()> {
+    claim(p, out, force)?;
+    analyse(p, out, progress)
+}
+
+/// `sna report` alone.
+pub fn report_only(p: &Pipeline, out: &Path, progress: &Progress, force: bool) -> Result<()> {
+    claim(p, out, force)?;
+    report(p, out, progress)
 }

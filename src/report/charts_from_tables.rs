@@ -1108,6 +1108,7 @@ mod tests {
         let s = ReportSettings {
             pipeline: &p,
             definition: &d,
+            run_id: "test-run",
         };
         let written = write_charts(out, &s, Tier::Public).expect("public charts");
         let expected = [
@@ -1265,6 +1266,7 @@ mod tests {
         let s = ReportSettings {
             pipeline: &p,
             definition: &d,
+            run_id: "test-run",
         };
         let written = write_charts(out, &s, Tier::Restricted).expect("charts");
         assert_eq!(

@@ -38,6 +38,8 @@ pub enum ReportError {
 pub struct ReportSettings<'a> {
     pub pipeline: &'a Pipeline,
     pub definition: &'a Definition,
+    /// The run the tables come from, stated in the summary's footer and the workbook's README.
+    pub run_id: &'a str,
 }
 
 /// Restricted outputs for the partnership, or the published tier built only from suppressed tables.

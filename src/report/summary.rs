@@ -252,7 +252,16 @@ pub fn render(
     let _ = writeln!(md, "- Ward shares use all offences in the area as the denominator, including those that could not be placed in a ward. A ward is called higher or lower than the area only when its interval excludes the area rate.");
     let _ = writeln!(md, "- Times are spread over each offence's recorded window (aoristic); the night-time economy is {} nights {} to {}.", p.analysis.nte.days.join(", "), p.analysis.nte.start, p.analysis.nte.end);
     let _ = writeln!(md, "- Public tables suppress counts from 1 to {} (and any cell that could be recovered from totals).", p.privacy.suppress_below.saturating_sub(1));
+    let _ = writeln!(md, "\n---\n\n{}", footer(s.run_id));
     md
+}
+
+/// The last line of the summary (and so of `index.html`): which tool and which run produced it.
+pub fn footer(run_id: &str) -> String {
+    format!(
+        "Produced by sna {} from run {run_id} (the run id in `manifest.json`, and in the metadata of every staged file and table of the run).",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 /// Embed `<root>/<dir>/<stem>.png` when that chart or map was drawn (a tier or a run may lack it), so the

@@ -539,6 +539,7 @@ fn write_readme(
     };
     pair(ws, &mut r, "Previous periods", &previous)?;
     pair(ws, &mut r, "Produced by", &format!("sna {}", env!("CARGO_PKG_VERSION")))?;
+    pair(ws, &mut r, "Run", &format!("{} (the run id in manifest.json and in every staged file and table of this run)", s.run_id))?;
     match edition {
         Edition::Restricted => pair(
             ws,
@@ -955,7 +956,7 @@ mod tests {
     fn public_workbook_keeps_suppression_marks_and_is_deterministic() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let (p, d) = settings_parts(tmp.path(), "suppress_below = 7\nround_to = 5");
-        let s = ReportSettings { pipeline: &p, definition: &d };
+        let s = ReportSettings { pipeline: &p, definition: &d, run_id: "test-run" };
         let out = tmp.path().join("out");
         assert!(write_public_workbook(&out, &s).expect("no folder").is_empty(), "no public/tables: nothing written");
 

@@ -91,7 +91,7 @@ pub fn with_atomic_file<T>(path: &Path, write: impl FnOnce(&Path) -> Result<T, S
     let tmp = temp_sibling(path);
     match write(&tmp) {
         Ok(v) => {
-            fs::rename(&tmp, path).map_err(|e| SynthError::io(path, e))?;
+            crate::fsutil::rename_into_place(&tmp, path).map_err(|e| SynthError::io(path, e))?;
             Ok(v)
         }
         Err(e) => {
@@ -379,7 +379,7 @@ impl CsvStream {
         let file = buf.into_inner().map_err(|e| SynthError::io(&tmp, e.into_error()))?;
         file.sync_all().map_err(|e| SynthError::io(&tmp, e))?;
         drop(file);
-        fs::rename(&tmp, &self.path).map_err(|e| SynthError::io(&self.path, e))?;
+        crate::fsutil::rename_into_place(&tmp, &self.path).map_err(|e| SynthError::io(&self.path, e))?;
         // Renamed: nothing left for Drop to clean up.
         self.tmp = PathBuf::new();
         Ok(())

@@ -88,6 +88,8 @@ fn switching_definition_changes_the_counts_and_the_recorded_hash() {
         }
     };
     copy(&demo_out().join("staged"), &out.join("staged"));
+    // The manifest names the run the staged files belong to: analyse continues it.
+    std::fs::copy(demo_out().join("manifest.json"), out.join("manifest.json")).expect("manifest");
     let pipeline_text = std::fs::read_to_string(demo_out().join("input/pipeline.toml")).expect("pipeline");
     let mut totals = Vec::new();
     for preset in ["london-vru", "richmond", "avon-somerset"] {

@@ -847,7 +847,7 @@ fn byte_mutations_never_panic_and_always_balance() {
     let wards = WardSet::from_geojson_str(WARDS_GEOJSON, Path::new("wards.geojson"), "WD22CD", "WD22NM", None).expect("wards");
     let geography = Geography::new(wards, None, None);
     let pseudonymiser = Pseudonymiser::new(DEMO_KEY.as_bytes()).expect("key");
-    let ctx = IngestContext { geography: &geography, pseudonymiser: &pseudonymiser, progress: Progress::silent(), base_dir: dir.path(), settings: Default::default() };
+    let ctx = IngestContext { geography: &geography, pseudonymiser: &pseudonymiser, progress: Progress::silent(), base_dir: dir.path(), settings: Default::default(), run_id: "test-run" };
     let mut rng = Rng(0x5eed_cafe_f00d_d00d);
     for (name, count) in [("police_offences", 160), ("police_victims", 40)] {
         let dict = reg.get(name).expect("dictionary");

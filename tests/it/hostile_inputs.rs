@@ -167,3 +167,46 @@ fn swapped_easting_and_northing_stop_the_run_before_anything_is_written_and_name
     let m = read_json(&dir.path().join("out/manifest.json"));
     assert_eq!(m["sources"][0]["files"][0]["rows_staged"], 40);
 }
+
+/// Every cell of every CSV under `dir` that a spreadsheet would run as a formula.
+fn live_formula_cells(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for path in walk(dir).into_iter().filter(|p| p.extension().is_some_and(|e| e == "csv")) {
+        let Ok(mut r) = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_path(&path) else { continue };
+        for rec in r.records().flatten() {
+            for cell in rec.iter() {
+                if matches!(sna::formula_cells::defuse_formula(cell), std::borrow::Cow::Owned(_)) {
+                    found.push(format!("{}: {cell}", path.display()));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn names_and_labels_from_inputs_never_become_markup_or_formulas() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("offences.csv"), offences(40).csv()).expect("write");
+    let p = write_pipeline(dir.path(), &[("police_offences".into(), vec!["offences.csv".into()])]);
+    let hostile_ward = r#"=HYPERLINK(\"http://x\",\"y\") <script>alert(1)</script>"#;
+    let wards = crate::bad_inputs::WARDS_GEOJSON.replace("Synthetic Ward", hostile_ward);
+    std::fs::write(dir.path().join("wards.geojson"), wards).expect("wards");
+    let text = std::fs::read_to_string(&p).expect("pipeline")
+        .replace("area = \"Testham\"", "area = \"<img src=x onerror=alert(4)>\"")
+        .replace("name = \"Bad input test\"", "name = \"@SUM(1+1) [x](javascript:alert(2))\"");
+    std::fs::write(&p, text).expect("pipeline");
+    let r = run(dir.path(), &["--quiet", "run", p.to_str().expect("utf8")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = dir.path().join("out");
+    for page in [out.join("report/index.html"), out.join("public/report/index.html")] {
+        let html = std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{}: {e}", page.display()));
+        for raw in ["<img src=x", "<script>alert", "href=\"javascript"] {
+            assert!(!html.contains(raw), "{} holds {raw}", page.display());
+        }
+    }
+    let summary = std::fs::read_to_string(out.join("report/summary.md")).expect("summary");
+    assert!(!summary.replace("\\<", "").contains("<img") && summary.contains("\\<img src=x"), "{summary}");
+    let live = live_formula_cells(&out);
+    assert!(live.is_empty(), "formula cells: {live:#?}");
+}

@@ -20,5 +20,6 @@ mod report_charts;
 mod report_maps;
 mod report_findings;
 mod report_tables;
+mod rerun_ownership;
 mod support;
 mod validate;

@@ -207,7 +207,7 @@ fn duplicate_person_keys_are_redacted_in_validate_and_ingest() {
     let wards = WardSet::from_geojson_str(crate::bad_inputs::WARDS_GEOJSON, Path::new("w.geojson"), "WD22CD", "WD22NM", None).expect("wards");
     let geography = Geography::new(wards, None, None);
     let pseudonymiser = Pseudonymiser::new(DEMO_KEY.as_bytes()).expect("key");
-    let ctx = IngestContext { geography: &geography, pseudonymiser: &pseudonymiser, progress: sna::progress::Progress::silent(), base_dir: dir.path(), settings: Default::default() };
+    let ctx = IngestContext { geography: &geography, pseudonymiser: &pseudonymiser, progress: sna::progress::Progress::silent(), base_dir: dir.path(), settings: Default::default(), run_id: "test-run" };
     let outcome = crate::support::ingest_one(&ctx, &dict, &path, &dir.path().join("staged.parquet")).expect("ingest");
     let rejects = outcome.rejects.rows();
     assert_eq!(rejects.len(), 1);

@@ -826,7 +826,7 @@ pub(crate) fn commit_png_svg(png_tmp: &Path, png_path: &Path, svg: &str, svg_pat
             source,
         });
     }
-    if let Err(source) = fs::rename(png_tmp, png_path) {
+    if let Err(source) = crate::fsutil::rename_into_place(png_tmp, png_path) {
         let _ = fs::remove_file(png_tmp);
         let _ = fs::remove_file(&svg_tmp);
         return Err(ChartError::Io {
@@ -834,7 +834,7 @@ pub(crate) fn commit_png_svg(png_tmp: &Path, png_path: &Path, svg: &str, svg_pat
             source,
         });
     }
-    if let Err(source) = fs::rename(&svg_tmp, svg_path) {
+    if let Err(source) = crate::fsutil::rename_into_place(&svg_tmp, svg_path) {
         let _ = fs::remove_file(&svg_tmp);
         return Err(ChartError::Io {
             path: svg_path.to_path_buf(),

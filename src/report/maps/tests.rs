@@ -240,7 +240,7 @@ suppress_below = 5
 #[test]
 fn public_maps_come_from_the_suppressed_csv() {
     let (dir, p, d) = pipeline_with_wards(6, "[report]\nmap_classes = \"natural_breaks\"\nmap_class_count = 3");
-    let s = ReportSettings { pipeline: &p, definition: &d };
+    let s = ReportSettings { pipeline: &p, definition: &d, run_id: "test-run" };
     let theme = d.themes()[0].key.clone();
     let out = dir.path().join("out");
     // Nothing published yet: nothing drawn, no error.
@@ -309,7 +309,7 @@ fn public_maps_come_from_the_suppressed_csv() {
 #[test]
 fn public_open_data_maps_only_when_published() {
     let (dir, p, d) = pipeline_with_wards(4, "");
-    let s = ReportSettings { pipeline: &p, definition: &d };
+    let s = ReportSettings { pipeline: &p, definition: &d, run_id: "test-run" };
     let out = dir.path().join("out");
     let tables = out.join("public").join("tables");
     fs::create_dir_all(&tables).unwrap();
