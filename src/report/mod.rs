@@ -9,6 +9,7 @@ pub mod markdown_tables;
 pub mod findings_dimensions;
 pub mod html;
 pub mod public;
+pub mod public_links;
 pub mod summary;
 pub mod table_rows;
 pub mod tables;
