@@ -607,6 +607,122 @@ mod tests {
         assert_eq!(p.table.rows[0], vec!["100", "[c]", "[c]"], "the smallest other member goes with the small one");
     }
 
+    const AREA: &str = "period_start,theme,offences,offences_in_wards,offences_outside_area,offences_unlocated,victims,rate,lower,upper,method";
+    const WARDS: &str = "period_start,theme,rank,ward_code,offences,victims,rate,lower,upper,method,count_rank,share,cumulative_share,vs_area,vs_area_method";
+    const AGE: &str = "period_start,theme,role,age_band,count,total,share,share_lower,share_upper,share_method,rate,lower,upper,method";
+    const ETHNICITY: &str = "scope,periods,period_start,period_end,theme,role,age_group,ethnic_group,count,total,share,rate,lower,upper,method,reference_group,rate_ratio,rate_ratio_lower,rate_ratio_upper,rate_ratio_method,significant";
+    const OPEN_WARDS: &str = "period_start,crime_types,ward_code,offences,rate,lower,upper,method";
+
+    /// A table with the given header (comma-separated) and rows of (column, value); other cells empty.
+    fn sparse(header: &str, rows: &[&[(&str, &str)]]) -> TextTable {
+        let header: Vec<String> = header.split(',').map(str::to_string).collect();
+        let rows = rows
+            .iter()
+            .map(|r| header.iter().map(|h| r.iter().find(|(c, _)| c == h).map(|(_, v)| v.to_string()).unwrap_or_default()).collect())
+            .collect();
+        TextTable { header, rows }
+    }
+
+    fn protect_all(tables: Vec<(&str, TextTable)>) -> BTreeMap<String, TextTable> {
+        let rules = PublicRules::embedded().unwrap();
+        let tables: Vec<(String, TextTable)> = tables.into_iter().map(|(n, t)| (n.to_string(), t)).collect();
+        protect_tables(&tables, &rules, 5, 0).unwrap().into_iter().map(|(n, p)| (n, p.unwrap().table)).collect()
+    }
+
+    fn column<'a>(t: &'a TextTable, name: &str) -> Vec<&'a str> {
+        let c = t.header.iter().position(|h| h == name).unwrap();
+        t.rows.iter().map(|r| r[c].as_str()).collect()
+    }
+
+    #[test]
+    fn outside_the_area_is_not_the_area_total_minus_the_wards() {
+        // Issue 13: knife-enabled offences outside the area = 627 - (sum of the wards) = 3.
+        let area = sparse(AREA, &[&[("period_start", "2025-04-01"), ("theme", "knife_enabled"), ("offences", "627"), ("offences_in_wards", "624"), ("offences_outside_area", "3"), ("offences_unlocated", "0"), ("victims", "683"), ("method", "Byars")]]);
+        let ward = |code: &'static str, n: &'static str| -> Vec<(&'static str, &'static str)> { vec![("period_start", "2025-04-01"), ("theme", "knife_enabled"), ("ward_code", code), ("offences", n), ("victims", n), ("method", "Byars")] };
+        let (a, b, c) = (ward("A", "400"), ward("B", "200"), ward("C", "24"));
+        let wards = sparse(WARDS, &[&a, &b, &c]);
+        let alone = protect_table(&wards, &PublicRules::embedded().unwrap().tables["place_wards"], 5, 0).unwrap();
+        assert!(!alone.table.rows.iter().flatten().any(|v| v == SUPPRESSED), "on its own the ward table has nothing small");
+        let out = protect_all(vec![("place_area_totals", area), ("place_wards", wards)]);
+        let area = &out["place_area_totals"];
+        assert_eq!(column(area, "offences_outside_area"), vec!["[c]"]);
+        assert_eq!(column(area, "offences_in_wards"), vec!["[c]"], "complement in the area row");
+        assert_eq!(column(area, "offences"), vec!["627"]);
+        // in_wards is the wards' sum, so the smallest ward goes too (with its rate and method).
+        assert_eq!(column(&out["place_wards"], "offences"), vec!["400", "200", "[c]"]);
+        assert_eq!(column(&out["place_wards"], "method"), vec!["Byars", "Byars", ""]);
+        assert_eq!(column(&out["place_wards"], "victims"), vec!["400", "200", "24"], "victims have no such link");
+    }
+
+    #[test]
+    fn young_victims_are_not_the_under_25_total_minus_two_bands() {
+        // Issue 13: victims aged 0-9 = the under-25 total by ethnic group minus the 10-17 and 18-24 bands.
+        let bands = [("0-9", "3"), ("10-17", "30"), ("18-24", "40"), ("25-34", "60"), ("35-44", "7"), ("45+", "20")];
+        let rows: Vec<Vec<(&str, &str)>> = bands
+            .iter()
+            .map(|&(b, n)| vec![("period_start", "2025-04-01"), ("theme", "serious_violence"), ("role", "victim"), ("age_band", b), ("count", n), ("total", "160"), ("method", if n.len() < 2 { "Exact" } else { "Byars" })])
+            .collect();
+        let refs: Vec<&[(&str, &str)]> = rows.iter().map(|r| &r[..]).collect();
+        let age = sparse(AGE, &refs);
+        let eth = |group: &'static str, n: &'static str| -> Vec<(&'static str, &'static str)> {
+            vec![("scope", "current period"), ("periods", "1"), ("period_start", "2025-04-01"), ("period_end", "2026-03-31"), ("theme", "serious_violence"), ("role", "victim"), ("age_group", "under 25"), ("ethnic_group", group), ("reference_group", "A"), ("count", n), ("total", "73")]
+        };
+        let (a, b) = (eth("A", "40"), eth("B", "33"));
+        let ethnicity = sparse(ETHNICITY, &[&a, &b]);
+        let alone = protect_table(&age, &TableRule { counts: vec!["count".into()], groups: vec![vec!["theme".into(), "role".into()]], ..Default::default() }, 5, 0).unwrap();
+        assert_eq!(column(&alone.table, "count"), vec!["[c]", "30", "40", "60", "[c]", "20"], "the per-table rule: 0-9 = 73 - 30 - 40");
+        let out = protect_all(vec![("people_age", age), ("people_ethnicity", ethnicity)]);
+        let counts = column(&out["people_age"], "count");
+        // 0-9 small; 35-44 its complement in the age bands; 10-17 for the under-25 total; then 35-44 = total -
+        // under 25 - the rest, so the smallest other band (45+) goes as well.
+        assert_eq!(counts, vec!["[c]", "[c]", "40", "60", "[c]", "[c]"]);
+        // Independently: no suppressed band is determined by the total and the under-25 total.
+        let hidden: Vec<bool> = counts.iter().map(|v| *v == SUPPRESSED).collect();
+        let eqs = vec![(0..6).map(|i| (i, 1)).collect(), vec![(0, 1), (1, 1), (2, 1)]];
+        assert!(crate::stats::recoverable::determined_cells(&eqs, &hidden).unwrap().is_empty());
+        assert_eq!(column(&out["people_age"], "method")[0], "", "the method would say the count is under 10");
+    }
+
+    #[test]
+    fn robbery_per_ward_is_not_the_proxy_minus_violence() {
+        // Issue 13, City of London: robbery in a ward = proxy 22 - violence and sexual offences 21 = 1.
+        let row = |ct: &'static str, ward: &'static str, n: &'static str| -> Vec<(&'static str, &'static str)> {
+            vec![("period_start", "2024-04-01"), ("crime_types", ct), ("ward_code", ward), ("offences", n), ("method", if n.len() < 2 { "Exact" } else { "Byars" })]
+        };
+        let rows = [
+            row("proxy", "Aldersgate", "22"),
+            row("proxy", "Bishopsgate", "399"),
+            row("Robbery", "Aldersgate", "1"),
+            row("Robbery", "Bishopsgate", "20"),
+            row("Violence and sexual offences", "Aldersgate", "21"),
+            row("Violence and sexual offences", "Bishopsgate", "379"),
+        ];
+        let refs: Vec<&[(&str, &str)]> = rows.iter().map(|r| &r[..]).collect();
+        let out = protect_all(vec![("open_place_wards", sparse(OPEN_WARDS, &refs))]);
+        let counts = column(&out["open_place_wards"], "offences");
+        assert_eq!(counts[2], "[c]");
+        assert!(counts[0] == "[c]" || counts[4] == "[c]", "the proxy or the violence of the same ward: {counts:?}");
+        assert_eq!(counts.iter().filter(|v| **v == SUPPRESSED).count(), 2, "no area totals here, so no ward sums: {counts:?}");
+        assert_eq!(column(&out["open_place_wards"], "method")[2], "");
+    }
+
+    #[test]
+    fn a_link_that_does_not_fit_withholds_its_tables() {
+        let mut rules = PublicRules::parse(
+            "[tables.a]\ncounts = [\"n\"]\n[tables.b]\ncounts = [\"n\"]\n[tables.c]\ncounts = [\"n\"]\n\
+             [[links]]\nwhy = \"a is b\"\ntotal = { table = \"a\", column = \"n\" }\non = [\"k\"]\nparts = [{ table = \"b\", column = \"n\" }]",
+        )
+        .unwrap();
+        let t = |h: &str| TextTable { header: h.split(',').map(str::to_string).collect(), rows: vec![vec!["x".into(), "7".into()]] };
+        let tables = vec![("a".to_string(), t("k,n")), ("b".to_string(), t("key,n")), ("c".to_string(), t("k,n"))];
+        let out = protect_tables(&tables, &rules, 5, 0).unwrap();
+        assert!(out[0].1.as_ref().unwrap_err().contains("b.k"), "{:?}", out[0]);
+        assert!(out[1].1.is_err() && out[2].1.is_ok());
+        rules.links[0].parts[0].keys.insert("k".into(), "key".into());
+        let out = protect_tables(&tables, &rules, 5, 0).unwrap();
+        assert!(out.iter().all(|(_, p)| p.is_ok()), "{out:?}");
+    }
+
     #[test]
     fn mismatched_rules_are_refused() {
         let rule = TableRule { counts: vec!["nope".into()], ..Default::default() };
