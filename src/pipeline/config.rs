@@ -199,6 +199,9 @@ struct RawPrivacy {
     suppress_below: u32,
     #[serde(default)]
     round_to: u32,
+    /// Needed to publish with `suppress_below` under [`SAFE_SUPPRESS_BELOW`] (ONS: counts of 1 and 2 are never safe).
+    #[serde(default)]
+    allow_unsafe_publication: bool,
 }
 
 impl Default for RawPrivacy {
@@ -209,6 +212,7 @@ impl Default for RawPrivacy {
             demo_key: false,
             suppress_below: default_suppress_below(),
             round_to: 0,
+            allow_unsafe_publication: false,
         }
     }
 }
@@ -216,6 +220,10 @@ impl Default for RawPrivacy {
 fn default_suppress_below() -> u32 {
     5
 }
+
+/// The lowest `[privacy] suppress_below` accepted without `allow_unsafe_publication = true`: below it the
+/// public tier would show counts of 1 or 2.
+pub const SAFE_SUPPRESS_BELOW: u32 = 3;
 
 /// `[report]`: how the report draws things. Bad values are rejected while parsing, so the error names the
 /// key and the TOML line like an unknown key does.
@@ -610,6 +618,17 @@ impl Pipeline {
             }
             _ => return Err(invalid("[privacy]", "give exactly one of pseudonym_key_env, pseudonym_key_file, demo_key".into())),
         };
+        if pv.suppress_below < SAFE_SUPPRESS_BELOW && !pv.allow_unsafe_publication {
+            let shows = if pv.suppress_below <= 1 { "every count, however small".to_string() } else { "counts of 2".to_string() };
+            return Err(invalid(
+                "[privacy] suppress_below",
+                format!(
+                    "{} would publish {shows} in the public tier (public/); use {SAFE_SUPPRESS_BELOW} or more (5 is usual), or set \
+                     allow_unsafe_publication = true in [privacy] if the public tier will really not be published",
+                    pv.suppress_below
+                ),
+            ));
+        }
         if pv.round_to > 0 && pv.round_to != 5 && pv.round_to != 10 {
             return Err(invalid("[privacy] round_to", format!("{} must be 0, 5 or 10", pv.round_to)));
         }
@@ -752,6 +771,20 @@ demo_key = true
         assert!(e.contains("neither a preset"), "{e}");
         let e = err(text.replace("[sources.police_offences]", "[sources.police_offencez]"));
         assert!(e.contains("unknown source"), "{e}");
+    }
+
+    #[test]
+    fn unsafe_suppression_thresholds_need_an_explicit_allowance() {
+        let (dir, text) = base();
+        let parse = |privacy: &str| Pipeline::from_str(&text.replace("demo_key = true", &format!("demo_key = true\n{privacy}")), "t.toml", dir.path());
+        for t in [0, 1, 2] {
+            let e = parse(&format!("suppress_below = {t}")).expect_err("refused").to_string();
+            assert!(e.contains("[privacy] suppress_below") && e.contains("allow_unsafe_publication = true"), "{e}");
+            let p = parse(&format!("suppress_below = {t}\nallow_unsafe_publication = true")).expect("allowed");
+            assert_eq!(p.privacy.suppress_below, t);
+        }
+        assert_eq!(parse("suppress_below = 3").expect("safe").privacy.suppress_below, 3);
+        assert_eq!(parse("").expect("default").privacy.suppress_below, 5);
     }
 
     #[test]

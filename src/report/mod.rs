@@ -10,6 +10,7 @@ pub mod markdown_text;
 pub mod findings_dimensions;
 pub mod html;
 pub mod public;
+pub mod public_links;
 pub mod summary;
 pub mod table_rows;
 pub mod tables;

@@ -12,6 +12,7 @@ pub mod getis_ord;
 pub mod multiple_testing;
 pub mod rate_ratio;
 pub mod rates;
+pub mod recoverable;
 pub mod suppression;
 pub mod wilson;
 

@@ -15,6 +15,10 @@
 //!    until nothing changes (a fixed point; each pass only adds suppressions, so it terminates).
 //!    A group with a single member cannot be protected inside the table: its total must be suppressed where
 //!    it is published; [`secondary_suppress`] reports such groups.
+//!    Across tables ([`suppress_linked`]) the groups are linear relations over the cells of the whole
+//!    publication (the same total in two tables, a category that is the sum of others, nested totals), and the
+//!    lone-cell rule is followed by an exact check ([`super::recoverable`]): a cell that the relations still
+//!    determine, e.g. as one total minus a nested one, takes a further cell with it, until none is determined.
 //! 3. **Rounding** (optional, `round_to` 5 or 10): unsuppressed counts are rounded to the nearest multiple,
 //!    halves upwards (e.g. 7.5 -> 10 with 5). Suppressed cells stay suppressed; zero stays zero.
 //!
@@ -93,6 +97,82 @@ fn complement_candidate(values: &[f64], suppressed: &[bool], members: &[usize]) 
     smallest(&mut open().filter(|&i| values[i] != 0.0)).or_else(|| smallest(&mut open()))
 }
 
+/// Result of [`suppress_linked`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkedSuppression {
+    /// One flag per cell, primary and secondary together.
+    pub suppressed: Vec<bool>,
+    /// Cells suppressed only by the secondary rule, ascending.
+    pub secondary: Vec<usize>,
+    /// Suppressed cells the equations still determine, with no published cell left beside them to suppress
+    /// (a relation whose total is known without being a cell of the publication); ascending.
+    pub unprotected: Vec<usize>,
+}
+
+/// Complementary suppression over linear relations that may span several tables (a cell's index is its
+/// place in the whole publication), to a fixed point:
+///
+/// 1. the lone-cell rule of [`secondary_suppress`], each equation's cells being a group;
+/// 2. then the exact check ([`super::recoverable::determined_cells`]): a suppressed cell that the equations
+///    still determine (e.g. a nested total minus its other parts, or a difference taken across two tables)
+///    takes another cell with it: the smallest unsuppressed non-zero cell (else zero) of the equations it
+///    appears in;
+///
+/// repeated until no suppressed cell is determined. Each round only adds suppressions, so it terminates.
+pub fn suppress_linked(
+    values: &[f64],
+    primary: &[bool],
+    equations: &[super::recoverable::Equation],
+) -> Result<LinkedSuppression, super::recoverable::TooLarge> {
+    let n = values.len();
+    let groups: Vec<Vec<usize>> = equations
+        .iter()
+        .map(|eq| {
+            let mut cells: Vec<usize> = eq.iter().filter(|(i, k)| *i < n && *k != 0).map(|(i, _)| *i).collect();
+            cells.sort_unstable();
+            cells.dedup();
+            cells
+        })
+        .collect();
+    let mut containing: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (g, cells) in groups.iter().enumerate() {
+        for &i in cells {
+            containing[i].push(g);
+        }
+    }
+    let mut suppressed: Vec<bool> = (0..n).map(|i| primary.get(i).copied().unwrap_or(false)).collect();
+    let mut unprotected = Vec::new();
+    loop {
+        suppressed = secondary_suppress(values, &suppressed, &groups).suppressed;
+        let determined = super::recoverable::determined_cells(equations, &suppressed)?;
+        let mut added = vec![false; n];
+        let mut changed = false;
+        unprotected.clear();
+        for x in determined {
+            let mut members: Vec<usize> = containing[x].iter().flat_map(|&g| groups[g].iter().copied()).collect();
+            members.sort_unstable();
+            members.dedup();
+            // A cell suppressed beside x in this round may protect it already: the next round's check tells.
+            if members.iter().any(|&m| added[m]) {
+                continue;
+            }
+            match complement_candidate(values, &suppressed, &members) {
+                Some(pick) => {
+                    suppressed[pick] = true;
+                    added[pick] = true;
+                    changed = true;
+                }
+                None => unprotected.push(x),
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let secondary = (0..n).filter(|&i| suppressed[i] && !primary.get(i).copied().unwrap_or(false)).collect();
+    Ok(LinkedSuppression { suppressed, secondary, unprotected })
+}
+
 /// Primary then secondary suppression in one call.
 pub fn suppress(values: &[f64], threshold: u32, groups: &[Vec<usize>]) -> Suppression {
     let primary = primary_suppress(values, threshold);
@@ -168,6 +248,40 @@ mod tests {
         // A single-member group cannot be protected inside the table.
         let s = suppress(&[2.0], 5, &[vec![0]]);
         assert_eq!(s.unprotected_groups, vec![0]);
+    }
+
+    #[test]
+    fn linked_tables_are_suppressed_consistently() {
+        // Area: offences(0) = in_wards(1) + outside(2); wards 3, 4, 5 sum to in_wards.
+        let v = [627.0, 624.0, 3.0, 400.0, 200.0, 24.0];
+        let eqs = vec![vec![(0, 1), (1, -1), (2, -1)], vec![(1, 1), (3, -1), (4, -1), (5, -1)]];
+        let s = suppress_linked(&v, &primary_suppress(&v, 5), &eqs).unwrap();
+        // outside is small; in_wards goes with it in the area row; then in_wards = the wards' sum, so the
+        // smallest ward goes too (and nothing more: 3 unknowns, 2 equations).
+        assert_eq!(s.suppressed, vec![false, true, true, false, false, true]);
+        assert_eq!(s.secondary, vec![1, 5]);
+        assert!(s.unprotected.is_empty());
+        // Per table (the old rule), the wards would all have been published.
+        let alone = suppress(&v, 5, &[vec![0, 1, 2]]);
+        assert!(!alone.suppressed[5]);
+    }
+
+    #[test]
+    fn a_nested_total_forces_a_third_cell() {
+        // total(0) = a(2) + b(3) + c(4) + d(5); under(1) = a + b. a is small.
+        // The lone-cell rule takes c (smallest in the total's row) then b (for under); then c = total - under
+        // - d, so the exact check takes d as well.
+        let v = [100.0, 20.0, 3.0, 17.0, 10.0, 70.0];
+        let eqs = vec![vec![(0, 1), (2, -1), (3, -1), (4, -1), (5, -1)], vec![(1, 1), (2, -1), (3, -1)]];
+        let s = suppress_linked(&v, &primary_suppress(&v, 5), &eqs).unwrap();
+        assert!(crate::stats::recoverable::determined_cells(&eqs, &s.suppressed).unwrap().is_empty(), "{:?}", s.suppressed);
+        assert_eq!(s.suppressed, vec![false, false, true, true, true, true]);
+        // The lone-cell rule alone leaves c determined.
+        let lone = suppress(&v, 5, &[vec![0, 2, 3, 4, 5], vec![1, 2, 3]]);
+        assert_eq!(crate::stats::recoverable::determined_cells(&eqs, &lone.suppressed).unwrap(), vec![4]);
+        // A relation with one cell (its total known from elsewhere) cannot be protected: reported.
+        let s = suppress_linked(&[2.0], &[true], &[vec![(0, 1)]]).unwrap();
+        assert_eq!(s.unprotected, vec![0]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod analysis_people;
 mod analysis_place;
 mod cli_errors;
 mod demo_end_to_end;
+mod disclosure_check;
 mod hostile_inputs;
 mod init;
 mod keys_and_stages;

@@ -376,7 +376,7 @@ pub fn pipeline_text(registry: &Registry, f: &Findings, base: &Path, folder: &Pa
     o.push_str("# keep it outside the repository and use the same one every year so people link across years\n");
     o.push_str("# (or pseudonym_key_file = \"...\").\n");
     o.push_str("pseudonym_key_env = \"SNA_PSEUDONYM_KEY\"\n");
-    o.push_str("suppress_below = 5   # public tier: counts 1..4 suppressed\n");
+    o.push_str("suppress_below = 5   # public tier: counts 1..4 suppressed (0-2 need allow_unsafe_publication = true)\n");
     o.push_str("\n[output]\ndir = \"out\"\n");
     o
 }
