@@ -53,3 +53,20 @@ impl SnaError {
 }
 
 pub type Result<T, E = SnaError> = std::result::Result<T, E>;
+
+/// An error message as it may reach a terminal: raw control bytes from an input (which could drive the
+/// terminal) shown as `?`, line breaks and tabs kept, and personal-looking values from a misplaced column
+/// redacted.
+pub fn printable(message: &str) -> String {
+    let redacted = crate::personal_data::redact(message);
+    redacted.chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { '?' } else { c }).collect()
+}
+
+#[cfg(test)]
+mod printable_tests {
+    #[test]
+    fn control_bytes_and_personal_values_never_reach_the_terminal() {
+        assert_eq!(super::printable("bad \u{1b}[2J header\nnext"), "bad ?[2J header\nnext");
+        assert_eq!(super::printable("found: jo@example.org"), "found: [redacted: email address]");
+    }
+}

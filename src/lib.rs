@@ -15,6 +15,7 @@ pub mod fsutil;
 pub mod geo;
 pub mod ingest;
 pub mod number_format;
+pub mod personal_data;
 pub mod output_journal;
 pub mod path_error;
 pub mod pipeline;

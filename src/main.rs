@@ -248,7 +248,7 @@ fn main() -> ExitCode {
     match execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", sna::error::printable(&e.to_string()));
             ExitCode::from(e.exit_code() as u8)
         }
     }

@@ -63,7 +63,7 @@ impl FieldIssueLog {
     pub fn push(&mut self, file: &str, issue: &FieldIssue) -> std::io::Result<()> {
         let repair = issue.repair.describe();
         // Personal data that slipped into another column is never echoed, here or in the summary.
-        let redacted = super::personal_data::redact(&issue.value);
+        let redacted = crate::personal_data::redact(&issue.value);
         if let Some(w) = self.writer.as_mut() {
             let line = issue.line.to_string();
             let value = defuse_formula(&super::rejects::clip(&redacted));

@@ -6,7 +6,6 @@ pub mod coordinate_check;
 pub mod encoding;
 pub mod field_issues;
 pub mod losses;
-pub mod personal_data;
 pub mod pseudonymise;
 pub mod quote_guard;
 pub mod reader;

@@ -1,7 +1,7 @@
 //! Quarantined rows: every row that cannot be staged goes to `rejects/<source>.csv` with the file, line,
 //! reason code and field, so rows read = rows staged + rows rejected holds for every file.
 
-use super::personal_data::redact;
+use crate::personal_data::redact;
 use crate::fsutil::write_atomic;
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -162,7 +162,7 @@ pub fn parse_cell(line: u64, f: &CompiledField, raw: &str, time: Option<&str>, o
             OnUnknown::Keep => {
                 let kept = f.codes.as_ref().and_then(|c| c.normaliser()).map_or_else(|| s.to_string(), |n| n.apply(s));
                 // A value kept off its list is staged: personal data typed into a code column is not.
-                let kept = match super::personal_data::redact(s) {
+                let kept = match crate::personal_data::redact(s) {
                     std::borrow::Cow::Borrowed(_) => kept,
                     std::borrow::Cow::Owned(redacted) => redacted,
                 };

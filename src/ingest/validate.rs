@@ -294,7 +294,7 @@ fn shown(value: &str) -> Option<String> {
     if value.is_empty() {
         return None;
     }
-    let value = super::personal_data::redact(value);
+    let value = crate::personal_data::redact(value);
     let total = value.chars().count();
     let mut s: String = value.chars().take(SHOW_CHARS).map(|c| if c.is_control() { '?' } else { c }).collect();
     if total > SHOW_CHARS {
