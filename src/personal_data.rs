@@ -24,7 +24,8 @@ static PATTERNS: LazyLock<Option<Patterns>> = LazyLock::new(|| {
         email: Regex::new(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+").ok()?,
         // Outward code (A9, A99, AA9, AA99, A9A, AA9A) then inward code (9AA), at word boundaries.
         postcode: Regex::new(r"(?i)\b[A-Z]{1,2}[0-9][A-Z0-9]?\s*[0-9][A-Z]{2}\b").ok()?,
-        digits: Regex::new(r"\+?\(?\d[\d\s().\-]{7,}\d").ok()?,
+        // Whole tokens only: hex ids such as run ids (0123456789abcdef) are not phone numbers.
+        digits: Regex::new(r"\+?\(?\b\d[\d\s().\-]{7,}\d\b").ok()?,
         // d/m/yyyy, d-m-yyyy, d.m.yyyy, yyyy-mm-dd, d Month yyyy, d-Mon-yyyy
         date: Regex::new(
             r"(?i)\b(\d{1,2}[/.\-]\d{1,2}[/.\-](\d{4})|(\d{4})-\d{1,2}-\d{1,2}|\d{1,2}[\s\-](jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*[\s\-](\d{4}))\b",
@@ -139,6 +140,7 @@ mod tests {
             "35,939 rows",
             "99/99/2025",
             "1234567890", // ten digits failing the NHS check, not a phone number
+            "run 0123456789abcdef",
         ] {
             assert_eq!(redact(v), v, "{v}");
         }
