@@ -178,10 +178,9 @@ impl<R: BufRead> QuoteGuard<R> {
     /// Take the held lines out: each becomes an empty line (keeping the numbering) and a reported stray quote.
     fn drop_held(&mut self) {
         let mut log = self.log.stray.lock().unwrap_or_else(|p| p.into_inner());
-        for (line, bytes) in self.held.drain(..) {
+        for (line, _) in self.held.drain(..) {
             log.push_back(StrayQuote { line });
             self.out.push(b'\n');
-            let _ = bytes;
         }
         self.held_bytes = 0;
         self.held_state = State::StartField;

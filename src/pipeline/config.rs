@@ -595,9 +595,11 @@ impl Pipeline {
                 these.dedup();
                 // The same file matched twice (two patterns, `./` spellings, a symlink) is read once.
                 let mut seen = std::collections::BTreeSet::new();
-                these.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
                 for path in these {
                     let identity = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+                    if !seen.insert(identity.clone()) {
+                        continue;
+                    }
                     if let Some(first) = owner.insert(identity, at.clone()) {
                         return Err(invalid(&files_key, format!("{} is already listed by {first}: each file has one layout", path.display())));
                     }

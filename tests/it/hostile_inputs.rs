@@ -37,13 +37,9 @@ fn every_file_text(dir: &Path) -> String {
     all
 }
 
+/// Every file below `dir`, as full paths.
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
-    }
-    out
+    crate::support::files_below(dir).into_iter().map(|p| dir.join(p)).collect()
 }
 
 #[test]

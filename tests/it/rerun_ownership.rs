@@ -24,21 +24,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// Every file below `dir` (none when it is absent), relative and sorted.
 fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for e in entries {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).expect("below").to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
+    if dir.is_dir() { crate::support::files_below(dir) } else { Vec::new() }
 }
 
 /// The run's outputs of `out` as (path, bytes), leaving out `skip` (the user's files).
